@@ -1,0 +1,164 @@
+#include "store_schema.h"
+
+/* Times are INTEGER seconds since the epoch (UTC); calendar dates are TEXT
+ * YYYY-MM-DD in the round's regime time zone. */
+const char *const store_migrations[] = {
+	/* 0 -> 1: the foundation. */
+	"CREATE TABLE meta ("
+	"  key TEXT PRIMARY KEY,"
+	"  value TEXT"
+	");"
+	"CREATE TABLE bodies ("
+	"  id INTEGER PRIMARY KEY,"
+	"  short_name TEXT NOT NULL UNIQUE,"
+	"  name TEXT NOT NULL,"
+	"  email TEXT NOT NULL,"
+	"  kind TEXT,"
+	"  region TEXT,"
+	"  tags TEXT NOT NULL DEFAULT '',"     /* ';'-separated */
+	"  created_at INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	");"
+	"CREATE INDEX bodies_email ON bodies(email COLLATE NOCASE);"
+	/* Extra CSV columns, usable in templates as {{body.KEY}}. */
+	"CREATE TABLE body_attrs ("
+	"  body_id INTEGER NOT NULL REFERENCES bodies(id) ON DELETE CASCADE,"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  PRIMARY KEY (body_id, key)"
+	");"
+	"CREATE TABLE rounds ("
+	"  id INTEGER PRIMARY KEY,"
+	"  slug TEXT NOT NULL UNIQUE,"
+	"  kind TEXT NOT NULL CHECK (kind IN ('foi', 'survey')),"
+	"  title TEXT NOT NULL,"
+	"  regime TEXT NOT NULL,"
+	"  closes_on TEXT,"
+	"  ref_prefix TEXT NOT NULL UNIQUE,"
+	"  template_path TEXT NOT NULL,"
+	"  template TEXT NOT NULL,"            /* the text as it was at create */
+	"  state TEXT NOT NULL DEFAULT 'draft'"
+	"    CHECK (state IN ('draft', 'launched', 'paused', 'closed')),"
+	"  created_at INTEGER NOT NULL,"
+	"  launched_at INTEGER"
+	");"
+	"CREATE TABLE requests ("
+	"  id INTEGER PRIMARY KEY,"
+	"  round_id INTEGER NOT NULL REFERENCES rounds(id),"
+	"  body_id INTEGER NOT NULL REFERENCES bodies(id),"
+	"  seq INTEGER NOT NULL,"
+	"  reference TEXT NOT NULL UNIQUE,"
+	"  reply_address TEXT,"
+	/* Delivery of the initial request; the reply-driven status is derived
+	 * from messages and events. */
+	"  delivery TEXT NOT NULL DEFAULT 'draft' CHECK (delivery IN"
+	"    ('draft', 'queued', 'sending', 'sent', 'unconfirmed', 'failed', 'bounced')),"
+	"  delivery_detail TEXT,"
+	"  sent_at INTEGER,"
+	"  clock_start TEXT,"                  /* day 0 of the current count */
+	"  clock_stopped_at INTEGER,"          /* set while awaiting our clarification */
+	"  extension_days INTEGER NOT NULL DEFAULT 0,"
+	"  due_date TEXT,"
+	"  withdrawn_at INTEGER,"
+	"  their_reference TEXT,"
+	"  created_at INTEGER NOT NULL,"
+	"  UNIQUE (round_id, body_id),"
+	"  UNIQUE (round_id, seq)"
+	");"
+	"CREATE INDEX requests_body ON requests(body_id);"
+	"CREATE INDEX requests_their_ref ON requests(their_reference);"
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  direction TEXT NOT NULL CHECK (direction IN ('out', 'in')),"
+	"  request_id INTEGER REFERENCES requests(id),"
+	"  purpose TEXT,"                      /* out: request, reminder:STEP, clarification, digest */
+	"  message_id TEXT,"                   /* without angle brackets */
+	"  in_reply_to TEXT,"
+	"  refs TEXT,"                         /* space-separated ids */
+	"  from_addr TEXT,"
+	"  to_addrs TEXT,"
+	"  cc_addrs TEXT,"
+	"  subject TEXT,"
+	"  date_hdr TEXT,"
+	"  raw_sha256 TEXT,"
+	"  raw_size INTEGER,"
+	"  raw_path TEXT,"                     /* relative to the storage directory */
+	/* outgoing */
+	"  send_state TEXT CHECK (send_state IN"
+	"    ('queued', 'sending', 'sent', 'unconfirmed', 'failed')),"
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  next_attempt_at INTEGER,"
+	"  last_error TEXT,"
+	"  smtp_reply TEXT,"                   /* proof of hand-over */
+	"  sent_at INTEGER,"
+	/* incoming */
+	"  internaldate INTEGER,"              /* when it arrived: used for deadlines */
+	"  headers TEXT,"                      /* classifier-relevant headers, JSON */
+	"  body_text TEXT,"
+	"  parse_status TEXT CHECK (parse_status IN ('ok', 'partial', 'limit', 'failed')),"
+	"  parse_error TEXT,"
+	"  kind TEXT CHECK (kind IN ('bounce', 'auto_reply', 'acknowledgement',"
+	"    'clarification', 'extension', 'refusal', 'response', 'other', 'own')),"
+	"  kind_rule TEXT,"
+	"  kind_evidence TEXT,"
+	"  kind_override INTEGER NOT NULL DEFAULT 0,"
+	"  match_rule TEXT,"
+	"  match_evidence TEXT,"
+	"  created_at INTEGER NOT NULL"
+	");"
+	"CREATE UNIQUE INDEX messages_out_mid ON messages(message_id) WHERE direction = 'out';"
+	"CREATE UNIQUE INDEX messages_in_same ON messages(message_id, raw_sha256) WHERE direction = 'in';"
+	"CREATE INDEX messages_mid ON messages(message_id);"
+	"CREATE INDEX messages_request ON messages(request_id);"
+	"CREATE INDEX messages_send ON messages(send_state, next_attempt_at) WHERE direction = 'out';"
+	/* Where an incoming message was seen on the server. */
+	"CREATE TABLE message_locations ("
+	"  mailbox TEXT NOT NULL,"
+	"  uidvalidity INTEGER NOT NULL,"
+	"  uid INTEGER NOT NULL,"
+	"  message_id INTEGER NOT NULL REFERENCES messages(id),"
+	"  PRIMARY KEY (mailbox, uidvalidity, uid)"
+	");"
+	"CREATE TABLE attachments ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message_id INTEGER NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+	"  part TEXT NOT NULL,"                /* MIME part path, e.g. 2.1 */
+	"  filename TEXT NOT NULL,"            /* sanitised, for display */
+	"  content_type TEXT,"
+	"  size INTEGER NOT NULL,"
+	"  sha256 TEXT NOT NULL,"
+	"  path TEXT NOT NULL"                 /* relative to the storage directory */
+	");"
+	"CREATE INDEX attachments_message ON attachments(message_id);"
+	"CREATE TABLE mailbox_state ("
+	"  mailbox TEXT PRIMARY KEY,"
+	"  uidvalidity INTEGER NOT NULL,"
+	"  last_uid INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	");"
+	/* Addresses a person assigned to a body, for later mail from them. */
+	"CREATE TABLE sender_hints ("
+	"  address TEXT PRIMARY KEY COLLATE NOCASE,"
+	"  body_id INTEGER NOT NULL REFERENCES bodies(id),"
+	"  created_at INTEGER NOT NULL"
+	");"
+	/* Append-only: what happened to which request, when and why. */
+	"CREATE TABLE events ("
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  round_id INTEGER REFERENCES rounds(id),"
+	"  request_id INTEGER REFERENCES requests(id),"
+	"  message_id INTEGER REFERENCES messages(id),"
+	"  type TEXT NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  detail TEXT"
+	");"
+	"CREATE INDEX events_request ON events(request_id);"
+	"CREATE TRIGGER events_no_update BEFORE UPDATE ON events"
+	"  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
+	"CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
+	"  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;",
+};
+
+const int store_migration_count =
+	(int)(sizeof store_migrations / sizeof store_migrations[0]);

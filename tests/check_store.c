@@ -1,0 +1,128 @@
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fixture.h"
+#include "store.h"
+
+static struct store *open_tmp(struct fixture *fx)
+{
+	char *path = fixture_path(fx, "foid.db");
+	struct store *st = NULL;
+	char *err = NULL;
+	ck_assert_msg(store_open(&st, path, &err) == 0, "%s", err);
+	free(path);
+	return st;
+}
+
+START_TEST(test_open_migrates_to_latest)
+{
+	struct fixture *fx = fixture_new();
+	struct store *st = open_tmp(fx);
+	int v = 0;
+	ck_assert_int_eq(store_schema_version(st, &v, NULL), 0);
+	ck_assert_int_eq(v, STORE_SCHEMA_VERSION);
+	int64_t fk = 0;
+	ck_assert_int_eq(store_query_int(st, NULL, &fk, "PRAGMA foreign_keys", NULL), 0);
+	ck_assert_int_eq(fk, 1);
+	char *mode = NULL;
+	ck_assert_int_eq(store_query_text(st, NULL, &mode, "PRAGMA journal_mode", NULL), 0);
+	ck_assert_str_eq(mode, "wal");
+	free(mode);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
+START_TEST(test_reopen_keeps_data)
+{
+	struct fixture *fx = fixture_new();
+	struct store *st = open_tmp(fx);
+	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO meta VALUES (?, ?)", "ss",
+	                            "k", "v"), 0);
+	store_close(st);
+	st = open_tmp(fx);
+	char *v = NULL;
+	ck_assert_int_eq(store_query_text(st, NULL, &v,
+	                                  "SELECT value FROM meta WHERE key = ?", "s", "k"), 0);
+	ck_assert_str_eq(v, "v");
+	free(v);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
+START_TEST(test_rollback_discards)
+{
+	struct fixture *fx = fixture_new();
+	struct store *st = open_tmp(fx);
+	ck_assert_int_eq(store_begin(st, NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO meta VALUES ('a', 'b')", NULL), 0);
+	store_rollback(st);
+	int64_t n = -1;
+	ck_assert_int_eq(store_query_int(st, NULL, &n, "SELECT count(*) FROM meta", NULL), 0);
+	ck_assert_int_eq(n, 0);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
+START_TEST(test_events_append_only)
+{
+	struct fixture *fx = fixture_new();
+	struct store *st = open_tmp(fx);
+	char *err = NULL;
+	ck_assert_int_eq(store_event(st, &err, 0, 0, 0, "test", "me", "why"), 0);
+	ck_assert_int_lt(store_exec(st, &err, "UPDATE events SET detail = 'x'", NULL), 0);
+	ck_assert_ptr_nonnull(strstr(err, "append-only"));
+	ck_assert_int_lt(store_exec(st, &err, "DELETE FROM events", NULL), 0);
+	free(err);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
+START_TEST(test_newer_schema_refused)
+{
+	struct fixture *fx = fixture_new();
+	struct store *st = open_tmp(fx);
+	ck_assert_int_eq(store_exec(st, NULL, "PRAGMA user_version = 999", NULL), 0);
+	store_close(st);
+	char *path = fixture_path(fx, "foid.db");
+	char *err = NULL;
+	st = NULL;
+	ck_assert_int_lt(store_open(&st, path, &err), 0);
+	ck_assert_ptr_null(st);
+	ck_assert_ptr_nonnull(strstr(err, "newer"));
+	free(err);
+	free(path);
+	fixture_free(fx);
+}
+END_TEST
+
+START_TEST(test_missing_row_is_notfound)
+{
+	struct fixture *fx = fixture_new();
+	struct store *st = open_tmp(fx);
+	int64_t v;
+	ck_assert_int_eq(store_query_int(st, NULL, &v, "SELECT 1 FROM meta", NULL),
+	                 FOID_ENOTFOUND);
+	ck_assert_int_eq(store_integrity_check(st, NULL), 0);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("store");
+	TCase *tc = tcase_create("store");
+	tcase_add_test(tc, test_open_migrates_to_latest);
+	tcase_add_test(tc, test_reopen_keeps_data);
+	tcase_add_test(tc, test_rollback_discards);
+	tcase_add_test(tc, test_events_append_only);
+	tcase_add_test(tc, test_newer_schema_refused);
+	tcase_add_test(tc, test_missing_row_is_notfound);
+	suite_add_tcase(s, tc);
+	return fixture_run(s);
+}

@@ -1,0 +1,22 @@
+/* Test fixtures: a fresh temporary directory per test, removed after. */
+#ifndef FOID_TEST_FIXTURE_H
+#define FOID_TEST_FIXTURE_H
+
+#include <check.h>
+
+struct fixture {
+	char *dir;
+};
+
+struct fixture *fixture_new(void);
+void fixture_free(struct fixture *fx); /* removes the directory tree */
+/* A new string: dir/name. */
+char *fixture_path(const struct fixture *fx, const char *name);
+/* Writes text to dir/name and returns the new path string. */
+char *fixture_write(const struct fixture *fx, const char *name, const char *text);
+/* Top of the source tree (FOID_SRCDIR or the current directory). */
+const char *fixture_srcdir(void);
+/* Runs the suite with a tap-free summary line and returns an exit status. */
+int fixture_run(Suite *s);
+
+#endif
