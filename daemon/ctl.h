@@ -1,0 +1,25 @@
+/* foictl's shared context and its commands, one file per command family
+ * (ctl_bodies.c, ctl_round.c, ...).  Each command returns an exit code
+ * from sysexits.h and prints its own errors to stderr. */
+#ifndef FOID_CTL_H
+#define FOID_CTL_H
+
+#include <stdio.h>
+
+struct config;
+struct store;
+
+struct ctl {
+	const char *config_path;
+	struct config *cfg;   /* loaded before any command runs */
+	struct store *st;     /* opened on first use by ctl_store */
+	FILE *out;            /* stdout; tests may redirect */
+};
+
+/* The open store, or NULL after printing why (the caller exits EX_IOERR... */
+struct store *ctl_store(struct ctl *c);
+
+/* argv[0] is the command's own name ("bodies"). */
+int ctl_bodies(struct ctl *c, int argc, char **argv);
+
+#endif
