@@ -45,24 +45,29 @@ CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
 $(BUILD)/obj/%.o: daemon/%.c daemon/*.h | deps
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
+	@echo "CC $<"
+	@$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libfoid.a: $(OBJ)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/foid: $(BUILD)/obj/foid.o $(BUILD)/libfoid.a
-	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) $(LIBS)
+	@echo "LD $@"
+	@$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) $(LIBS)
 
 $(BUILD)/foictl: $(BUILD)/obj/foictl.o $(BUILD)/libfoid.a
-	$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) $(LIBS)
+	@echo "LD $@"
+	@$(CC) $(LDSAN) -o $@ $^ $(PKG_LIBS) $(LIBS)
 
 $(BUILD)/tests/%.o: tests/%.c tests/*.h daemon/*.h | deps
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Idaemon -Itests -c -o $@ $<
+	@echo "CC $<"
+	@$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Idaemon -Itests -c -o $@ $<
 
 $(BUILD)/tests/check_%: $(BUILD)/tests/check_%.o $(TESTLIB) $(BUILD)/libfoid.a
-	$(CC) $(LDSAN) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) $(LIBS)
+	@echo "LD $@"
+	@$(CC) $(LDSAN) -o $@ $^ $(CHECK_LIBS) $(PKG_LIBS) $(LIBS)
 
 check: all $(TESTS)
 	@FOID_BUILD=$(BUILD) sh tests/run.sh $(TESTS)

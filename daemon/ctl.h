@@ -10,14 +10,23 @@ struct config;
 struct store;
 
 struct ctl {
-	const char *config_path;
-	struct config *cfg;   /* loaded before any command runs */
-	struct store *st;     /* opened on first use by ctl_store */
-	FILE *out;            /* stdout; tests may redirect */
+	const char *config_path; /* -c FILE, or NULL for the default */
+	struct config *cfg;      /* loaded on first use by ctl_config */
+	struct store *st;        /* opened on first use by ctl_store */
+	const char *data_dir;    /* overrides the config's data_dir (tests) */
+	FILE *out;               /* stdout; tests may redirect */
 };
 
-/* The open store, or NULL after printing why (the caller exits EX_IOERR... */
+/* The loaded config (without secrets: foictl never needs them), or NULL
+ * after printing every problem to stderr. */
+struct config *ctl_config(struct ctl *c);
+/* The open store, or NULL after printing why. */
 struct store *ctl_store(struct ctl *c);
+/* Where holidays/ and templates/ are: c->data_dir, else the config's,
+ * else the compiled-in FOID_DATADIR when there is no config file. */
+const char *ctl_data_dir(struct ctl *c);
+/* Releases what ctl_config and ctl_store opened. */
+void ctl_release(struct ctl *c);
 
 /* argv[0] is the command's own name ("bodies"). */
 int ctl_bodies(struct ctl *c, int argc, char **argv);

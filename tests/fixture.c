@@ -1,6 +1,9 @@
 #include "fixture.h"
 
+#include <fcntl.h>
 #include <ftw.h>
+#include <spawn.h>
+#include <sys/wait.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,4 +68,57 @@ int fixture_run(Suite *s)
 	int failed = srunner_ntests_failed(sr);
 	srunner_free(sr);
 	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
+
+char *fixture_bin(const char *name)
+{
+	const char *b = getenv("FOID_BUILD");
+	return xasprintf("%s/%s", b && *b ? b : "build", name);
+}
+
+static char *fixture_slurp(const char *path)
+{
+	char *data = NULL;
+	if (util_read_file(path, &data, NULL, NULL) < 0)
+		return xstrdup("");
+	return data;
+}
+
+int fixture_exec(struct fixture *fx, char *const argv[], const char *input,
+                 char **out, char **err)
+{
+	static int seq;
+	seq++;
+	char *in_path = xasprintf("%s/.exec%d.in", fx->dir, seq);
+	char *out_path = xasprintf("%s/.exec%d.out", fx->dir, seq);
+	char *err_path = xasprintf("%s/.exec%d.err", fx->dir, seq);
+	FILE *f = fopen(in_path, "w");
+	ck_assert_ptr_nonnull(f);
+	if (input)
+		fputs(input, f);
+	fclose(f);
+	posix_spawn_file_actions_t fa;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_addopen(&fa, 0, in_path, O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	posix_spawn_file_actions_addopen(&fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	extern char **environ;
+	pid_t pid;
+	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&fa);
+	ck_assert_msg(rc == 0, "cannot run %s", argv[0]);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0)
+		;
+	if (out)
+		*out = fixture_slurp(out_path);
+	if (err)
+		*err = fixture_slurp(err_path);
+	unlink(in_path);
+	unlink(out_path);
+	unlink(err_path);
+	free(in_path);
+	free(out_path);
+	free(err_path);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

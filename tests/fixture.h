@@ -16,6 +16,13 @@ char *fixture_path(const struct fixture *fx, const char *name);
 char *fixture_write(const struct fixture *fx, const char *name, const char *text);
 /* Top of the source tree (FOID_SRCDIR or the current directory). */
 const char *fixture_srcdir(void);
+/* Path of a built program: $FOID_BUILD/name (default build/name). */
+char *fixture_bin(const char *name);
+/* Runs argv (argv[0] a path) with stdin from input (NULL: /dev/null) and
+ * returns its exit status (128+N for signal N).  *out and *err (either may
+ * be NULL) receive what it printed. */
+int fixture_exec(struct fixture *fx, char *const argv[], const char *input,
+                 char **out, char **err);
 /* Runs the suite with a tap-free summary line and returns an exit status. */
 int fixture_run(Suite *s);
 

@@ -1,0 +1,69 @@
+#include "ctl.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "store.h"
+#include "util.h"
+
+static const char *ctl_config_path(const struct ctl *c)
+{
+	if (c->config_path)
+		return c->config_path;
+	const char *env = getenv("FOID_CONFIG");
+	return env && *env ? env : CONFIG_DEFAULT_PATH;
+}
+
+struct config *ctl_config(struct ctl *c)
+{
+	if (c->cfg)
+		return c->cfg;
+	char *err = NULL;
+	const char *path = ctl_config_path(c);
+	if (config_load(&c->cfg, path, 0, &err) < 0) {
+		fprintf(stderr, "%s\n", err);
+		if (!c->config_path && !getenv("FOID_CONFIG"))
+			fprintf(stderr, "foictl: give the config with -c FILE or "
+			        "FOID_CONFIG\n");
+		free(err);
+		return NULL;
+	}
+	return c->cfg;
+}
+
+struct store *ctl_store(struct ctl *c)
+{
+	if (c->st)
+		return c->st;
+	struct config *cfg = ctl_config(c);
+	if (!cfg)
+		return NULL;
+	char *err = NULL;
+	if (store_open(&c->st, cfg->database, &err) < 0) {
+		fprintf(stderr, "foictl: %s\n", err);
+		free(err);
+		return NULL;
+	}
+	return c->st;
+}
+
+const char *ctl_data_dir(struct ctl *c)
+{
+	if (c->data_dir)
+		return c->data_dir;
+	if (!c->cfg && !c->config_path && !getenv("FOID_CONFIG") &&
+	    access(CONFIG_DEFAULT_PATH, R_OK) < 0)
+		return FOID_DATADIR;
+	struct config *cfg = ctl_config(c);
+	return cfg ? cfg->data_dir : FOID_DATADIR;
+}
+
+void ctl_release(struct ctl *c)
+{
+	store_close(c->st);
+	c->st = NULL;
+	config_free(c->cfg);
+	c->cfg = NULL;
+}
