@@ -11,17 +11,24 @@ static const char usage[] =
 	"usage: foictl deadline --regime R --from YYYY-MM-DD [--explain] [--extend]\n"
 	"  R: uk-foia, uk-eir, uk-foisa, us-foia, working:N[:CALENDAR], calendar:N[:CALENDAR]\n";
 
-/* "--opt VALUE" or "--opt=VALUE"; advances *i past what it used. */
-static const char *opt_value(int argc, char **argv, int *i, const char *opt)
+/* "--opt VALUE" or "--opt=VALUE": 1 and *val set, 0 if argv[*i] is
+ * another option, -1 if the value is missing.  Advances *i past it. */
+static int opt_value(int argc, char **argv, int *i, const char *opt,
+                     const char **val)
 {
 	size_t n = strlen(opt);
 	if (strncmp(argv[*i], opt, n) != 0)
-		return NULL;
-	if (argv[*i][n] == '=')
-		return argv[*i] + n + 1;
-	if (argv[*i][n] != '\0' || *i + 1 >= argc)
-		return NULL;
-	return argv[++*i];
+		return 0;
+	if (argv[*i][n] == '=') {
+		*val = argv[*i] + n + 1;
+		return 1;
+	}
+	if (argv[*i][n] != '\0')
+		return 0;
+	if (*i + 1 >= argc)
+		return -1;
+	*val = argv[++*i];
+	return 1;
 }
 
 static int exit_code(int rc)
@@ -45,12 +52,16 @@ int ctl_deadline(struct ctl *c, int argc, char **argv)
 	int extra = 0, rc;
 
 	for (int i = 1; i < argc; i++) {
-		const char *v;
-		if ((v = opt_value(argc, argv, &i, "--regime")))
-			regime = v;
-		else if ((v = opt_value(argc, argv, &i, "--from")))
-			from = v;
-		else if (strcmp(argv[i], "--explain") == 0)
+		int m;
+		if ((m = opt_value(argc, argv, &i, "--regime", &regime)) == 0)
+			m = opt_value(argc, argv, &i, "--from", &from);
+		if (m < 0) {
+			fprintf(stderr, "foictl deadline: %s needs a value\n%s", argv[i], usage);
+			return EX_USAGE;
+		}
+		if (m > 0)
+			continue;
+		if (strcmp(argv[i], "--explain") == 0)
 			explain = 1;
 		else if (strcmp(argv[i], "--extend") == 0)
 			extend = 1;
