@@ -122,7 +122,9 @@ int deadline_due(const struct holidays *h, const struct deadline_regime *r,
                  struct deadline_date day0, int extra_working_days,
                  struct deadline_date *due, struct buf *explain, char **errp);
 
-/* ---- time zones ---- */
+/* ---- time zones ----
+ * tz is a zoneinfo name that passed deadline_tz_check (the C library
+ * falls back to UTC for unknown names without saying so), or NULL for UTC. */
 
 /* 0 if tz names an installed zoneinfo zone, else FOID_EINVAL. */
 int deadline_tz_check(const char *tz, char **errp);
