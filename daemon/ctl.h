@@ -30,5 +30,6 @@ void ctl_release(struct ctl *c);
 
 /* argv[0] is the command's own name ("bodies"). */
 int ctl_bodies(struct ctl *c, int argc, char **argv);
+int ctl_deadline(struct ctl *c, int argc, char **argv);
 
 #endif
