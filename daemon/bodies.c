@@ -304,28 +304,34 @@ int bodies_short_name_valid(const char *s)
 static const char bodies_latin1[] =
 	"AAAAAAACEEEEIIII" "DNOOOOO-OUUUUY-s" "aaaaaaaceeeeiiii" "dnooooo-ouuuuy-y";
 
-static int bodies_generic_word(const char *w)
+static int bodies_generic_word(const struct strv *w, size_t i)
 {
 	static const char *const words[] = {
-		"council", "city", "county", "borough", "metropolitan", "district",
-		"royal", "of", "the",
+		"council", "city", "county", "borough", "metropolitan", "district", "royal",
 	};
-	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-		if (strcmp(w, words[i]) == 0)
+	const char *s = w->v[i];
+	for (size_t k = 0; k < sizeof words / sizeof words[0]; k++)
+		if (strcmp(s, words[k]) == 0)
 			return 1;
-	return 0;
+	const char *next = i + 1 < w->n ? w->v[i + 1] : "";
+	const char *prev = i > 0 ? w->v[i - 1] : "";
+	return (strcmp(s, "london") == 0 && strcmp(next, "borough") == 0) ||
+	       (strcmp(s, "combined") == 0 && strcmp(next, "authority") == 0) ||
+	       (strcmp(s, "authority") == 0 && strcmp(prev, "combined") == 0);
 }
 
-/* Joins words (skipping generic ones when skip) with '-' up to the limit. */
-static char *bodies_join_words(const struct strv *w, int skip)
+static int bodies_connector(const char *w)
+{
+	return strcmp(w, "of") == 0 || strcmp(w, "the") == 0;
+}
+
+/* Joins words with '-' up to the length limit, skipping those marked in
+ * drop (when not NULL). */
+static char *bodies_join_words(const struct strv *w, const int *drop)
 {
 	struct buf b = BUF_INIT;
 	for (size_t i = 0; i < w->n; i++) {
-		if (skip && (bodies_generic_word(w->v[i]) ||
-		             (strcmp(w->v[i], "combined") == 0 && i + 1 < w->n &&
-		              strcmp(w->v[i + 1], "authority") == 0) ||
-		             (strcmp(w->v[i], "authority") == 0 && i > 0 &&
-		              strcmp(w->v[i - 1], "combined") == 0)))
+		if (drop && drop[i])
 			continue;
 		size_t need = strlen(w->v[i]) + (b.len ? 1 : 0);
 		if (b.len + need > BODIES_SHORT_MAX)
@@ -338,6 +344,24 @@ static char *bodies_join_words(const struct strv *w, int skip)
 		return buf_detach(&b);
 	buf_free(&b);
 	return NULL;
+}
+
+/* Marks generic words, then "of"/"the" next to a dropped word, so that
+ * "Council of the Isles of Scilly" keeps "isles-of-scilly". */
+static char *bodies_join_specific(const struct strv *w)
+{
+	int *drop = xcalloc(w->n, sizeof *drop);
+	for (size_t i = 0; i < w->n; i++)
+		drop[i] = bodies_generic_word(w, i);
+	for (size_t i = 0; i < w->n; i++)
+		if (bodies_connector(w->v[i]) && i > 0 && drop[i - 1])
+			drop[i] = 1;
+	for (size_t i = w->n; i-- > 0;)
+		if (bodies_connector(w->v[i]) && i + 1 < w->n && drop[i + 1])
+			drop[i] = 1;
+	char *r = bodies_join_words(w, drop);
+	free(drop);
+	return r;
 }
 
 char *bodies_derive_short_name(const char *name)
@@ -371,9 +395,9 @@ char *bodies_derive_short_name(const char *name)
 		if (!more)
 			break;
 	}
-	char *r = bodies_join_words(&words, 1);
+	char *r = bodies_join_specific(&words);
 	if (!r)
-		r = bodies_join_words(&words, 0);
+		r = bodies_join_words(&words, NULL);
 	strv_free(&words);
 	buf_free(&w);
 	return r;

@@ -101,10 +101,17 @@ int bodies_short_name_valid(const char *s);
  * their accents; every other character that is not an ASCII letter or
  * digit separates words; words are lower-cased; the generic words
  * "council", "city", "county", "borough", "metropolitan", "district",
- * "royal", "of", "the" and the pair "combined authority" are dropped
- * (unless that leaves nothing, then all words are kept); the words are
- * joined with '-' and cut at a word boundary to 64 characters.
- * "Brighton & Hove City Council" gives "brighton-and-hove". */
+ * "royal", the pairs "combined authority" and "london borough", and any
+ * "of" or "the" next to a dropped word are dropped (unless that leaves
+ * nothing: then all words are kept); the words are joined with '-' and cut
+ * at a word boundary to 64 characters.  Examples:
+ *   "Brighton & Hove City Council"      brighton-and-hove
+ *   "London Borough of Camden"          camden
+ *   "Council of the Isles of Scilly"    isles-of-scilly
+ *   "Isle of Wight Council"             isle-of-wight
+ * The rule runs only where short_name is empty; clashes between derived
+ * names are reported, never renumbered, so a name never shifts between
+ * imports. */
 char *bodies_derive_short_name(const char *name);
 
 #endif

@@ -154,32 +154,35 @@ static void ctl_bodies_cell(FILE *out, const char *s, size_t w, int last)
 		fprintf(out, "%*s", (int)(w - sw + 2), "");
 }
 
-/* The widest short name (or email), at least floor and at most cap. */
-static size_t ctl_bodies_max(const struct bodies_list *l, int email,
-                             size_t floor, size_t cap)
+static const char *ctl_bodies_col(const struct body *b, int col)
 {
-	size_t m = floor;
-	for (size_t i = 0; i < l->n; i++) {
-		size_t w = ctl_bodies_width(email ? l->v[i]->email : l->v[i]->short_name);
-		if (w > m)
-			m = w;
-	}
-	return m < cap ? m : cap;
+	return col == 0 ? b->short_name : col == 1 ? b->name : b->email;
 }
 
+/* Short name, name and email, each as wide as its widest value; while that
+ * is too wide for the terminal the widest column gives way, one at a time. */
 static void ctl_bodies_table(FILE *out, const struct bodies_list *l)
 {
-	size_t sw = ctl_bodies_max(l, 0, 10, 24);
-	size_t ew = ctl_bodies_max(l, 1, 5, 36);
-	size_t nw = CTL_BODIES_WIDTH - sw - ew - 4;
-	ctl_bodies_cell(out, "SHORT_NAME", sw, 0);
-	ctl_bodies_cell(out, "NAME", nw, 0);
-	ctl_bodies_cell(out, "EMAIL", ew, 1);
+	static const char *const heads[3] = { "SHORT_NAME", "NAME", "EMAIL" };
+	size_t w[3];
+	for (int k = 0; k < 3; k++) {
+		w[k] = strlen(heads[k]);
+		for (size_t i = 0; i < l->n; i++) {
+			size_t cw = ctl_bodies_width(ctl_bodies_col(l->v[i], k));
+			if (cw > w[k])
+				w[k] = cw;
+		}
+	}
+	while (w[0] + w[1] + w[2] + 4 > CTL_BODIES_WIDTH) {
+		int big = w[1] >= w[0] && w[1] >= w[2] ? 1 : w[2] >= w[0] ? 2 : 0;
+		w[big]--;
+	}
+	for (int k = 0; k < 3; k++)
+		ctl_bodies_cell(out, heads[k], w[k], k == 2);
 	fputc('\n', out);
 	for (size_t i = 0; i < l->n; i++) {
-		ctl_bodies_cell(out, l->v[i]->short_name, sw, 0);
-		ctl_bodies_cell(out, l->v[i]->name, nw, 0);
-		ctl_bodies_cell(out, l->v[i]->email, ew, 1);
+		for (int k = 0; k < 3; k++)
+			ctl_bodies_cell(out, ctl_bodies_col(l->v[i], k), w[k], k == 2);
 		fputc('\n', out);
 	}
 }

@@ -358,6 +358,11 @@ START_TEST(test_derive_short_names)
 		{ "North Tyneside Metropolitan Borough Council", "north-tyneside" },
 		{ "Ynys M\xc3\xb4n County Council", "ynys-mon" },
 		{ "County Council", "county-council" },
+		{ "London Borough of Camden", "camden" },
+		{ "Council of the Isles of Scilly", "isles-of-scilly" },
+		{ "Isle of Wight Council", "isle-of-wight" },
+		{ "East Riding of Yorkshire Council", "east-riding-of-yorkshire" },
+		{ "City of London", "london" },
 		{ "St. Helens", "st-helens" },
 	};
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
