@@ -84,6 +84,8 @@ const char *const store_migrations[] = {
 	"  raw_size INTEGER,"
 	"  raw_path TEXT,"                     /* relative to the storage directory */
 	/* outgoing */
+	"  envelope_from TEXT,"
+	"  envelope_to TEXT,"                  /* space-separated, Bcc included */
 	"  send_state TEXT CHECK (send_state IN"
 	"    ('queued', 'sending', 'sent', 'unconfirmed', 'failed')),"
 	"  attempts INTEGER NOT NULL DEFAULT 0,"

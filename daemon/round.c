@@ -1,0 +1,896 @@
+#include "round.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blob.h"
+#include "bodies.h"
+#include "config.h"
+#include "deadline.h"
+#include "message.h"
+#include "store.h"
+#include "template.h"
+
+struct round_row {
+	int64_t id;
+	char *slug, *kind, *title, *regime, *closes_on, *ref_prefix;
+	char *template_path, *template_text, *state;
+	int64_t launched_at;
+};
+
+/* Everything a template may ask for about one request. */
+struct round_render {
+	const struct config *cfg;
+	const struct round_row *r;
+	const struct body *b;
+	const char *reference;
+	char due[11];
+	char today[11];
+};
+
+static void round_row_clear(struct round_row *r)
+{
+	free(r->slug);
+	free(r->kind);
+	free(r->title);
+	free(r->regime);
+	free(r->closes_on);
+	free(r->ref_prefix);
+	free(r->template_path);
+	free(r->template_text);
+	free(r->state);
+	memset(r, 0, sizeof *r);
+}
+
+static int round_row_cb(const struct store_row *row, void *arg)
+{
+	struct round_row *r = arg;
+	r->id = store_row_int(row, 0);
+	r->slug = xstrdup(store_row_text(row, 1));
+	r->kind = xstrdup(store_row_text(row, 2));
+	r->title = xstrdup(store_row_text(row, 3));
+	r->regime = xstrdup(store_row_text(row, 4));
+	r->closes_on = xstrdup(store_row_text(row, 5));
+	r->ref_prefix = xstrdup(store_row_text(row, 6));
+	r->template_path = xstrdup(store_row_text(row, 7));
+	r->template_text = xstrdup(store_row_text(row, 8));
+	r->state = xstrdup(store_row_text(row, 9));
+	r->launched_at = store_row_int(row, 10);
+	return 1;
+}
+
+static int round_load(struct store *st, const char *slug, struct round_row *r,
+                      char **errp)
+{
+	memset(r, 0, sizeof *r);
+	int rc = store_query(st, errp, round_row_cb, r,
+	                     "SELECT id, slug, kind, title, regime, closes_on,"
+	                     " ref_prefix, template_path, template, state,"
+	                     " coalesce(launched_at, 0) FROM rounds WHERE slug = ?",
+	                     "s", slug);
+	if (rc < 0)
+		return rc;
+	if (!r->id)
+		return err_set(errp, FOID_ENOTFOUND, "no round \"%s\" (see foictl status)",
+		               slug);
+	return FOID_OK;
+}
+
+int round_id(struct store *st, const char *slug, int64_t *id, char **errp)
+{
+	int rc = store_query_int(st, errp, id, "SELECT id FROM rounds WHERE slug = ?",
+	                         "s", slug);
+	if (rc == FOID_ENOTFOUND)
+		return err_set(errp, rc, "no round \"%s\" (see foictl status)", slug);
+	return rc;
+}
+
+static const char *round_lookup(void *arg, const char *name)
+{
+	struct round_render *x = arg;
+	const struct body *b = x->b;
+	if (util_starts_with(name, "body.")) {
+		const char *k = name + 5;
+		if (strcmp(k, "name") == 0)
+			return b->name;
+		if (strcmp(k, "short_name") == 0)
+			return b->short_name;
+		if (strcmp(k, "email") == 0)
+			return b->email;
+		if (strcmp(k, "kind") == 0)
+			return b->kind;
+		if (strcmp(k, "region") == 0)
+			return b->region;
+		return bodies_attr(b, k);
+	}
+	if (strcmp(name, "request.reference") == 0)
+		return x->reference;
+	if (strcmp(name, "request.due_date") == 0)
+		return x->due;
+	if (strcmp(name, "request.sent_date") == 0)
+		return x->today;
+	if (strcmp(name, "round.title") == 0)
+		return x->r->title;
+	if (strcmp(name, "round.slug") == 0)
+		return x->r->slug;
+	if (strcmp(name, "round.closes") == 0)
+		return x->r->closes_on;
+	if (strcmp(name, "sender.name") == 0)
+		return x->cfg->team_name;
+	if (strcmp(name, "sender.address") == 0)
+		return x->cfg->team_address;
+	return NULL;
+}
+
+/* The regime with the config's time zone applied. */
+static int round_regime(const struct config *cfg, const char *regime,
+                        struct deadline_regime *out, char **errp)
+{
+	int rc = deadline_regime_parse(regime, out, errp);
+	if (rc)
+		return rc;
+	if (cfg->timezone)
+		snprintf(out->tz, sizeof out->tz, "%s", cfg->timezone);
+	return FOID_OK;
+}
+
+/* Due date of a request sent today: the closing date for a survey that has
+ * one, else the regime's count from today. */
+static int round_due(const struct config *cfg, const struct holidays *h,
+                     const struct round_row *r, int64_t now, char due[11],
+                     char today[11], char **errp)
+{
+	struct deadline_regime reg;
+	int rc = round_regime(cfg, r->regime, &reg, errp);
+	if (rc)
+		return rc;
+	struct deadline_date day0 = deadline_local_date(now, reg.tz);
+	deadline_date_format(day0, today);
+	if (r->closes_on) {
+		snprintf(due, 11, "%s", r->closes_on);
+		return FOID_OK;
+	}
+	struct deadline_date d;
+	rc = deadline_due(h, &reg, day0, 0, &d, NULL, errp);
+	if (rc == FOID_OK)
+		deadline_date_format(d, due);
+	return rc;
+}
+
+static int round_load_holidays(const struct config *cfg, struct holidays **h,
+                               char **errp)
+{
+	char *dir = xasprintf("%s/holidays", cfg->data_dir);
+	int rc = holidays_load(dir, h, errp);
+	free(dir);
+	return rc;
+}
+
+/* A template name without a '/' that is not a file here is looked up in
+ * templates_dir. */
+static char *round_template_path(const struct config *cfg, const char *name)
+{
+	FILE *f = fopen(name, "r");
+	if (f) {
+		fclose(f);
+		return xstrdup(name);
+	}
+	if (strchr(name, '/'))
+		return xstrdup(name);
+	return xasprintf("%s/%s", cfg->templates_dir, name);
+}
+
+static int round_template(const struct round_row *r, struct template **t,
+                          char **errp)
+{
+	char *dir = xstrdup(r->template_path);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	int rc = template_parse(r->template_path, r->template_text,
+	                        slash ? dir : NULL, t, errp);
+	free(dir);
+	return rc;
+}
+
+static const char *round_domain(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	return at ? at + 1 : addr;
+}
+
+/* Everything needed to send one request; owned strings. */
+struct round_msg {
+	char *raw;
+	size_t len;
+	char *message_id;
+	char *reply_address;
+	struct strv rcpts;
+	struct template_rendered *tr;
+};
+
+static void round_msg_clear(struct round_msg *m)
+{
+	free(m->raw);
+	free(m->message_id);
+	free(m->reply_address);
+	strv_free(&m->rcpts);
+	template_rendered_free(m->tr);
+	memset(m, 0, sizeof *m);
+}
+
+/* Renders and builds the request for one body.  Problems go to *errp,
+ * prefixed with the body so a person can find them. */
+static int round_build(const struct config *cfg, const struct holidays *h,
+                       const struct round_row *r, const struct template *t,
+                       const struct body *b, const char *reference,
+                       int64_t now, struct round_msg *m, char **errp)
+{
+	struct round_render x = { cfg, r, b, reference, "", "" };
+	char *err = NULL;
+	int rc = round_due(cfg, h, r, now, x.due, x.today, &err);
+	if (rc == FOID_OK)
+		rc = template_render(t, round_lookup, &x, &m->tr, &err);
+	if (rc)
+		goto out;
+	struct deadline_regime reg;
+	rc = round_regime(cfg, r->regime, &reg, &err);
+	if (rc)
+		goto out;
+	m->message_id = message_new_id(round_domain(cfg->team_address));
+	const char *reply_to = cfg->reply_to;
+	if (cfg->plus_addressing) {
+		const char *at = strrchr(cfg->team_address, '@');
+		m->reply_address = xasprintf("%.*s+%s%s",
+		                             (int)(at - cfg->team_address),
+		                             cfg->team_address, reference, at);
+		reply_to = m->reply_address;
+	}
+	struct message_spec spec = { 0 };
+	spec.from_name = cfg->team_name;
+	spec.from_addr = cfg->team_address;
+	spec.reply_to = reply_to;
+	spec.to_name = b->name;
+	spec.to_addr = b->email;
+	spec.cc = &m->tr->cc;
+	spec.bcc = cfg->bcc_self ? cfg->team_address : NULL;
+	spec.subject = m->tr->subject;
+	spec.body = m->tr->body;
+	spec.message_id = m->message_id;
+	spec.attach_paths = &m->tr->attach_paths;
+	spec.date = now;
+	spec.date_tz = reg.tz;
+	spec.extra_header_name = "X-Foid-Reference";
+	spec.extra_header_value = reference;
+	rc = message_build(&spec, &m->raw, &m->len, &err);
+	if (rc == FOID_OK)
+		message_recipients(&spec, &m->rcpts);
+out:
+	if (rc) {
+		/* Indent continuation lines so each problem reads under its body. */
+		struct buf e = BUF_INIT;
+		buf_addf(&e, "%s (%s): ", b->short_name, reference);
+		for (const char *p = err ? err : "error"; *p; p++) {
+			buf_addc(&e, *p);
+			if (*p == '\n' && p[1])
+				buf_addf(&e, "%s (%s): ", b->short_name, reference);
+		}
+		free(err);
+		free(*errp);
+		*errp = buf_detach(&e);
+	}
+	return rc;
+}
+
+static int round_slug_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 32 || s[0] == '-')
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
+			return 0;
+	return 1;
+}
+
+static char *round_default_prefix(const char *kind, const char *slug)
+{
+	struct buf b = BUF_INIT;
+	buf_adds(&b, strcmp(kind, "survey") == 0 ? "SRV-" : "FOI-");
+	size_t n = 0;
+	for (const char *p = slug; *p && n < 12; p++) {
+		if (*p == '-')
+			continue;
+		buf_addc(&b, (char)(*p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p));
+		n++;
+	}
+	return buf_detach(&b);
+}
+
+static int round_prefix_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n == 0 || n > 24)
+		return 0;
+	for (const char *p = s; *p; p++)
+		if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'))
+			return 0;
+	return 1;
+}
+
+static char *round_reference(const char *prefix, int64_t seq)
+{
+	return xasprintf("%s-%03lld", prefix, (long long)seq);
+}
+
+/* Bodies chosen by "all", "tag:TAG" or a file of short names (one per
+ * line; blank lines and #comments ignored). */
+static int round_select(struct store *st, const char *sel,
+                        struct bodies_list *out, char **errp)
+{
+	if (!sel || strcmp(sel, "all") == 0)
+		return bodies_list(st, NULL, out, errp);
+	if (util_starts_with(sel, "tag:"))
+		return bodies_list(st, sel + 4, out, errp);
+	char *text = NULL;
+	int rc = util_read_file(sel, &text, NULL, errp);
+	if (rc)
+		return err_prefix(errp, rc, "--bodies");
+	struct buf errs = BUF_INIT;
+	int lineno = 0;
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line;
+	     line = strtok_r(NULL, "\n", &save)) {
+		lineno++;
+		util_trim(line);
+		if (!*line || *line == '#')
+			continue;
+		struct body *b = NULL;
+		char *e = NULL;
+		int r = bodies_find_by_short_name(st, line, &b, &e);
+		if (r == FOID_ENOTFOUND) {
+			buf_addf(&errs, "%s%s:%d: no body \"%s\" (see foictl bodies list)",
+			         errs.len ? "\n" : "", sel, lineno, line);
+		} else if (r) {
+			free(e);
+			rc = r;
+			break;
+		} else {
+			out->v = xrealloc(out->v, (out->n + 1) * sizeof *out->v);
+			out->v[out->n++] = b;
+		}
+		free(e);
+	}
+	free(text);
+	if (rc == FOID_OK && errs.len) {
+		rc = FOID_EINVAL;
+		free(*errp);
+		*errp = buf_detach(&errs);
+	}
+	buf_free(&errs);
+	return rc;
+}
+
+static int round_has_request(struct store *st, int64_t round_id,
+                             int64_t body_id)
+{
+	int64_t one;
+	return store_query_int(st, NULL, &one,
+	                       "SELECT 1 FROM requests WHERE round_id = ? AND body_id = ?",
+	                       "II", round_id, body_id) == FOID_OK;
+}
+
+/* Checks that every body renders; appends every problem to errs. */
+static void round_check_all(const struct config *cfg, const struct holidays *h,
+                            const struct round_row *r, const struct template *t,
+                            const struct bodies_list *bl, int64_t first_seq,
+                            int64_t now, struct buf *errs)
+{
+	for (size_t i = 0; i < bl->n; i++) {
+		char *ref = round_reference(r->ref_prefix, first_seq + (int64_t)i);
+		struct round_msg m = { 0 };
+		char *e = NULL;
+		if (round_build(cfg, h, r, t, bl->v[i], ref, now, &m, &e) < 0)
+			buf_addf(errs, "%s%s", errs->len ? "\n" : "", e);
+		free(e);
+		round_msg_clear(&m);
+		free(ref);
+	}
+}
+
+static int round_insert_requests(struct store *st, const struct round_row *r,
+                                 const struct bodies_list *bl, int64_t first_seq,
+                                 int64_t now, char **errp)
+{
+	for (size_t i = 0; i < bl->n; i++) {
+		char *ref = round_reference(r->ref_prefix, first_seq + (int64_t)i);
+		int rc = store_exec(st, errp,
+		                    "INSERT INTO requests (round_id, body_id, seq, reference,"
+		                    " delivery, created_at) VALUES (?, ?, ?, ?, 'draft', ?)",
+		                    "IIIsI", r->id, bl->v[i]->id, first_seq + (int64_t)i,
+		                    ref, now);
+		if (rc == FOID_OK)
+			rc = store_event(st, errp, r->id, store_last_id(st), 0,
+			                 "request.created", "foictl", ref);
+		free(ref);
+		if (rc)
+			return rc;
+	}
+	return FOID_OK;
+}
+
+int round_create(struct store *st, const struct config *cfg,
+                 const struct round_new *rn, struct buf *out, char **errp)
+{
+	struct round_row r = { 0 };
+	struct template *t = NULL;
+	struct holidays *h = NULL;
+	struct bodies_list bl = BODIES_LIST_INIT;
+	struct buf errs = BUF_INIT;
+	int rc;
+
+	if (!round_slug_ok(rn->slug)) {
+		rc = err_set(errp, FOID_EINVAL, "slug \"%s\": use 1-32 of a-z, 0-9 "
+		             "and '-'", rn->slug);
+		goto out;
+	}
+	if (strcmp(rn->kind, "foi") && strcmp(rn->kind, "survey")) {
+		rc = err_set(errp, FOID_EINVAL, "--kind must be foi or survey");
+		goto out;
+	}
+	r.slug = xstrdup(rn->slug);
+	r.kind = xstrdup(rn->kind);
+	r.title = xstrdup(rn->title ? rn->title : rn->slug);
+	if (rn->closes) {
+		struct deadline_date d;
+		rc = deadline_date_parse(rn->closes, &d, errp);
+		if (rc) {
+			err_prefix(errp, rc, "--closes");
+			goto out;
+		}
+		r.closes_on = xstrdup(rn->closes);
+	}
+	if (rn->regime)
+		r.regime = xstrdup(rn->regime);
+	else if (strcmp(rn->kind, "foi") == 0)
+		r.regime = xstrdup("uk-foia");
+	else if (r.closes_on)
+		r.regime = xstrdup("working:20");
+	if (!r.regime) {
+		rc = err_set(errp, FOID_EINVAL, "a survey needs --closes YYYY-MM-DD "
+		             "or --regime");
+		goto out;
+	}
+	struct deadline_regime reg;
+	rc = round_regime(cfg, r.regime, &reg, errp);
+	if (rc)
+		goto out;
+	r.ref_prefix = rn->ref_prefix ? xstrdup(rn->ref_prefix)
+	                              : round_default_prefix(rn->kind, rn->slug);
+	if (!round_prefix_ok(r.ref_prefix)) {
+		rc = err_set(errp, FOID_EINVAL, "reference prefix \"%s\": use 1-24 of "
+		             "A-Z, 0-9 and '-'", r.ref_prefix);
+		goto out;
+	}
+	r.template_path = round_template_path(cfg, rn->template_path);
+	rc = util_read_file(r.template_path, &r.template_text, NULL, errp);
+	if (rc == FOID_OK)
+		rc = round_template(&r, &t, errp);
+	if (rc)
+		goto out;
+	rc = round_load_holidays(cfg, &h, errp);
+	if (rc)
+		goto out;
+	rc = round_select(st, rn->bodies, &bl, errp);
+	if (rc)
+		goto out;
+	if (bl.n == 0) {
+		rc = err_set(errp, FOID_EINVAL, "no bodies selected by \"%s\"",
+		             rn->bodies ? rn->bodies : "all");
+		goto out;
+	}
+	int64_t now = util_now();
+	round_check_all(cfg, h, &r, t, &bl, 1, now, &errs);
+	if (errs.len) {
+		rc = FOID_EINVAL;
+		free(*errp);
+		*errp = buf_detach(&errs);
+		goto out;
+	}
+	rc = store_begin(st, errp);
+	if (rc)
+		goto out;
+	rc = store_exec(st, errp,
+	                "INSERT INTO rounds (slug, kind, title, regime, closes_on,"
+	                " ref_prefix, template_path, template, created_at)"
+	                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	                "ssssssssI", r.slug, r.kind, r.title, r.regime, r.closes_on,
+	                r.ref_prefix, r.template_path, r.template_text, now);
+	if (rc == FOID_EEXIST) {
+		rc = err_set(errp, FOID_EEXIST, "a round \"%s\" or the reference prefix "
+		             "%s exists already (give --ref-prefix)", r.slug, r.ref_prefix);
+	}
+	if (rc == FOID_OK) {
+		r.id = store_last_id(st);
+		rc = round_insert_requests(st, &r, &bl, 1, now, errp);
+	}
+	if (rc == FOID_OK)
+		rc = store_event(st, errp, r.id, 0, 0, "round.created", "foictl",
+		                 r.template_path);
+	if (rc == FOID_OK)
+		rc = store_commit(st, errp);
+	else
+		store_rollback(st);
+	if (rc == FOID_OK) {
+		char *last = round_reference(r.ref_prefix, (int64_t)bl.n);
+		buf_addf(out, "created round %s (%s, regime %s): %zu requests, "
+		         "%s-001 to %s\n", r.slug, r.kind, r.regime, bl.n,
+		         r.ref_prefix, last);
+		free(last);
+	}
+out:
+	buf_free(&errs);
+	bodies_list_free(&bl);
+	holidays_free(h);
+	template_free(t);
+	round_row_clear(&r);
+	return rc;
+}
+
+/* A request of a round with its body. */
+struct round_req {
+	int64_t id;
+	int64_t seq;
+	char *reference;
+	char *delivery;
+	struct body *b;
+};
+
+struct round_reqs {
+	struct round_req *v;
+	size_t n;
+};
+
+static void round_reqs_free(struct round_reqs *rq)
+{
+	for (size_t i = 0; i < rq->n; i++) {
+		free(rq->v[i].reference);
+		free(rq->v[i].delivery);
+		bodies_body_free(rq->v[i].b);
+	}
+	free(rq->v);
+	rq->v = NULL;
+	rq->n = 0;
+}
+
+struct round_reqs_arg {
+	struct round_reqs *rq;
+	struct strv short_names;
+};
+
+static int round_reqs_cb(const struct store_row *row, void *arg)
+{
+	struct round_reqs_arg *a = arg;
+	struct round_reqs *rq = a->rq;
+	rq->v = xrealloc(rq->v, (rq->n + 1) * sizeof *rq->v);
+	struct round_req *q = &rq->v[rq->n++];
+	q->id = store_row_int(row, 0);
+	q->seq = store_row_int(row, 1);
+	q->reference = xstrdup(store_row_text(row, 2));
+	q->delivery = xstrdup(store_row_text(row, 3));
+	q->b = NULL;
+	strv_push(&a->short_names, store_row_text(row, 4));
+	return 0;
+}
+
+/* The round's requests in reference order, each with its body; only those
+ * still in draft when drafts_only is set, only one body's when short_name
+ * is not NULL. */
+static int round_requests(struct store *st, int64_t round_id, int drafts_only,
+                          const char *short_name, struct round_reqs *rq,
+                          char **errp)
+{
+	struct round_reqs_arg a = { rq, STRV_INIT };
+	int rc = store_query(st, errp, round_reqs_cb, &a,
+	                     "SELECT q.id, q.seq, q.reference, q.delivery, b.short_name"
+	                     " FROM requests q JOIN bodies b ON b.id = q.body_id"
+	                     " WHERE q.round_id = ? AND (? = 0 OR q.delivery = 'draft')"
+	                     " AND (? IS NULL OR b.short_name = ?) ORDER BY q.seq",
+	                     "Iiss", round_id, drafts_only, short_name, short_name);
+	for (size_t i = 0; rc == FOID_OK && i < rq->n; i++)
+		rc = bodies_find_by_short_name(st, a.short_names.v[i], &rq->v[i].b, errp);
+	strv_free(&a.short_names);
+	if (rc)
+		round_reqs_free(rq);
+	return rc;
+}
+
+/* Turns every draft request into a queued message.  Runs inside the
+ * caller's transaction; on error nothing of it should be committed. */
+static int round_queue_drafts(struct store *st, const struct config *cfg,
+                              const struct holidays *h, const struct round_row *r,
+                              const struct template *t, int *nqueued,
+                              char **errp)
+{
+	struct round_reqs rq = { NULL, 0 };
+	struct buf errs = BUF_INIT;
+	int64_t now = util_now();
+	int rc = round_requests(st, r->id, 1, NULL, &rq, errp);
+	if (rc)
+		return rc;
+	*nqueued = 0;
+	for (size_t i = 0; i < rq.n && rc == FOID_OK; i++) {
+		struct round_req *q = &rq.v[i];
+		struct round_msg m = { 0 };
+		char *e = NULL;
+		if (round_build(cfg, h, r, t, q->b, q->reference, now, &m, &e) < 0) {
+			buf_addf(&errs, "%s%s", errs.len ? "\n" : "", e);
+			free(e);
+			round_msg_clear(&m);
+			continue;
+		}
+		char *rel = NULL;
+		char sha[65];
+		rc = blob_put(cfg->storage_dir, "raw", m.raw, m.len, &rel, sha, errp);
+		char *to = NULL;
+		if (rc == FOID_OK) {
+			struct buf env = BUF_INIT;
+			for (size_t k = 0; k < m.rcpts.n; k++)
+				buf_addf(&env, "%s%s", k ? " " : "", m.rcpts.v[k]);
+			to = buf_detach(&env);
+			struct buf cc = BUF_INIT;
+			for (size_t k = 0; k < m.tr->cc.n; k++)
+				buf_addf(&cc, "%s%s", k ? ", " : "", m.tr->cc.v[k]);
+			char *ccs = buf_detach(&cc);
+			rc = store_exec(st, errp,
+			                "INSERT INTO messages (direction, request_id, purpose,"
+			                " message_id, from_addr, to_addrs, cc_addrs, subject,"
+			                " raw_sha256, raw_size, raw_path, envelope_from,"
+			                " envelope_to, send_state, next_attempt_at, created_at)"
+			                " VALUES ('out', ?, 'request', ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+			                " ?, 'queued', ?, ?)",
+			                "IssssssIsssII", q->id, m.message_id, cfg->team_address,
+			                q->b->email, ccs, m.tr->subject, sha, (int64_t)m.len,
+			                rel, cfg->team_address, to, now, now);
+			free(ccs);
+		}
+		if (rc == FOID_OK)
+			rc = store_exec(st, errp,
+			                "UPDATE requests SET delivery = 'queued',"
+			                " reply_address = ? WHERE id = ?",
+			                "sI", m.reply_address, q->id);
+		if (rc == FOID_OK)
+			rc = store_event(st, errp, r->id, q->id, 0, "request.queued",
+			                 "foictl", m.message_id);
+		if (rc == FOID_OK)
+			(*nqueued)++;
+		free(to);
+		free(rel);
+		round_msg_clear(&m);
+	}
+	if (rc == FOID_OK && errs.len) {
+		rc = FOID_EINVAL;
+		free(*errp);
+		*errp = buf_detach(&errs);
+	}
+	buf_free(&errs);
+	round_reqs_free(&rq);
+	return rc;
+}
+
+/* Loads what queueing needs, then queues every draft of the round in one
+ * transaction (marking the round launched). */
+static int round_queue(struct store *st, const struct config *cfg,
+                       struct round_row *r, int *nqueued, char **errp)
+{
+	struct template *t = NULL;
+	struct holidays *h = NULL;
+	int rc = round_template(r, &t, errp);
+	if (rc == FOID_OK)
+		rc = round_load_holidays(cfg, &h, errp);
+	if (rc == FOID_OK)
+		rc = store_begin(st, errp);
+	if (rc)
+		goto out;
+	rc = round_queue_drafts(st, cfg, h, r, t, nqueued, errp);
+	if (rc == FOID_OK && strcmp(r->state, "draft") == 0) {
+		rc = store_exec(st, errp,
+		                "UPDATE rounds SET state = 'launched', launched_at = ?"
+		                " WHERE id = ?", "II", util_now(), r->id);
+		if (rc == FOID_OK)
+			rc = store_event(st, errp, r->id, 0, 0, "round.launched", "foictl",
+			                 NULL);
+	}
+	if (rc == FOID_OK)
+		rc = store_commit(st, errp);
+	else
+		store_rollback(st);
+out:
+	holidays_free(h);
+	template_free(t);
+	return rc;
+}
+
+int round_launch(struct store *st, const struct config *cfg, const char *slug,
+                 int *nqueued, struct buf *out, char **errp)
+{
+	struct round_row r;
+	*nqueued = 0;
+	int rc = round_load(st, slug, &r, errp);
+	if (rc == FOID_OK)
+		rc = round_queue(st, cfg, &r, nqueued, errp);
+	if (rc == FOID_OK)
+		buf_addf(out, "round %s: queued %d request%s%s\n", slug, *nqueued,
+		         *nqueued == 1 ? "" : "s",
+		         *nqueued ? "" : " (every request was queued already)");
+	round_row_clear(&r);
+	return rc;
+}
+
+int round_add(struct store *st, const struct config *cfg, const char *slug,
+              const char *bodies, struct buf *out, char **errp)
+{
+	struct round_row r;
+	struct template *t = NULL;
+	struct holidays *h = NULL;
+	struct bodies_list bl = BODIES_LIST_INIT, fresh = BODIES_LIST_INIT;
+	struct buf errs = BUF_INIT;
+	int rc = round_load(st, slug, &r, errp);
+	if (rc == FOID_OK)
+		rc = round_select(st, bodies, &bl, errp);
+	if (rc == FOID_OK)
+		rc = round_template(&r, &t, errp);
+	if (rc == FOID_OK)
+		rc = round_load_holidays(cfg, &h, errp);
+	if (rc)
+		goto out;
+	for (size_t i = 0; i < bl.n; i++) {
+		if (round_has_request(st, r.id, bl.v[i]->id)) {
+			bodies_body_free(bl.v[i]);
+			continue;
+		}
+		fresh.v = xrealloc(fresh.v, (fresh.n + 1) * sizeof *fresh.v);
+		fresh.v[fresh.n++] = bl.v[i];
+	}
+	bl.n = 0;
+	if (fresh.n == 0) {
+		buf_addf(out, "round %s: every selected body is in the round already\n",
+		         slug);
+		goto out;
+	}
+	int64_t seq = 0;
+	rc = store_query_int(st, errp, &seq,
+	                     "SELECT coalesce(max(seq), 0) FROM requests WHERE round_id = ?",
+	                     "I", r.id);
+	if (rc)
+		goto out;
+	int64_t now = util_now();
+	round_check_all(cfg, h, &r, t, &fresh, seq + 1, now, &errs);
+	if (errs.len) {
+		rc = FOID_EINVAL;
+		free(*errp);
+		*errp = buf_detach(&errs);
+		goto out;
+	}
+	rc = store_begin(st, errp);
+	if (rc)
+		goto out;
+	rc = round_insert_requests(st, &r, &fresh, seq + 1, now, errp);
+	if (rc == FOID_OK)
+		rc = store_commit(st, errp);
+	else
+		store_rollback(st);
+	if (rc)
+		goto out;
+	buf_addf(out, "round %s: added %zu bod%s\n", slug, fresh.n,
+	         fresh.n == 1 ? "y" : "ies");
+	if (strcmp(r.state, "draft") != 0) {
+		int n = 0;
+		rc = round_queue(st, cfg, &r, &n, errp);
+		if (rc == FOID_OK)
+			buf_addf(out, "round %s: queued %d request%s\n", slug, n,
+			         n == 1 ? "" : "s");
+	}
+out:
+	buf_free(&errs);
+	bodies_list_free(&bl);
+	bodies_list_free(&fresh);
+	holidays_free(h);
+	template_free(t);
+	round_row_clear(&r);
+	return rc;
+}
+
+int round_set_paused(struct store *st, const char *slug, int paused,
+                     char **errp)
+{
+	struct round_row r;
+	int rc = round_load(st, slug, &r, errp);
+	if (rc)
+		goto out;
+	if (strcmp(r.state, "draft") == 0) {
+		rc = err_set(errp, FOID_EINVAL, "round %s is not launched yet", slug);
+		goto out;
+	}
+	rc = store_begin(st, errp);
+	if (rc)
+		goto out;
+	rc = store_exec(st, errp, "UPDATE rounds SET state = ? WHERE id = ?", "sI",
+	                paused ? "paused" : "launched", r.id);
+	if (rc == FOID_OK)
+		rc = store_event(st, errp, r.id, 0, 0,
+		                 paused ? "round.paused" : "round.resumed", "foictl", NULL);
+	if (rc == FOID_OK)
+		rc = store_commit(st, errp);
+	else
+		store_rollback(st);
+out:
+	round_row_clear(&r);
+	return rc;
+}
+
+int round_preview(struct store *st, const struct config *cfg,
+                  const char *slug, const char *short_name, struct buf *out,
+                  char **errp)
+{
+	struct round_row r;
+	struct template *t = NULL;
+	struct holidays *h = NULL;
+	struct round_reqs rq = { NULL, 0 };
+	struct buf errs = BUF_INIT;
+	int rc = round_load(st, slug, &r, errp);
+	if (rc == FOID_OK)
+		rc = round_template(&r, &t, errp);
+	if (rc == FOID_OK)
+		rc = round_load_holidays(cfg, &h, errp);
+	if (rc == FOID_OK)
+		rc = round_requests(st, r.id, 0, short_name, &rq, errp);
+	if (rc)
+		goto out;
+	if (short_name && rq.n == 0) {
+		rc = err_set(errp, FOID_ENOTFOUND, "round %s has no request to \"%s\"",
+		             slug, short_name);
+		goto out;
+	}
+	int64_t now = util_now();
+	size_t ok = 0;
+	for (size_t i = 0; i < rq.n; i++) {
+		struct round_msg m = { 0 };
+		char *e = NULL;
+		if (round_build(cfg, h, &r, t, rq.v[i].b, rq.v[i].reference, now, &m,
+		                &e) < 0) {
+			buf_addf(&errs, "%s%s", errs.len ? "\n" : "", e);
+		} else if (short_name) {
+			buf_addf(out, "Envelope-To: %s\n", m.rcpts.v[0]);
+			for (size_t k = 1; k < m.rcpts.n; k++)
+				buf_addf(out, "Envelope-To: %s\n", m.rcpts.v[k]);
+			/* Shown with LF line ends; sent with CRLF. */
+			for (size_t k = 0; k < m.len; k++)
+				if (!(m.raw[k] == '\r' && k + 1 < m.len && m.raw[k + 1] == '\n'))
+					buf_addc(out, m.raw[k]);
+			ok++;
+		} else {
+			buf_addf(out, "%-24s %-16s %-9s %s\n", rq.v[i].b->short_name,
+			         rq.v[i].reference, rq.v[i].delivery, m.tr->subject);
+			ok++;
+		}
+		free(e);
+		round_msg_clear(&m);
+	}
+	if (!short_name)
+		buf_addf(out, "%zu of %zu requests render%s\n", ok, rq.n,
+		         errs.len ? "; problems:" : " cleanly");
+	if (errs.len) {
+		rc = FOID_EINVAL;
+		free(*errp);
+		*errp = buf_detach(&errs);
+	}
+out:
+	buf_free(&errs);
+	round_reqs_free(&rq);
+	holidays_free(h);
+	template_free(t);
+	round_row_clear(&r);
+	return rc;
+}

@@ -1,0 +1,59 @@
+/* Rounds: one request (FOI or survey) sent to many bodies.
+ *
+ * A round is created as a draft with one request per selected body, each
+ * with a stable reference PREFIX-NNN.  Every body is rendered at create
+ * time, so a placeholder that does not resolve is reported then, naming the
+ * body, never half-rendered at send time.  Launching renders each draft
+ * request into its exact outgoing message (stored raw, with its
+ * Message-ID) and queues it, in one transaction: launching twice queues
+ * nothing twice, and a body added to a launched round is queued alone.
+ * foid's sender (send.c) does the sending. */
+#ifndef FOID_ROUND_H
+#define FOID_ROUND_H
+
+#include <stdint.h>
+
+#include "util.h"
+
+struct config;
+struct store;
+
+struct round_new {
+	const char *slug;          /* [a-z0-9-], at most 32 */
+	const char *kind;          /* "foi" or "survey" */
+	const char *template_path; /* a file, or a name under templates_dir */
+	const char *regime;        /* NULL: uk-foia (foi); surveys need closes or a regime */
+	const char *bodies;        /* "all" (NULL), "tag:TAG", or a file of short names */
+	const char *closes;        /* YYYY-MM-DD, surveys */
+	const char *title;         /* NULL: the slug */
+	const char *ref_prefix;    /* NULL: FOI-SLUG / SRV-SLUG, upper case */
+};
+
+/* What a person reads: every line of *out is for them; on FOID_EINVAL it
+ * lists every problem found (each body and placeholder). */
+int round_create(struct store *st, const struct config *cfg,
+                 const struct round_new *rn, struct buf *out, char **errp);
+
+/* The exact message for one body (short_name), or with short_name NULL a
+ * summary line per body and every rendering problem.  Writes nothing. */
+int round_preview(struct store *st, const struct config *cfg,
+                  const char *slug, const char *short_name, struct buf *out,
+                  char **errp);
+
+/* Queues every draft request of the round.  *nqueued says how many. */
+int round_launch(struct store *st, const struct config *cfg, const char *slug,
+                 int *nqueued, struct buf *out, char **errp);
+
+/* Adds bodies (same selection syntax as round_new.bodies) not yet in the
+ * round; when the round is launched they are queued at once. */
+int round_add(struct store *st, const struct config *cfg, const char *slug,
+              const char *bodies, struct buf *out, char **errp);
+
+/* "paused" stops foid sending the round's queued mail; "launched" resumes. */
+int round_set_paused(struct store *st, const char *slug, int paused,
+                     char **errp);
+
+/* The round's id, or FOID_ENOTFOUND with a message naming the slug. */
+int round_id(struct store *st, const char *slug, int64_t *id, char **errp);
+
+#endif
