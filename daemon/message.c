@@ -12,8 +12,9 @@
 /* RFC 5322 recommends 78; 998 is the hard limit. */
 #define LINE_SOFT 78
 #define LINE_HARD 998
-/* "=?utf-8?B?" + "?=" around at most 60 base64 characters: 72 <= 75. */
-#define EW_MAX_RAW 45
+/* "=?utf-8?B?" + "?=" around at most 56 base64 characters makes 68, within
+ * RFC 2047's 75 and short enough that "Subject: " plus one word fits 78. */
+#define EW_MAX_RAW 42
 
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
