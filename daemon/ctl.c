@@ -2,6 +2,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sysexits.h>
 #include <unistd.h>
 
 #include "config.h"
@@ -66,4 +67,30 @@ void ctl_release(struct ctl *c)
 	c->st = NULL;
 	config_free(c->cfg);
 	c->cfg = NULL;
+}
+
+int ctl_exit_code(int rc)
+{
+	switch (rc) {
+	case FOID_OK: return EX_OK;
+	case FOID_EINVAL: return EX_DATAERR;
+	case FOID_ENOTFOUND: return EX_NOINPUT;
+	case FOID_EEXIST: return EX_CANTCREAT;
+	case FOID_ETEMP: return EX_TEMPFAIL;
+	case FOID_EIO: return EX_IOERR;
+	default: return EX_SOFTWARE;
+	}
+}
+
+int ctl_fail(const char *cmd, int rc, const char *msg)
+{
+	const char *p = msg ? msg : "failed";
+	while (*p) {
+		size_t n = strcspn(p, "\n");
+		fprintf(stderr, "foictl %s: %.*s\n", cmd, (int)n, p);
+		p += n;
+		if (*p)
+			p++;
+	}
+	return ctl_exit_code(rc);
 }

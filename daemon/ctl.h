@@ -25,11 +25,18 @@ struct store *ctl_store(struct ctl *c);
 /* Where holidays/ and templates/ are: c->data_dir, else the config's,
  * else the compiled-in FOID_DATADIR when there is no config file. */
 const char *ctl_data_dir(struct ctl *c);
+/* The sysexits.h code for a FOID_E* return code. */
+int ctl_exit_code(int rc);
+/* Prints "foictl CMD: msg" to stderr (each line of msg) and returns
+ * ctl_exit_code(rc). */
+int ctl_fail(const char *cmd, int rc, const char *msg);
+
 /* Releases what ctl_config and ctl_store opened. */
 void ctl_release(struct ctl *c);
 
 /* argv[0] is the command's own name ("bodies"). */
 int ctl_bodies(struct ctl *c, int argc, char **argv);
 int ctl_deadline(struct ctl *c, int argc, char **argv);
+int ctl_round(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -69,17 +69,6 @@ static int ctl_bodies_parse(int argc, char **argv, unsigned allowed, int want,
 	return 0;
 }
 
-static int ctl_bodies_exit(int rc)
-{
-	switch (rc) {
-	case FOID_EINVAL: return EX_DATAERR;
-	case FOID_ENOTFOUND: return EX_NOINPUT;
-	case FOID_ETEMP: return EX_TEMPFAIL;
-	case FOID_EIO: return EX_IOERR;
-	default: return EX_SOFTWARE;
-	}
-}
-
 static void ctl_bodies_names(FILE *out, const char *verb, const struct strv *names)
 {
 	for (size_t i = 0; i < names->n; i++)
@@ -105,7 +94,7 @@ static int ctl_bodies_import(struct ctl *c, int argc, char **argv)
 		fprintf(stderr, "%s\n", rep.errors.v[i]);
 	if (rc < 0) {
 		fprintf(stderr, "foictl: %s\n", err);
-		ex = ctl_bodies_exit(rc);
+		ex = ctl_exit_code(rc);
 		goto out;
 	}
 	if (a.dry_run) {
@@ -205,7 +194,7 @@ static int ctl_bodies_list(struct ctl *c, int argc, char **argv)
 	int rc = bodies_list(st, a.tag, &l, &err);
 	if (rc < 0) {
 		fprintf(stderr, "foictl: %s\n", err);
-		ex = ctl_bodies_exit(rc);
+		ex = ctl_exit_code(rc);
 		goto out;
 	}
 	if (a.json) {
@@ -251,7 +240,7 @@ static int ctl_bodies_show(struct ctl *c, int argc, char **argv)
 	int rc = bodies_find_by_short_name(st, a.operand, &b, &err);
 	if (rc < 0) {
 		fprintf(stderr, "foictl: %s\n", err);
-		ex = rc == FOID_ENOTFOUND ? EX_DATAERR : ctl_bodies_exit(rc);
+		ex = rc == FOID_ENOTFOUND ? EX_DATAERR : ctl_exit_code(rc);
 		goto out;
 	}
 	if (a.json) {

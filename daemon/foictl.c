@@ -20,6 +20,7 @@ struct ctl_command {
 static const struct ctl_command ctl_commands[] = {
 	{ "bodies", ctl_bodies, "import, list and show the bodies registry" },
 	{ "deadline", ctl_deadline, "compute a due date, and explain it" },
+	{ "round", ctl_round, "create, preview, launch, pause and resume rounds" },
 	{ NULL, NULL, NULL },
 };
 

@@ -1,0 +1,154 @@
+/* foictl round: create, preview, launch, add bodies, pause and resume. */
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "round.h"
+#include "util.h"
+
+static const char ctl_round_usage[] =
+	"usage: foictl round create SLUG --kind foi|survey --template FILE\n"
+	"                    [--regime REGIME] [--bodies all|tag:TAG|FILE]\n"
+	"                    [--closes YYYY-MM-DD] [--title TEXT] [--ref-prefix P]\n"
+	"       foictl round preview SLUG [SHORT_NAME]\n"
+	"       foictl round launch SLUG\n"
+	"       foictl round add SLUG --bodies all|tag:TAG|FILE\n"
+	"       foictl round pause SLUG\n"
+	"       foictl round resume SLUG\n"
+	"\n"
+	"REGIME: uk-foia (default for foi), uk-eir, uk-foisa, us-foia,\n"
+	"working:N[:CALENDAR] or calendar:N.  FILE for --bodies lists short names,\n"
+	"one per line.  A template name without '/' is looked up in templates_dir.\n";
+
+static int ctl_round_create(struct ctl *c, struct store *st, int argc, char **argv)
+{
+	enum { O_KIND = 1, O_TEMPLATE, O_REGIME, O_BODIES, O_CLOSES, O_TITLE, O_PREFIX };
+	static const struct option opts[] = {
+		{ "kind", required_argument, NULL, O_KIND },
+		{ "template", required_argument, NULL, O_TEMPLATE },
+		{ "regime", required_argument, NULL, O_REGIME },
+		{ "bodies", required_argument, NULL, O_BODIES },
+		{ "closes", required_argument, NULL, O_CLOSES },
+		{ "title", required_argument, NULL, O_TITLE },
+		{ "ref-prefix", required_argument, NULL, O_PREFIX },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct round_new rn = { 0 };
+	int o;
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (o) {
+		case O_KIND: rn.kind = optarg; break;
+		case O_TEMPLATE: rn.template_path = optarg; break;
+		case O_REGIME: rn.regime = optarg; break;
+		case O_BODIES: rn.bodies = optarg; break;
+		case O_CLOSES: rn.closes = optarg; break;
+		case O_TITLE: rn.title = optarg; break;
+		case O_PREFIX: rn.ref_prefix = optarg; break;
+		default:
+			fprintf(stderr, "foictl round create: bad option %s\n%s",
+			        argv[optind - 1], ctl_round_usage);
+			return EX_USAGE;
+		}
+	}
+	if (optind + 1 != argc || !rn.kind || !rn.template_path) {
+		fprintf(stderr, "foictl round create: need SLUG, --kind and --template\n%s",
+		        ctl_round_usage);
+		return EX_USAGE;
+	}
+	rn.slug = argv[optind];
+	struct buf out = BUF_INIT;
+	char *err = NULL;
+	int rc = round_create(st, c->cfg, &rn, &out, &err);
+	fputs(out.data ? out.data : "", c->out);
+	buf_free(&out);
+	if (rc)
+		rc = ctl_fail("round create", rc, err);
+	free(err);
+	return rc;
+}
+
+/* Commands of the form: round VERB SLUG [ARG] [--bodies SEL]. */
+static int ctl_round_simple(struct ctl *c, struct store *st, int argc,
+                            char **argv)
+{
+	static const struct option opts[] = {
+		{ "bodies", required_argument, NULL, 'b' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *verb = argv[0];
+	const char *bodies = NULL;
+	int o;
+	optind = 0;
+	opterr = 0;
+	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o != 'b' || strcmp(verb, "add") != 0) {
+			fprintf(stderr, "foictl round %s: bad option %s\n%s", verb,
+			        argv[optind - 1], ctl_round_usage);
+			return EX_USAGE;
+		}
+		bodies = optarg;
+	}
+	int nargs = argc - optind;
+	int max = strcmp(verb, "preview") == 0 ? 2 : 1;
+	if (nargs < 1 || nargs > max || (strcmp(verb, "add") == 0 && !bodies)) {
+		fputs(ctl_round_usage, stderr);
+		return EX_USAGE;
+	}
+	const char *slug = argv[optind];
+	struct buf out = BUF_INIT;
+	char *err = NULL;
+	int rc;
+	int n = 0;
+	char what[32];
+	snprintf(what, sizeof what, "round %s", verb);
+	if (strcmp(verb, "preview") == 0) {
+		rc = round_preview(st, c->cfg, slug, nargs == 2 ? argv[optind + 1] : NULL,
+		                   &out, &err);
+	} else if (strcmp(verb, "launch") == 0) {
+		rc = round_launch(st, c->cfg, slug, &n, &out, &err);
+	} else if (strcmp(verb, "add") == 0) {
+		rc = round_add(st, c->cfg, slug, bodies, &out, &err);
+	} else {
+		int paused = strcmp(verb, "pause") == 0;
+		rc = round_set_paused(st, slug, paused, &err);
+		if (rc == FOID_OK)
+			buf_addf(&out, "round %s: %s\n", slug,
+			         paused ? "paused: foid sends nothing more of it"
+			                : "resumed");
+	}
+	fputs(out.data ? out.data : "", c->out);
+	buf_free(&out);
+	if (rc)
+		rc = ctl_fail(what, rc, err);
+	free(err);
+	return rc;
+}
+
+int ctl_round(struct ctl *c, int argc, char **argv)
+{
+	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(ctl_round_usage, argc < 2 ? stderr : c->out);
+		return argc < 2 ? EX_USAGE : EX_OK;
+	}
+	static const char *const verbs[] = { "preview", "launch", "add", "pause",
+		"resume", NULL };
+	int known = strcmp(argv[1], "create") == 0;
+	for (const char *const *v = verbs; *v; v++)
+		known |= strcmp(argv[1], *v) == 0;
+	if (!known) {
+		fprintf(stderr, "foictl round: unknown subcommand %s\n%s", argv[1],
+		        ctl_round_usage);
+		return EX_USAGE;
+	}
+	struct store *st = ctl_store(c);
+	if (!st)
+		return EX_CONFIG;
+	if (strcmp(argv[1], "create") == 0)
+		return ctl_round_create(c, st, argc - 1, argv + 1);
+	return ctl_round_simple(c, st, argc - 1, argv + 1);
+}
