@@ -78,9 +78,11 @@ static void smtp_reply_line(struct smtp *s, const char *l, size_t n)
 static void smtp_command_out(struct smtp *s, const char *p, size_t n)
 {
 	/* Only the verb is looked at: AUTH lines carry the password. */
-	if (n >= 4 && strncasecmp(p, "QUIT", 4) == 0)
+	if (n >= 4 && strncasecmp(p, "QUIT", 4) == 0) {
 		s->quitting = 1;
-	else if (n >= 10 && strncasecmp(p, "MAIL FROM:", 10) == 0)
+		return;
+	}
+	if (n >= 10 && strncasecmp(p, "MAIL FROM:", 10) == 0)
 		s->stage = SMTP_STAGE_MAIL;
 	else if (n >= 8 && strncasecmp(p, "RCPT TO:", 8) == 0)
 		s->stage = SMTP_STAGE_RCPT;
