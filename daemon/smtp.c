@@ -288,8 +288,11 @@ static int smtp_failure(struct smtp *s, CURLcode rc, struct smtp_result *res,
 {
 	const char *what = s->errbuf[0] ? s->errbuf : curl_easy_strerror(rc);
 	if (s->code >= 400 && s->code < 600) {
-		return err_set(errp, s->code >= 500 ? FOID_EPERM : FOID_ETEMP,
-		               "smtp %s: %s refused: %s", s->where,
+		int code = s->code >= 500 ? FOID_EPERM : FOID_ETEMP;
+		if (rc == CURLE_LOGIN_DENIED)
+			return err_set(errp, code, "smtp %s: login as %s refused: %s",
+			               s->where, s->username ? s->username : "", s->reply);
+		return err_set(errp, code, "smtp %s: %s refused: %s", s->where,
 		               smtp_stage_name(s->stage), s->reply);
 	}
 	if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
