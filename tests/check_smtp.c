@@ -1,0 +1,419 @@
+#include <arpa/inet.h>
+#include <check.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "fixture.h"
+#include "smtp.h"
+#include "util.h"
+
+/* ---- A scripted SMTP peer on loopback, for reply-code classification.
+ * Real delivery is tested against the sandbox's OpenSMTPD below. */
+
+struct peer {
+	int lfd;
+	int port;
+	pthread_t thread;
+	/* Script. */
+	const char *greeting;    /* default "220 peer ESMTP" */
+	const char *rcpt_first;  /* reply to the first RCPT; later ones get 250 */
+	const char *rcpt_always; /* reply to every RCPT */
+	int max_mails;           /* per session, then 452 to MAIL; 0: no limit */
+	int drop_after_dot;      /* close instead of the final reply */
+	/* What it saw. */
+	int connections;
+	int mails;
+	int rcpts;
+	int accepted;
+	struct buf data;         /* the last DATA content as received */
+};
+
+static int listen_loopback(int *port)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	ck_assert_int_ge(fd, 0);
+	struct sockaddr_in sa = { .sin_family = AF_INET };
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	socklen_t sl = sizeof sa;
+	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
+	ck_assert_int_eq(listen(fd, 8), 0);
+	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+	*port = ntohs(sa.sin_port);
+	return fd;
+}
+
+static void peer_say(int fd, const char *s)
+{
+	size_t n = strlen(s);
+	if (write(fd, s, n) != (ssize_t)n || write(fd, "\r\n", 2) != 2)
+		return;
+}
+
+/* One line without its CRLF into line; 0 at end of connection. */
+static int peer_line(int fd, struct buf *line)
+{
+	buf_reset(line);
+	char c;
+	while (read(fd, &c, 1) == 1) {
+		if (c == '\n') {
+			if (line->len > 0 && line->data[line->len - 1] == '\r')
+				line->data[--line->len] = '\0';
+			return 1;
+		}
+		buf_addc(line, c);
+	}
+	return 0;
+}
+
+static void peer_session(struct peer *p, int fd)
+{
+	struct buf line = BUF_INIT;
+	int mails = 0;
+	p->connections++;
+	const char *greeting = p->greeting ? p->greeting : "220 peer ESMTP";
+	peer_say(fd, greeting);
+	if (greeting[0] != '2')
+		goto out;
+	while (peer_line(fd, &line)) {
+		const char *l = line.data ? line.data : "";
+		if (util_strcasestarts(l, "EHLO")) {
+			peer_say(fd, "250-peer\r\n250 SIZE 10000000");
+		} else if (util_strcasestarts(l, "MAIL FROM:")) {
+			if (p->max_mails && mails >= p->max_mails) {
+				peer_say(fd, "452 4.5.3 Too many messages in this session");
+				continue;
+			}
+			mails++;
+			p->mails++;
+			peer_say(fd, "250 2.1.0 Ok");
+		} else if (util_strcasestarts(l, "RCPT TO:")) {
+			p->rcpts++;
+			if (p->rcpt_always)
+				peer_say(fd, p->rcpt_always);
+			else if (p->rcpt_first && p->rcpts == 1)
+				peer_say(fd, p->rcpt_first);
+			else
+				peer_say(fd, "250 2.1.5 Ok");
+		} else if (util_strcasestarts(l, "DATA")) {
+			peer_say(fd, "354 End data with <CR><LF>.<CR><LF>");
+			buf_reset(&p->data);
+			while (peer_line(fd, &line) && strcmp(line.data ? line.data : "", ".") != 0) {
+				buf_add(&p->data, line.data ? line.data : "", line.len);
+				buf_adds(&p->data, "\r\n");
+			}
+			if (p->drop_after_dot)
+				goto out;
+			p->accepted++;
+			char *ok = xasprintf("250 2.0.0 QID%04d Message accepted for delivery",
+			                     p->accepted);
+			peer_say(fd, ok);
+			free(ok);
+		} else if (util_strcasestarts(l, "QUIT")) {
+			peer_say(fd, "221 2.0.0 Bye");
+			goto out;
+		} else if (util_strcasestarts(l, "RSET") || util_strcasestarts(l, "NOOP")) {
+			peer_say(fd, "250 2.0.0 Ok");
+		} else {
+			peer_say(fd, "502 5.5.2 Unknown command");
+		}
+	}
+out:
+	buf_free(&line);
+	close(fd);
+}
+
+static void *peer_main(void *arg)
+{
+	struct peer *p = arg;
+	int fd;
+	/* shutdown() of the listener ends accept() and the loop. */
+	while ((fd = accept(p->lfd, NULL, NULL)) >= 0) {
+		struct timeval tv = { .tv_sec = 30 };
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+		peer_session(p, fd);
+	}
+	return NULL;
+}
+
+static void peer_start(struct peer *p)
+{
+	p->lfd = listen_loopback(&p->port);
+	ck_assert_int_eq(pthread_create(&p->thread, NULL, peer_main, p), 0);
+}
+
+/* data, if not NULL, receives the last DATA content the peer saw. */
+static void peer_stop(struct peer *p, char **data)
+{
+	shutdown(p->lfd, SHUT_RDWR);
+	pthread_join(p->thread, NULL);
+	close(p->lfd);
+	if (data)
+		*data = buf_detach(&p->data);
+	buf_free(&p->data);
+}
+
+static struct config_server server(const char *host, int port, int security)
+{
+	struct config_server srv = {
+		.host = (char *)host, .port = port, .security = security, .timeout = 10,
+	};
+	return srv;
+}
+
+static struct smtp *client(const struct config_server *srv)
+{
+	struct smtp *s = NULL;
+	char *err = NULL;
+	ck_assert_msg(smtp_new(srv, &s, &err) == 0, "%s", err);
+	return s;
+}
+
+static const char *const one_rcpt[] = { "bob@peer.test" };
+static const char small_msg[] =
+	"From: a@peer.test\r\nTo: bob@peer.test\r\nSubject: t\r\n\r\nhello\r\n";
+
+static int send_small(struct smtp *s, struct smtp_result *res, char **err)
+{
+	return smtp_send(s, "a@peer.test", one_rcpt, 1, small_msg, strlen(small_msg),
+	                 res, err);
+}
+
+START_TEST(test_peer_reuses_one_connection)
+{
+	struct peer p = { 0 };
+	peer_start(&p);
+	struct config_server srv = server("127.0.0.1", p.port, SEC_PLAIN);
+	struct smtp *s = client(&srv);
+	struct smtp_result res;
+	char *err = NULL;
+	for (int i = 1; i <= 5; i++) {
+		ck_assert_msg(send_small(s, &res, &err) == 0, "%s", err);
+		ck_assert_int_eq(res.code, 250);
+		ck_assert_int_eq(res.stage, SMTP_STAGE_NONE);
+		char *want = xasprintf("250 2.0.0 QID%04d Message accepted for delivery", i);
+		ck_assert_str_eq(res.reply, want);
+		free(want);
+	}
+	ck_assert_uint_eq(smtp_connections(s), 1);
+	smtp_free(s);
+	peer_stop(&p, NULL);
+	ck_assert_int_eq(p.connections, 1);
+	ck_assert_int_eq(p.accepted, 5);
+}
+END_TEST
+
+START_TEST(test_peer_dot_stuffing)
+{
+	struct peer p = { 0 };
+	peer_start(&p);
+	struct config_server srv = server("127.0.0.1", p.port, SEC_PLAIN);
+	struct smtp *s = client(&srv);
+	static const char msg[] = "Subject: dots\r\n\r\n.leading\r\n.\r\nend\r\n";
+	struct smtp_result res;
+	char *err = NULL;
+	ck_assert_msg(smtp_send(s, "a@peer.test", one_rcpt, 1, msg, strlen(msg), &res,
+	                        &err) == 0, "%s", err);
+	smtp_free(s);
+	char *got = NULL;
+	peer_stop(&p, &got);
+	ck_assert_str_eq(got, "Subject: dots\r\n\r\n..leading\r\n..\r\nend\r\n");
+	free(got);
+}
+END_TEST
+
+START_TEST(test_peer_session_limit_reconnects)
+{
+	struct peer p = { .max_mails = 2 };
+	peer_start(&p);
+	struct config_server srv = server("127.0.0.1", p.port, SEC_PLAIN);
+	struct smtp *s = client(&srv);
+	struct smtp_result res;
+	char *err = NULL;
+	for (int i = 0; i < 5; i++)
+		ck_assert_msg(send_small(s, &res, &err) == 0, "message %d: %s", i, err);
+	ck_assert_uint_eq(smtp_connections(s), 3);
+	smtp_free(s);
+	peer_stop(&p, NULL);
+	ck_assert_int_eq(p.accepted, 5);
+	ck_assert_int_eq(p.connections, 3);
+}
+END_TEST
+
+START_TEST(test_peer_451_is_temporary)
+{
+	struct peer p = { .rcpt_first = "451 4.7.1 Greylisted, try again later" };
+	peer_start(&p);
+	struct config_server srv = server("127.0.0.1", p.port, SEC_PLAIN);
+	struct smtp *s = client(&srv);
+	struct smtp_result res;
+	char *err = NULL;
+	ck_assert_int_eq(send_small(s, &res, &err), FOID_ETEMP);
+	ck_assert_int_eq(res.code, 451);
+	ck_assert_int_eq(res.stage, SMTP_STAGE_RCPT);
+	ck_assert_str_eq(res.reply, "451 4.7.1 Greylisted, try again later");
+	ck_assert_ptr_nonnull(strstr(err, "451 4.7.1 Greylisted"));
+	/* The handle stays usable. */
+	ck_assert_msg(send_small(s, &res, &err) == 0, "%s", err);
+	ck_assert_int_eq(res.code, 250);
+	free(err);
+	smtp_free(s);
+	peer_stop(&p, NULL);
+	ck_assert_int_eq(p.accepted, 1);
+}
+END_TEST
+
+START_TEST(test_peer_550_is_permanent)
+{
+	struct peer p = { .rcpt_always = "550 5.1.1 <bob@peer.test>: no such user" };
+	peer_start(&p);
+	struct config_server srv = server("127.0.0.1", p.port, SEC_PLAIN);
+	struct smtp *s = client(&srv);
+	struct smtp_result res;
+	char *err = NULL;
+	ck_assert_int_eq(send_small(s, &res, &err), FOID_EPERM);
+	ck_assert_int_eq(res.code, 550);
+	ck_assert_int_eq(res.stage, SMTP_STAGE_RCPT);
+	ck_assert_ptr_nonnull(strstr(res.reply, "no such user"));
+	ck_assert_ptr_nonnull(strstr(err, "550 5.1.1 <bob@peer.test>: no such user"));
+	free(err);
+	smtp_free(s);
+	peer_stop(&p, NULL);
+	ck_assert_int_eq(p.accepted, 0);
+}
+END_TEST
+
+START_TEST(test_peer_421_greeting_is_temporary)
+{
+	struct peer p = { .greeting = "421 4.3.2 Service not available" };
+	peer_start(&p);
+	struct config_server srv = server("127.0.0.1", p.port, SEC_PLAIN);
+	struct smtp *s = client(&srv);
+	struct smtp_result res;
+	char *err = NULL;
+	ck_assert_int_eq(send_small(s, &res, &err), FOID_ETEMP);
+	ck_assert_int_eq(res.code, 421);
+	ck_assert_int_eq(res.stage, SMTP_STAGE_CONNECT);
+	ck_assert_ptr_nonnull(strstr(err, "421 4.3.2"));
+	free(err);
+	smtp_free(s);
+	peer_stop(&p, NULL);
+}
+END_TEST
+
+START_TEST(test_peer_drop_after_data_is_unknown_fate)
+{
+	struct peer p = { .drop_after_dot = 1 };
+	peer_start(&p);
+	struct config_server srv = server("127.0.0.1", p.port, SEC_PLAIN);
+	struct smtp *s = client(&srv);
+	struct smtp_result res;
+	char *err = NULL;
+	ck_assert_int_eq(send_small(s, &res, &err), FOID_ETEMP);
+	ck_assert_int_eq(res.stage, SMTP_STAGE_DATA);
+	ck_assert_int_eq(res.maybe_sent, 1);
+	ck_assert_ptr_nonnull(strstr(err, "may have been delivered"));
+	free(err);
+	smtp_free(s);
+	peer_stop(&p, NULL);
+}
+END_TEST
+
+START_TEST(test_starttls_required_not_offered)
+{
+	struct peer p = { 0 };
+	peer_start(&p);
+	struct config_server srv = server("127.0.0.1", p.port, SEC_STARTTLS);
+	struct smtp *s = client(&srv);
+	struct smtp_result res;
+	char *err = NULL;
+	ck_assert_int_eq(send_small(s, &res, &err), FOID_EPERM);
+	ck_assert_int_eq(res.stage, SMTP_STAGE_CONNECT);
+	ck_assert_ptr_nonnull(strstr(err, "STARTTLS"));
+	free(err);
+	smtp_free(s);
+	peer_stop(&p, NULL);
+	ck_assert_int_eq(p.mails, 0);
+}
+END_TEST
+
+START_TEST(test_closed_port_is_temporary)
+{
+	int port;
+	close(listen_loopback(&port));
+	struct config_server srv = server("127.0.0.1", port, SEC_PLAIN);
+	struct smtp *s = client(&srv);
+	struct smtp_result res;
+	char *err = NULL;
+	ck_assert_int_eq(send_small(s, &res, &err), FOID_ETEMP);
+	ck_assert_int_eq(res.stage, SMTP_STAGE_CONNECT);
+	ck_assert_int_eq(res.code, 0);
+	ck_assert_ptr_nonnull(err);
+	free(err);
+	smtp_free(s);
+}
+END_TEST
+
+START_TEST(test_silent_server_times_out)
+{
+	/* The kernel completes the handshake; nobody ever writes. */
+	int port;
+	int fd = listen_loopback(&port);
+	struct config_server srv = server("127.0.0.1", port, SEC_PLAIN);
+	srv.timeout = 1;
+	struct smtp *s = client(&srv);
+	struct smtp_result res;
+	char *err = NULL;
+	ck_assert_int_eq(send_small(s, &res, &err), FOID_ETEMP);
+	ck_assert_int_eq(res.stage, SMTP_STAGE_CONNECT);
+	ck_assert_ptr_nonnull(err);
+	free(err);
+	smtp_free(s);
+	close(fd);
+}
+END_TEST
+
+START_TEST(test_bad_addresses_refused)
+{
+	struct config_server srv = server("127.0.0.1", 25, SEC_PLAIN);
+	struct smtp *s = client(&srv);
+	struct smtp_result res;
+	char *err = NULL;
+	const char *const evil[] = { "bob@x.test>\r\nRCPT TO:<eve@x.test" };
+	ck_assert_int_eq(smtp_send(s, "a@x.test", evil, 1, "x\r\n", 3, &res, &err),
+	                 FOID_EINVAL);
+	ck_assert_int_eq(smtp_send(s, "a@x.test", evil, 0, "x\r\n", 3, &res, &err),
+	                 FOID_EINVAL);
+	ck_assert_int_eq(smtp_send(s, "a\r\n@x.test", one_rcpt, 1, "x\r\n", 3, &res, &err),
+	                 FOID_EINVAL);
+	ck_assert_ptr_nonnull(err);
+	free(err);
+	smtp_free(s);
+	smtp_free(NULL);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *su = suite_create("smtp");
+	TCase *tc = tcase_create("peer");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_peer_reuses_one_connection);
+	tcase_add_test(tc, test_peer_dot_stuffing);
+	tcase_add_test(tc, test_peer_session_limit_reconnects);
+	tcase_add_test(tc, test_peer_451_is_temporary);
+	tcase_add_test(tc, test_peer_550_is_permanent);
+	tcase_add_test(tc, test_peer_421_greeting_is_temporary);
+	tcase_add_test(tc, test_peer_drop_after_data_is_unknown_fate);
+	tcase_add_test(tc, test_starttls_required_not_offered);
+	tcase_add_test(tc, test_closed_port_is_temporary);
+	tcase_add_test(tc, test_silent_server_times_out);
+	tcase_add_test(tc, test_bad_addresses_refused);
+	suite_add_tcase(su, tc);
+	return fixture_run(su);
+}
