@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "util.h"
+#include "window.h"
 
 /* Collects every problem so the user can fix the whole file at once. */
 struct cv {
@@ -477,6 +478,14 @@ static void config_validate(struct cv *v, config_t *lc, int check_secrets,
 	cv_int(v, smtp, "smtp", "rate_per_minute", 60, 1, 100000, &c->rate_per_minute);
 	cv_int(v, smtp, "smtp", "rate_per_domain", 20, 1, 100000, &c->rate_per_domain);
 	cv_str(v, smtp, "smtp", "window", 0, NULL, &c->send_window);
+	if (c->send_window) {
+		struct window w;
+		char *e = NULL;
+		if (window_parse(c->send_window, &w, &e) < 0)
+			cv_err(v, config_setting_get_member(smtp, "window"),
+			       "smtp.window", "%s", e);
+		free(e);
+	}
 	cv_duration(v, smtp, "smtp", "give_up_after", 7 * 86400, &c->give_up_after);
 	cv_bool(v, smtp, "smtp", "bcc_self", 1, &c->bcc_self);
 

@@ -135,24 +135,22 @@ static int round_regime(const struct config *cfg, const char *regime,
 	return FOID_OK;
 }
 
-/* Due date of a request sent today: the closing date for a survey that has
- * one, else the regime's count from today. */
-static int round_due(const struct config *cfg, const struct holidays *h,
-                     const struct round_row *r, int64_t now, char due[11],
-                     char today[11], char **errp)
+int round_due_from(const struct config *cfg, const struct holidays *h,
+                   const char *regime, const char *closes, int64_t t,
+                   char day0[11], char due[11], char **errp)
 {
 	struct deadline_regime reg;
-	int rc = round_regime(cfg, r->regime, &reg, errp);
+	int rc = round_regime(cfg, regime, &reg, errp);
 	if (rc)
 		return rc;
-	struct deadline_date day0 = deadline_local_date(now, reg.tz);
-	deadline_date_format(day0, today);
-	if (r->closes_on) {
-		snprintf(due, 11, "%s", r->closes_on);
+	struct deadline_date d0 = deadline_local_date(t, reg.tz);
+	deadline_date_format(d0, day0);
+	if (closes) {
+		snprintf(due, 11, "%s", closes);
 		return FOID_OK;
 	}
 	struct deadline_date d;
-	rc = deadline_due(h, &reg, day0, 0, &d, NULL, errp);
+	rc = deadline_due(h, &reg, d0, 0, &d, NULL, errp);
 	if (rc == FOID_OK)
 		deadline_date_format(d, due);
 	return rc;
@@ -229,7 +227,8 @@ static int round_build(const struct config *cfg, const struct holidays *h,
 {
 	struct round_render x = { cfg, r, b, reference, "", "" };
 	char *err = NULL;
-	int rc = round_due(cfg, h, r, now, x.due, x.today, &err);
+	int rc = round_due_from(cfg, h, r->regime, r->closes_on, now, x.today,
+	                        x.due, &err);
 	if (rc == FOID_OK)
 		rc = template_render(t, round_lookup, &x, &m->tr, &err);
 	if (rc)

@@ -53,6 +53,13 @@ int round_add(struct store *st, const struct config *cfg, const char *slug,
 int round_set_paused(struct store *st, const char *slug, int paused,
                      char **errp);
 
+struct holidays;
+/* The local date (day 0) of time t and the due date counted from it for a
+ * round of this regime (closes, when set, is the due date), in YYYY-MM-DD. */
+int round_due_from(const struct config *cfg, const struct holidays *h,
+                   const char *regime, const char *closes, int64_t t,
+                   char day0[11], char due[11], char **errp);
+
 /* The round's id, or FOID_ENOTFOUND with a message naming the slug. */
 int round_id(struct store *st, const char *slug, int64_t *id, char **errp);
 

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -401,4 +402,21 @@ char *util_iso8601(int64_t t, const char *tz)
 	snprintf(buf + n, sizeof buf - n, "%c%02ld:%02ld", sign, off / 3600,
 	         (off % 3600) / 60);
 	return xstrdup(buf);
+}
+
+int util_lock_file(const char *path, int *fd, char **errp)
+{
+	int f = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (f < 0)
+		return err_set(errp, FOID_EIO, "%s: %s", path, strerror(errno));
+	if (flock(f, LOCK_EX | LOCK_NB) < 0) {
+		int e = errno;
+		close(f);
+		if (e == EWOULDBLOCK)
+			return err_set(errp, FOID_EEXIST, "%s: another foid is running "
+			               "on this database", path);
+		return err_set(errp, FOID_EIO, "%s: %s", path, strerror(e));
+	}
+	*fd = f;
+	return FOID_OK;
 }

@@ -73,6 +73,10 @@ int util_write_file_atomic(const char *path, const void *data, size_t len,
 /* mkdir -p with the given mode for directories it creates. */
 int util_mkdirs(const char *path, int mode, char **errp);
 
+/* Takes an exclusive lock on path (created if needed) for the life of the
+ * process; *fd keeps it.  FOID_EEXIST when another process holds it. */
+int util_lock_file(const char *path, int *fd, char **errp);
+
 /* Lower-case ASCII in place; returns s. */
 char *util_lower(char *s);
 /* Trim ASCII white space at both ends, in place; returns s. */
