@@ -401,8 +401,8 @@ static void mime_addrs_fallback(const char *v, struct strv *sv, char **display)
 {
 	const char *p = v;
 	while (*p) {
-		size_t n = strcspn(p, " \t,;<>\"()");
-		if (n > 0 && memchr(p, '@', n)) {
+		size_t n = strcspn(p, " \t,;<>\"()[]");
+		if (n > 1 && memchr(p, '@', n)) {
 			char *a = xstrndup(p, n);
 			mime_push_addr(sv, a);
 			free(a);
@@ -427,13 +427,20 @@ static void mime_addrs_fallback(const char *v, struct strv *sv, char **display)
 	}
 }
 
-static void mime_mailbox(struct mailimf_mailbox *mb, struct strv *sv, char **display)
+/* libetpan accepts some broken forms ("a" b@c>) as odd addr-specs. */
+static int mime_addr_plausible(const char *a)
 {
-	if (!mb || !mb->mb_addr_spec)
-		return;
+	return *a && !strpbrk(a, "\"<>()[],; \t\r\n");
+}
+
+static int mime_mailbox(struct mailimf_mailbox *mb, struct strv *sv, char **display)
+{
+	if (!mb || !mb->mb_addr_spec || !mime_addr_plausible(mb->mb_addr_spec))
+		return -1;
 	mime_push_addr(sv, mb->mb_addr_spec);
 	if (display && !*display && mb->mb_display_name && *mb->mb_display_name)
 		*display = mime_decode_words(mb->mb_display_name);
+	return 0;
 }
 
 static void mime_addrs(const char *v, struct strv *sv, char **display)
@@ -442,21 +449,32 @@ static void mime_addrs(const char *v, struct strv *sv, char **display)
 		return;
 	size_t idx = 0;
 	struct mailimf_address_list *al = NULL;
-	if (mailimf_address_list_parse(v, strlen(v), &idx, &al) != MAILIMF_NO_ERROR) {
-		mime_addrs_fallback(v, sv, display);
-		return;
-	}
-	for (clistiter *it = clist_begin(al->ad_list); it; it = clist_next(it)) {
+	struct strv got = STRV_INIT;
+	char *disp = NULL;
+	int ok = mailimf_address_list_parse(v, strlen(v), &idx, &al) == MAILIMF_NO_ERROR;
+	for (clistiter *it = ok ? clist_begin(al->ad_list) : NULL; it && ok; it = clist_next(it)) {
 		struct mailimf_address *a = clist_content(it);
 		if (a->ad_type == MAILIMF_ADDRESS_MAILBOX) {
-			mime_mailbox(a->ad_data.ad_mailbox, sv, display);
+			ok = mime_mailbox(a->ad_data.ad_mailbox, &got, display ? &disp : NULL) == 0;
 		} else if (a->ad_data.ad_group && a->ad_data.ad_group->grp_mb_list) {
 			clist *l = a->ad_data.ad_group->grp_mb_list->mb_list;
-			for (clistiter *j = clist_begin(l); j; j = clist_next(j))
-				mime_mailbox(clist_content(j), sv, display);
+			for (clistiter *j = clist_begin(l); j && ok; j = clist_next(j))
+				ok = mime_mailbox(clist_content(j), &got, display ? &disp : NULL) == 0;
 		}
 	}
-	mailimf_address_list_free(al);
+	if (al)
+		mailimf_address_list_free(al);
+	if (ok) {
+		for (size_t i = 0; i < got.n; i++)
+			strv_push(sv, got.v[i]);
+		if (display)
+			*display = disp;
+		disp = NULL;
+	} else {
+		mime_addrs_fallback(v, sv, display);
+	}
+	free(disp);
+	strv_free(&got);
 }
 
 /* Fills the header-derived fields of m; returns the body offset. */
@@ -1114,6 +1132,16 @@ static void mime_walk_multi(struct mime_walk *w, struct mailmime *mm, const char
 	}
 	clist *l = mm->mm_data.mm_multipart.mm_mp_list;
 	struct mailmime *pick = NULL;
+	if (clist_count(l) == 0) {
+		/* No delimiter found: the body is all there is to read. */
+		mime_set_status(w->m, MIME_PARTIAL, "no parts in multipart %s", *part ? part : "0");
+		if (mm->mm_body && mm->mm_body->dt_type == MAILMIME_DATA_TEXT) {
+			char *t = charset_to_utf8(NULL, mm->mm_body->dt_data.dt_text.dt_data,
+			                          mm->mm_body->dt_data.dt_text.dt_length, NULL);
+			mime_add_text(&w->body, t);
+			free(t);
+		}
+	}
 	if (strcmp(type, "multipart/alternative") == 0) {
 		for (clistiter *it = clist_begin(l); it && !pick; it = clist_next(it))
 			if (mime_has_type(clist_content(it), "text/plain", 0))
@@ -1161,6 +1189,18 @@ static void mime_skip_envelope(const char **raw, size_t *len)
 	if (*len >= 3 && memcmp(*raw, "\xEF\xBB\xBF", 3) == 0) {
 		*raw += 3;
 		*len -= 3;
+	}
+	/* Lines of blanks before the headers hide them from libetpan. */
+	for (;;) {
+		size_t i = 0;
+		while (i < *len && ((*raw)[i] == ' ' || (*raw)[i] == '\t'))
+			i++;
+		if (i == 0 || i >= *len || ((*raw)[i] != '\n' && (*raw)[i] != '\r'))
+			break;
+		size_t e = mime_line_end(*raw, *len, i);
+		e = e < *len ? e + 1 : *len;
+		*raw += e;
+		*len -= e;
 	}
 	/* An mbox "From " line makes libetpan take the headers for body. */
 	if (*len >= 5 && memcmp(*raw, "From ", 5) == 0) {

@@ -2,6 +2,7 @@
 #include "tnef.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,6 +28,42 @@ static char *tnef_prop_string(MAPIProps *props, unsigned int id)
 	return NULL;
 }
 
+static uint32_t tnef_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* libytnef gives up on the whole stream when the message-level MAPI
+ * properties hold a long named property (Outlook writes them) or when a
+ * checksum is off (mail gateways damage them), though only the attachments
+ * matter here: that record is dropped and checksums are recomputed.
+ * Records: level (1), attribute (4), size (4), data, checksum (2). */
+static unsigned char *tnef_strip_message_props(const unsigned char *d, size_t len, size_t *outlen)
+{
+	unsigned char *out = xmalloc(len);
+	size_t o = 6, i = 6;
+	memcpy(out, d, 6);
+	while (i + 9 <= len) {
+		uint32_t size = tnef_le32(d + i + 5);
+		if (size > len - i - 9 || len - i - 9 - size < 2)
+			break;
+		size_t rec = 9 + (size_t)size + 2;
+		if (!(d[i] == 1 && tnef_le32(d + i + 1) == 0x00069003u)) {
+			unsigned sum = 0;
+			for (size_t k = 0; k < size; k++)
+				sum += d[i + 9 + k];
+			memcpy(out + o, d + i, rec - 2);
+			out[o + rec - 2] = (unsigned char)(sum & 0xFF);
+			out[o + rec - 1] = (unsigned char)((sum >> 8) & 0xFF);
+			o += rec;
+		}
+		i += rec;
+	}
+	memcpy(out + o, d + i, len - i);
+	*outlen = o + len - i;
+	return out;
+}
+
 int tnef_unpack(const unsigned char *data, size_t len, struct tnef_file **files,
                 size_t *nfiles, char **errp)
 {
@@ -38,9 +75,11 @@ int tnef_unpack(const unsigned char *data, size_t len, struct tnef_file **files,
 	*nfiles = 0;
 	if (len < 4 || len > LONG_MAX)
 		return err_set(errp, FOID_EINVAL, "tnef: too short or too long");
+	size_t slen;
+	unsigned char *stripped = tnef_strip_message_props(data, len, &slen);
 	TNEFInitialize(&t);
-	/* libytnef reads its input only; the cast drops a missing const. */
-	if (TNEFParseMemory((BYTE *)data, (long)len, &t) < 0) {
+	t.Debug = 0;
+	if (TNEFParseMemory(stripped, (long)slen, &t) < 0) {
 		rc = err_set(errp, FOID_EINVAL, "tnef: damaged or not TNEF data");
 		goto out;
 	}
@@ -70,6 +109,7 @@ int tnef_unpack(const unsigned char *data, size_t len, struct tnef_file **files,
 	*nfiles = n;
 out:
 	TNEFFree(&t);
+	free(stripped);
 	return rc;
 }
 
