@@ -88,7 +88,7 @@ static int mime_hex(unsigned char c)
 	return -1;
 }
 
-/* Decodes the text of one encoded word, appending raw bytes to b. */
+/* Decodes base64 ('b') or RFC 2047 Q text, appending raw bytes to b. */
 static void mime_word_decode(struct buf *b, char enc, const char *s, size_t n)
 {
 	if (enc == 'b') {
@@ -858,7 +858,15 @@ static char *mime_part_decode(const struct mime_part *p, size_t *outlen)
 	}
 	const char *s = d->dt_data.dt_text.dt_data;
 	size_t n = d->dt_data.dt_text.dt_length;
-	if (p->encoding == MAILMIME_MECHANISM_BASE64 || p->encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
+	if (p->encoding == MAILMIME_MECHANISM_BASE64) {
+		/* Our decoder skips line noise that libetpan's turns into bytes. */
+		struct buf b = BUF_INIT;
+		buf_add(&b, "", 0);
+		mime_word_decode(&b, 'b', s, n);
+		*outlen = b.len;
+		return buf_detach(&b);
+	}
+	if (p->encoding == MAILMIME_MECHANISM_QUOTED_PRINTABLE) {
 		size_t idx = 0, rl = 0;
 		char *r = NULL;
 		if (mailmime_part_parse(s, n, &idx, p->encoding, &r, &rl) == MAILIMF_NO_ERROR && r) {
@@ -1286,7 +1294,16 @@ int mime_parse(const char *raw, size_t len, const struct mime_limits *lim,
 		*out = m;
 		return 0;
 	}
+	/* Old Mac mail ends lines with a bare CR, which libetpan does not. */
+	char *lf = NULL;
+	if (len > 0 && !memchr(raw, '\n', len) && memchr(raw, '\r', len)) {
+		lf = xmalloc(len);
+		for (size_t i = 0; i < len; i++)
+			lf[i] = raw[i] == '\r' ? '\n' : raw[i];
+		raw = lf;
+	}
 	*out = mime_parse_at(&cx, raw, len, 0);
+	free(lf);
 	return 0;
 }
 
