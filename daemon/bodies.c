@@ -700,7 +700,11 @@ static int bodies_plan(struct store *st, struct bodies_imp *im, char **errp)
 	for (size_t i = 0; i < im->nrows; i++) {
 		struct bodies_row *r = &im->rows[i];
 		struct body *old = NULL;
-		int rc = bodies_find_by_short_name(st, r->b->short_name, &old, errp);
+		char *err = NULL;
+		int rc = bodies_find_by_short_name(st, r->b->short_name, &old, &err);
+		if (rc < 0 && rc != FOID_ENOTFOUND)
+			err_set(errp, rc, "%s", err);
+		free(err);
 		if (rc == FOID_ENOTFOUND) {
 			r->changed = xstrdup("");
 			rep->added++;

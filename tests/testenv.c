@@ -1,0 +1,101 @@
+#include "testenv.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "bodies.h"
+#include "util.h"
+
+struct testenv *testenv_new(const struct testenv_opts *opts)
+{
+	struct testenv_opts none = { 0 };
+	if (!opts)
+		opts = &none;
+	struct testenv *te = xcalloc(1, sizeof *te);
+	te->fx = fixture_new();
+	char *pw = NULL;
+	if (opts->password) {
+		pw = fixture_write(te->fx, "password", opts->password);
+		ck_assert_int_eq(chmod(pw, 0600), 0);
+	}
+	const char *team = opts->team ? opts->team : "research@uni.test";
+	char *auth = pw ? xasprintf("username = \"%s\"; password_file = \"%s\";",
+	                            team, pw) : xstrdup("");
+	char *src = realpath(fixture_srcdir(), NULL);
+	ck_assert_ptr_nonnull(src);
+	char *text = xasprintf(
+		"database = \"foid.db\";\n"
+		"data_dir = \"%s/data\";\n"
+		"templates_dir = \"%s/templates\";\n"
+		"team = { name = \"Jane Researcher\"; address = \"%s\"; };\n"
+		"smtp = { host = \"127.0.0.1\"; port = %d; security = \"plain\";\n"
+		"  rate_per_minute = 100000; rate_per_domain = 100000; timeout = 10; };\n"
+		"imap = { host = \"127.0.0.1\"; port = %d; security = \"plain\"; %s\n"
+		"  timeout = 10; };\n"
+		"%s\n",
+		src, src, team, opts->smtp_port ? opts->smtp_port : 9,
+		opts->imap_port ? opts->imap_port : 9, auth,
+		opts->extra ? opts->extra : "");
+	te->conf_path = fixture_write(te->fx, "foid.conf", text);
+	char *err = NULL;
+	ck_assert_msg(config_load(&te->cfg, te->conf_path, 1, &err) == 0, "%s", err);
+	ck_assert_msg(store_open(&te->st, te->cfg->database, &err) == 0, "%s", err);
+	free(text);
+	free(src);
+	free(auth);
+	free(pw);
+	return te;
+}
+
+void testenv_free(struct testenv *te)
+{
+	if (!te)
+		return;
+	store_close(te->st);
+	config_free(te->cfg);
+	free(te->conf_path);
+	fixture_free(te->fx);
+	free(te);
+}
+
+void testenv_bodies(struct testenv *te, const char *csv)
+{
+	char *path = csv ? fixture_write(te->fx, "bodies.csv", csv)
+	                 : xasprintf("%s/data/bodies-england-2016.csv", fixture_srcdir());
+	struct bodies_report rep = BODIES_REPORT_INIT;
+	char *err = NULL;
+	int rc = bodies_import(te->st, path, 0, &rep, &err);
+	ck_assert_msg(rc == 0, "%s %s", err ? err : "",
+	              rep.errors.n ? rep.errors.v[0] : "");
+	bodies_report_free(&rep);
+	free(err);
+	free(path);
+}
+
+int testenv_run(struct testenv *te, const char *prog, char **out, char **err,
+                ...)
+{
+	struct strv argv = STRV_INIT;
+	strv_push_owned(&argv, fixture_bin(prog));
+	strv_push(&argv, "-c");
+	strv_push(&argv, te->conf_path);
+	va_list ap;
+	va_start(ap, err);
+	for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *))
+		strv_push(&argv, a);
+	va_end(ap);
+	int rc = fixture_exec(te->fx, argv.v, NULL, out, err);
+	strv_free(&argv);
+	return rc;
+}
+
+int64_t testenv_int(struct testenv *te, const char *sql)
+{
+	int64_t v = 0;
+	char *err = NULL;
+	ck_assert_msg(store_query_int(te->st, &err, &v, sql, NULL) == 0, "%s: %s",
+	              sql, err ? err : "no row");
+	return v;
+}

@@ -1,0 +1,37 @@
+/* A foid set-up in a temporary directory for tests: a config (data and
+ * templates from the source tree), an open store, and bodies. */
+#ifndef FOID_TEST_TESTENV_H
+#define FOID_TEST_TESTENV_H
+
+#include "config.h"
+#include "fixture.h"
+#include "store.h"
+
+struct testenv {
+	struct fixture *fx;
+	char *conf_path;
+	struct config *cfg;
+	struct store *st;
+};
+
+struct testenv_opts {
+	int smtp_port;        /* 0: a closed port */
+	int imap_port;
+	const char *password; /* for both servers; NULL: none */
+	const char *extra;    /* appended to the config text */
+	const char *team;     /* team address; NULL: research@uni.test */
+};
+
+/* opts may be NULL.  Asserts on failure. */
+struct testenv *testenv_new(const struct testenv_opts *opts);
+void testenv_free(struct testenv *te);
+/* Imports CSV text (NULL: the 2016 councils); asserts it imports. */
+void testenv_bodies(struct testenv *te, const char *csv);
+/* Runs foictl or foid with "-c CONFIG" and args (NULL-terminated).
+ * Returns the exit status; out/err as fixture_exec. */
+int testenv_run(struct testenv *te, const char *prog, char **out, char **err,
+                ...);
+/* An integer from a one-value query; asserts it succeeds. */
+int64_t testenv_int(struct testenv *te, const char *sql);
+
+#endif
