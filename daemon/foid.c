@@ -12,6 +12,8 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "imap.h"
+#include "ingest.h"
 #include "log.h"
 #include "send.h"
 #include "store.h"
@@ -83,7 +85,142 @@ struct foid {
 	struct store *st;
 	struct send *send;
 	int once;
+	struct imap *im;
+	int64_t imap_retry_at;   /* no connection attempt before this */
+	int imap_backoff;        /* seconds; doubles per failure up to 5 min */
+	int64_t next_poll;       /* without IDLE: next mailbox poll */
 };
+
+#define FOID_BACKOFF_MAX 300
+
+static void foid_imap_drop(struct foid *f, const char *why)
+{
+	imap_free(f->im);
+	f->im = NULL;
+	f->imap_backoff = f->imap_backoff ? f->imap_backoff * 2 : 1;
+	if (f->imap_backoff > FOID_BACKOFF_MAX)
+		f->imap_backoff = FOID_BACKOFF_MAX;
+	f->imap_retry_at = util_now() + f->imap_backoff;
+	log_warn("event=imap.down error=%s retry_in=%d", log_q(why), f->imap_backoff);
+}
+
+/* A live IMAP connection, or NULL while the server is out of reach. */
+static struct imap *foid_imap(struct foid *f)
+{
+	if (f->im)
+		return f->im;
+	if (util_now() < f->imap_retry_at)
+		return NULL;
+	char *err = NULL;
+	if (imap_connect(&f->cfg->imap, &f->im, &err) < 0) {
+		foid_imap_drop(f, err);
+		free(err);
+		return NULL;
+	}
+	if (f->imap_backoff)
+		log_info("event=imap.up host=%s", log_q(f->cfg->imap.host));
+	f->imap_backoff = 0;
+	return f->im;
+}
+
+/* Fetches and stores new mail from every configured mailbox. */
+static void foid_ingest(struct foid *f)
+{
+	struct imap *im = foid_imap(f);
+	if (!im)
+		return;
+	for (char **mb = f->cfg->mailboxes; *mb; mb++) {
+		struct ingest_stats stats = { 0 };
+		char *err = NULL;
+		int rc = ingest_mailbox(f->st, f->cfg, im, *mb, &stats, &err);
+		if (rc == FOID_ETEMP) {
+			foid_imap_drop(f, err);
+			free(err);
+			return;
+		}
+		if (rc < 0)
+			log_error("event=ingest.failed mailbox=%s error=%s", log_q(*mb),
+			          log_q(err));
+		free(err);
+	}
+	f->next_poll = util_now() + f->cfg->poll_interval;
+}
+
+/* Evidence of a send whose outcome a crash left unknown: our Bcc copy or
+ * the copy in Sent, found by Message-ID. */
+static int foid_evidence(void *arg, const char *message_id, char **proof)
+{
+	struct foid *f = arg;
+	struct imap *im = foid_imap(f);
+	if (!im)
+		return 0;
+	struct strv boxes = STRV_INIT;
+	for (char **mb = f->cfg->mailboxes; *mb; mb++)
+		strv_push(&boxes, *mb);
+	if (f->cfg->sent_mailbox)
+		strv_push(&boxes, f->cfg->sent_mailbox);
+	if (f->cfg->processed_mailbox)
+		strv_push(&boxes, f->cfg->processed_mailbox);
+	char *value = xasprintf("<%s>", message_id);
+	int found = 0;
+	for (size_t i = 0; i < boxes.n && !found; i++) {
+		uint32_t *uids = NULL;
+		size_t n = 0;
+		char *err = NULL;
+		int rc = imap_select(im, boxes.v[i], NULL, NULL, NULL, &err);
+		if (rc == FOID_OK)
+			rc = imap_search_header(im, "Message-ID", value, &uids, &n, &err);
+		if (rc == FOID_OK && n > 0) {
+			*proof = xasprintf("copy found in %s (uid %u) after a restart",
+			                   boxes.v[i], uids[0]);
+			found = 1;
+		} else if (rc == FOID_ETEMP) {
+			foid_imap_drop(f, err);
+			free(err);
+			free(uids);
+			break;
+		}
+		free(err);
+		free(uids);
+	}
+	free(value);
+	strv_free(&boxes);
+	return found;
+}
+
+/* Waits until `until` (or a signal): in IDLE on the first mailbox when the
+ * server has it, so new mail wakes us at once. */
+static void foid_wait(struct foid *f, int64_t until)
+{
+	int64_t now = util_now();
+	int ms = until > now ? (int)((until - now) * 1000) : 0;
+	if (ms <= 0)
+		return;
+	struct imap *im = f->cfg->idle ? foid_imap(f) : NULL;
+	if (im && imap_has_idle(im)) {
+		char *err = NULL;
+		int rc = imap_select(im, f->cfg->mailboxes[0], NULL, NULL, NULL, &err);
+		if (rc == FOID_OK)
+			rc = imap_idle_start(im, &err);
+		if (rc == FOID_OK) {
+			rc = imap_idle_wait(im, ms, foid_wake[0], &err);
+			if (rc >= 0) {
+				int done = imap_idle_done(im, &err);
+				if (done < 0)
+					rc = done;
+			}
+			if (rc == 1)
+				f->next_poll = 0;
+		}
+		if (rc == FOID_ETEMP)
+			foid_imap_drop(f, err);
+		free(err);
+		if (rc >= 0)
+			return;
+	}
+	struct pollfd p = { foid_wake[0], POLLIN, 0 };
+	poll(&p, 1, ms);
+}
 
 /* Reloads the config on SIGHUP, keeping the old one when the new one is
  * invalid.  Settings that need a restart (database) are refused. */
@@ -110,6 +247,8 @@ static void foid_do_reload(struct foid *f)
 		return;
 	}
 	send_free(f->send);
+	imap_free(f->im);
+	f->im = NULL;
 	config_free(f->cfg);
 	f->cfg = fresh;
 	f->send = s;
@@ -129,14 +268,18 @@ static int foid_pass(struct foid *f, int64_t *next_at)
 	if (rc < 0 && rc != FOID_ETEMP)
 		log_error("event=send.pass error=%s", log_q(err));
 	free(err);
-	return rc == FOID_ETEMP ? FOID_OK : rc;
+	if (rc < 0 && rc != FOID_ETEMP)
+		return rc;
+	if (f->once || f->cfg->idle || now >= f->next_poll)
+		foid_ingest(f);
+	return FOID_OK;
 }
 
 static int foid_run(struct foid *f)
 {
 	char *err = NULL;
 	int settled = 0;
-	int rc = send_recover(f->send, NULL, NULL, &settled, &err);
+	int rc = send_recover(f->send, foid_evidence, f, &settled, &err);
 	if (rc < 0) {
 		log_error("event=send.recover error=%s", log_q(err));
 		free(err);
@@ -153,14 +296,11 @@ static int foid_run(struct foid *f)
 				continue;
 			break;
 		}
-		int64_t wait = next_at ? next_at - now : FOID_IDLE_MAX;
-		if (wait > FOID_IDLE_MAX)
-			wait = FOID_IDLE_MAX;
-		if (wait > 0) {
-			struct pollfd p = { foid_wake[0], POLLIN, 0 };
-			poll(&p, 1, (int)(wait * 1000));
-			foid_drain();
-		}
+		int64_t until = now + FOID_IDLE_MAX;
+		if (next_at && next_at < until)
+			until = next_at;
+		foid_wait(f, until);
+		foid_drain();
 		if (foid_reload) {
 			foid_reload = 0;
 			foid_do_reload(f);
@@ -243,6 +383,7 @@ int main(int argc, char **argv)
 	         log_q(f.path), f.once);
 	rc = foid_run(&f);
 out:
+	imap_free(f.im);
 	send_free(f.send);
 	store_close(f.st);
 	config_free(f.cfg);

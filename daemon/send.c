@@ -259,6 +259,7 @@ static int send_one(struct send *s, struct send_msg *m, int64_t now,
 	if (rc)
 		goto out;
 	m->attempts++;
+	util_crash_point("send.marked");
 	if (!s->smtp) {
 		rc = smtp_new(&s->cfg->smtp, &s->smtp, errp);
 		if (rc)
@@ -269,6 +270,7 @@ static int send_one(struct send *s, struct send_msg *m, int64_t now,
 	char first[320];
 	send_first_rcpt(m, first, sizeof first);
 	if (r == FOID_OK) {
+		util_crash_point("send.accepted");
 		rc = send_settle(s, m, "sent", res.reply, now, "foid", errp);
 		send_note(s, now, send_domain(first));
 		(*nsent)++;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <gnutls/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -419,4 +420,18 @@ int util_lock_file(const char *path, int *fd, char **errp)
 	}
 	*fd = f;
 	return FOID_OK;
+}
+
+void util_crash_point(const char *name)
+{
+	static long passes = -1;
+	const char *at = getenv("FOID_CRASH_AT");
+	if (!at || strcmp(at, name) != 0)
+		return;
+	if (passes < 0) {
+		const char *n = getenv("FOID_CRASH_AFTER");
+		passes = n ? atol(n) : 1;
+	}
+	if (--passes <= 0)
+		raise(SIGKILL);
 }

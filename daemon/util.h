@@ -77,6 +77,11 @@ int util_mkdirs(const char *path, int mode, char **errp);
  * process; *fd keeps it.  FOID_EEXIST when another process holds it. */
 int util_lock_file(const char *path, int *fd, char **errp);
 
+/* Fault injection for the crash tests: when $FOID_CRASH_AT names this
+ * point, the process kills itself (SIGKILL) on its $FOID_CRASH_AFTER-th
+ * pass here (default 1).  Does nothing otherwise. */
+void util_crash_point(const char *name);
+
 /* Lower-case ASCII in place; returns s. */
 char *util_lower(char *s);
 /* Trim ASCII white space at both ends, in place; returns s. */

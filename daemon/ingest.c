@@ -1,0 +1,327 @@
+#include "ingest.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "blob.h"
+#include "config.h"
+#include "imap.h"
+#include "json.h"
+#include "log.h"
+#include "mime.h"
+#include "send.h"
+#include "store.h"
+#include "util.h"
+
+/* Messages per transaction: fewer fsyncs of the database, while a crash
+ * loses at most this many messages' work (they are fetched again). */
+#define INGEST_BATCH 50
+
+static char *ingest_headers_json(const struct mime_message *m)
+{
+	struct jw *arr = jw_array();
+	for (size_t i = 0; i < m->nheaders; i++) {
+		struct jw *pair = jw_array();
+		jw_push_str(pair, m->headers[i].name);
+		jw_push_str(pair, m->headers[i].value);
+		jw_push(arr, pair);
+	}
+	char *s = jw_dump(arr, 0);
+	jw_free(arr);
+	return s;
+}
+
+static char *ingest_join(const struct strv *v, const char *sep)
+{
+	struct buf b = BUF_INIT;
+	for (size_t i = 0; i < v->n; i++)
+		buf_addf(&b, "%s%s", i ? sep : "", v->v[i]);
+	return buf_detach(&b);
+}
+
+static int ingest_attachments(struct store *st, const struct config *cfg,
+                              int64_t row, const struct mime_message *m,
+                              char **errp)
+{
+	for (size_t i = 0; i < m->nattachments; i++) {
+		const struct mime_attachment *a = &m->attachments[i];
+		char fallback[32];
+		snprintf(fallback, sizeof fallback, "attachment-%zu", i + 1);
+		char *name = mime_safe_filename(a->filename, fallback);
+		char *rel = NULL;
+		char sha[65];
+		int rc = blob_put(cfg->storage_dir, "att", a->data, a->size, &rel, sha,
+		                  errp);
+		if (rc == FOID_OK)
+			rc = store_exec(st, errp,
+			                "INSERT INTO attachments (message_id, part, filename,"
+			                " content_type, size, sha256, path)"
+			                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+			                "IsssIss", row, a->part ? a->part : "", name,
+			                a->content_type, (int64_t)a->size, sha, rel);
+		free(name);
+		free(rel);
+		if (rc)
+			return rc;
+	}
+	return FOID_OK;
+}
+
+static const char *ingest_status(enum mime_status s)
+{
+	switch (s) {
+	case MIME_OK: return "ok";
+	case MIME_PARTIAL: return "partial";
+	case MIME_LIMIT: return "limit";
+	default: return "failed";
+	}
+}
+
+int ingest_store(struct store *st, const struct config *cfg,
+                 const char *mailbox, uint32_t uidvalidity, uint32_t uid,
+                 int64_t internaldate, const char *raw, size_t len,
+                 int64_t *row, int *is_new, char **errp)
+{
+	struct mime_message *m = NULL;
+	char *rel = NULL, *headers = NULL, *refs = NULL, *to = NULL, *cc = NULL;
+	char sha[65];
+	int rc = blob_put(cfg->storage_dir, "raw", raw, len, &rel, sha, errp);
+	if (rc)
+		return rc;
+	struct mime_limits lim = { (size_t)cfg->max_message_size,
+	                           (size_t)cfg->max_attachment_size, cfg->max_parts, 0 };
+	char *perr = NULL;
+	rc = mime_parse(raw, len, &lim, &m, &perr);
+	if (rc) {
+		/* Only bad arguments fail here; keep the raw message anyway. */
+		m = NULL;
+	}
+	*is_new = 0;
+	*row = 0;
+	const char *mid = m ? m->message_id : NULL;
+	rc = store_query_int(st, errp, row,
+	                     "SELECT id FROM messages WHERE direction = 'in'"
+	                     " AND raw_sha256 = ? AND message_id IS ?",
+	                     "ss", sha, mid);
+	if (rc == FOID_ENOTFOUND) {
+		*is_new = 1;
+		if (m) {
+			headers = ingest_headers_json(m);
+			refs = ingest_join(&m->references, " ");
+			to = ingest_join(&m->to, ", ");
+			cc = ingest_join(&m->cc, ", ");
+		}
+		rc = store_exec(st, errp,
+		                "INSERT INTO messages (direction, message_id, in_reply_to,"
+		                " refs, from_addr, to_addrs, cc_addrs, subject, date_hdr,"
+		                " raw_sha256, raw_size, raw_path, internaldate, headers,"
+		                " body_text, parse_status, parse_error, created_at)"
+		                " VALUES ('in', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+		                " ?, ?)",
+		                "sssssssssIsIssssI", mid, m ? m->in_reply_to : NULL, refs,
+		                m ? m->from : NULL, to, cc, m ? m->subject : NULL,
+		                m ? m->date : NULL, sha, (int64_t)len, rel, internaldate,
+		                headers, m ? m->body_text : NULL,
+		                m ? ingest_status(m->status) : "failed",
+		                m ? m->problem : perr, util_now());
+		if (rc == FOID_OK) {
+			*row = store_last_id(st);
+			if (m)
+				rc = ingest_attachments(st, cfg, *row, m, errp);
+		}
+	}
+	if (rc == FOID_OK)
+		rc = store_exec(st, errp,
+		                "INSERT OR IGNORE INTO message_locations (mailbox,"
+		                " uidvalidity, uid, message_id) VALUES (?, ?, ?, ?)",
+		                "sIII", mailbox, (int64_t)uidvalidity, (int64_t)uid, *row);
+	if (rc == FOID_OK)
+		rc = store_exec(st, errp,
+		                "INSERT INTO mailbox_state (mailbox, uidvalidity, last_uid,"
+		                " updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (mailbox) DO"
+		                " UPDATE SET uidvalidity = excluded.uidvalidity, last_uid ="
+		                " max(last_uid, excluded.last_uid), updated_at ="
+		                " excluded.updated_at",
+		                "sIII", mailbox, (int64_t)uidvalidity, (int64_t)uid,
+		                util_now());
+	mime_message_free(m);
+	free(perr);
+	free(rel);
+	free(headers);
+	free(refs);
+	free(to);
+	free(cc);
+	return rc;
+}
+
+/* State of one mailbox sync, shared with the fetch callback. */
+struct ingest_run {
+	struct store *st;
+	const struct config *cfg;
+	const char *mailbox;
+	uint32_t uidvalidity;
+	struct ingest_stats *stats;
+	int in_tx;
+	int pending;            /* messages in the open transaction */
+	struct strv own_ids;    /* Message-IDs of our own mail that came back */
+	uint32_t *done;         /* committed UIDs, to flag on the server */
+	size_t ndone, ntx;      /* ndone: committed; ntx: in the open transaction */
+	char *err;
+};
+
+static int ingest_commit(struct ingest_run *r)
+{
+	if (!r->in_tx)
+		return FOID_OK;
+	int rc = store_commit(r->st, &r->err);
+	r->in_tx = 0;
+	r->pending = 0;
+	if (rc == FOID_OK)
+		r->ndone += r->ntx;
+	r->ntx = 0;
+	return rc;
+}
+
+/* Our own message (a Bcc copy) coming back proves a send whose outcome
+ * was unknown. */
+static void ingest_note_own(struct ingest_run *r, int64_t row)
+{
+	char *mid = NULL;
+	if (store_query_text(r->st, NULL, &mid,
+	                     "SELECT i.message_id FROM messages i JOIN messages o"
+	                     " ON o.message_id = i.message_id AND o.direction = 'out'"
+	                     " WHERE i.id = ?", "I", row) == FOID_OK && mid)
+		strv_push_owned(&r->own_ids, mid);
+	else
+		free(mid);
+}
+
+static int ingest_cb(const struct imap_msg *msg, void *arg)
+{
+	struct ingest_run *r = arg;
+	r->stats->fetched++;
+	if (!r->in_tx) {
+		int rc = store_begin(r->st, &r->err);
+		if (rc)
+			return rc;
+		r->in_tx = 1;
+	}
+	int64_t row = 0;
+	int is_new = 0;
+	int rc = ingest_store(r->st, r->cfg, r->mailbox, r->uidvalidity, msg->uid,
+	                      msg->internaldate, msg->raw, msg->size, &row, &is_new,
+	                      &r->err);
+	if (rc) {
+		store_rollback(r->st);
+		r->in_tx = 0;
+		r->ntx = 0;
+		return rc;
+	}
+	if (is_new) {
+		r->stats->stored++;
+		ingest_note_own(r, row);
+	} else {
+		r->stats->duplicates++;
+	}
+	r->done = xrealloc(r->done, (r->ndone + r->ntx + 1) * sizeof *r->done);
+	r->done[r->ndone + r->ntx++] = msg->uid;
+	if (++r->pending >= INGEST_BATCH)
+		return ingest_commit(r);
+	return FOID_OK;
+}
+
+static int ingest_last_uid(struct store *st, const char *mailbox,
+                           uint32_t uidvalidity, uint32_t *last, char **errp)
+{
+	int64_t v = 0, old_validity = 0;
+	*last = 0;
+	int rc = store_query_int(st, errp, &old_validity,
+	                         "SELECT uidvalidity FROM mailbox_state WHERE mailbox = ?",
+	                         "s", mailbox);
+	if (rc == FOID_ENOTFOUND)
+		return FOID_OK;
+	if (rc)
+		return rc;
+	if ((uint32_t)old_validity != uidvalidity) {
+		log_warn("event=imap.uidvalidity mailbox=%s old=%lld new=%u "
+		         "action=resync", log_q(mailbox), (long long)old_validity,
+		         uidvalidity);
+		rc = store_begin(st, errp);
+		if (rc == FOID_OK)
+			rc = store_exec(st, errp,
+			                "UPDATE mailbox_state SET uidvalidity = ?, last_uid = 0"
+			                " WHERE mailbox = ?", "Is", (int64_t)uidvalidity, mailbox);
+		if (rc == FOID_OK)
+			rc = store_event(st, errp, 0, 0, 0, "mailbox.resync", "foid", mailbox);
+		if (rc == FOID_OK)
+			rc = store_commit(st, errp);
+		else
+			store_rollback(st);
+		return rc;
+	}
+	rc = store_query_int(st, errp, &v,
+	                     "SELECT last_uid FROM mailbox_state WHERE mailbox = ?",
+	                     "s", mailbox);
+	*last = (uint32_t)v;
+	return rc;
+}
+
+int ingest_mailbox(struct store *st, const struct config *cfg,
+                   struct imap *im, const char *mailbox,
+                   struct ingest_stats *stats, char **errp)
+{
+	struct ingest_run r = { 0 };
+	r.st = st;
+	r.cfg = cfg;
+	r.mailbox = mailbox;
+	r.stats = stats;
+	uint32_t last = 0;
+	int rc = imap_select(im, mailbox, &r.uidvalidity, NULL, NULL, errp);
+	if (rc == FOID_OK)
+		rc = ingest_last_uid(st, mailbox, r.uidvalidity, &last, errp);
+	if (rc)
+		return rc;
+	rc = imap_fetch_new(im, last, ingest_cb, &r, errp);
+	int crc = ingest_commit(&r);
+	if (rc == FOID_OK && crc) {
+		rc = crc;
+		err_set(errp, rc, "%s", r.err);
+	} else if (rc && r.err) {
+		err_prefix(errp, rc, "%s", r.err);
+	}
+	util_crash_point("ingest.committed");
+	/* Only what is committed is flagged, even after a failure. */
+	for (size_t i = 0; i < r.ndone; i++) {
+		char *e = NULL;
+		int frc = imap_add_keyword(im, r.done[i], cfg->processed_keyword, &e);
+		if (frc == FOID_OK && cfg->processed_mailbox)
+			frc = imap_move(im, r.done[i], cfg->processed_mailbox, &e);
+		if (frc) {
+			log_warn("event=imap.flag mailbox=%s uid=%u error=%s",
+			         log_q(mailbox), r.done[i], log_q(e));
+			free(e);
+			if (frc == FOID_ETEMP) {
+				if (rc == FOID_OK)
+					rc = err_set(errp, frc, "flagging processed mail: "
+					             "connection lost");
+				break;
+			}
+		}
+	}
+	for (size_t i = 0; i < r.own_ids.n; i++) {
+		char *proof = xasprintf("our copy arrived in %s", mailbox);
+		char *e = NULL;
+		if (send_confirm(st, cfg, r.own_ids.v[i], proof, "foid", &e) == FOID_OK)
+			log_info("event=send.confirmed message_id=%s evidence=%s",
+			         log_q(r.own_ids.v[i]), log_q(proof));
+		free(e);
+		free(proof);
+	}
+	if (stats->stored)
+		log_info("event=ingest mailbox=%s fetched=%d stored=%d duplicates=%d",
+		         log_q(mailbox), stats->fetched, stats->stored, stats->duplicates);
+	strv_free(&r.own_ids);
+	free(r.done);
+	free(r.err);
+	return rc;
+}
