@@ -163,7 +163,6 @@ struct ingest_run {
 	struct ingest_stats *stats;
 	int in_tx;
 	int pending;            /* messages in the open transaction */
-	struct strv own_ids;    /* Message-IDs of our own mail that came back */
 	uint32_t *done;         /* committed UIDs, to flag on the server */
 	size_t ndone, ntx;      /* ndone: committed; ntx: in the open transaction */
 	char *err;
@@ -180,20 +179,6 @@ static int ingest_commit(struct ingest_run *r)
 		r->ndone += r->ntx;
 	r->ntx = 0;
 	return rc;
-}
-
-/* Our own message (a Bcc copy) coming back proves a send whose outcome
- * was unknown. */
-static void ingest_note_own(struct ingest_run *r, int64_t row)
-{
-	char *mid = NULL;
-	if (store_query_text(r->st, NULL, &mid,
-	                     "SELECT i.message_id FROM messages i JOIN messages o"
-	                     " ON o.message_id = i.message_id AND o.direction = 'out'"
-	                     " WHERE i.id = ?", "I", row) == FOID_OK && mid)
-		strv_push_owned(&r->own_ids, mid);
-	else
-		free(mid);
 }
 
 static int ingest_cb(const struct imap_msg *msg, void *arg)
@@ -219,7 +204,6 @@ static int ingest_cb(const struct imap_msg *msg, void *arg)
 	}
 	if (is_new) {
 		r->stats->stored++;
-		ingest_note_own(r, row);
 	} else {
 		r->stats->duplicates++;
 	}
@@ -308,19 +292,16 @@ int ingest_mailbox(struct store *st, const struct config *cfg,
 			}
 		}
 	}
-	for (size_t i = 0; i < r.own_ids.n; i++) {
-		char *proof = xasprintf("our copy arrived in %s", mailbox);
-		char *e = NULL;
-		if (send_confirm(st, cfg, r.own_ids.v[i], proof, "foid", &e) == FOID_OK)
-			log_info("event=send.confirmed message_id=%s evidence=%s",
-			         log_q(r.own_ids.v[i]), log_q(proof));
-		free(e);
-		free(proof);
-	}
+	/* From the store, not from this pass: a crash between the commit and
+	 * here must not leave a send unconfirmed for ever. */
+	int settled = 0;
+	char *e = NULL;
+	if (send_reconcile(st, cfg, &settled, &e) < 0)
+		log_warn("event=send.reconcile error=%s", log_q(e));
+	free(e);
 	if (stats->stored)
 		log_info("event=ingest mailbox=%s fetched=%d stored=%d duplicates=%d",
 		         log_q(mailbox), stats->fetched, stats->stored, stats->duplicates);
-	strv_free(&r.own_ids);
 	free(r.done);
 	free(r.err);
 	return rc;

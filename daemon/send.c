@@ -370,6 +370,17 @@ int send_pass(struct send *s, int64_t now, int *nsent, int64_t *next_at,
 	return rc;
 }
 
+/* Collects every column of every row, in order ("" for NULL). */
+static int send_strv_cb(const struct store_row *row, void *arg)
+{
+	struct strv *v = arg;
+	for (int i = 0; i < store_row_count(row); i++) {
+		const char *t = store_row_text(row, i);
+		strv_push(v, t ? t : "");
+	}
+	return 0;
+}
+
 int send_recover(struct send *s, send_evidence_fn evidence, void *arg,
                  int *nsettled, char **errp)
 {
@@ -433,5 +444,33 @@ int send_confirm(struct store *st, const struct config *cfg,
 	for (size_t i = 0; i < n; i++)
 		send_msg_clear(&v[i]);
 	free(v);
+	return rc;
+}
+
+int send_reconcile(struct store *st, const struct config *cfg, int *nsettled,
+                   char **errp)
+{
+	struct strv ids = STRV_INIT;
+	*nsettled = 0;
+	int rc = store_query(st, errp, send_strv_cb, &ids,
+	                     "SELECT o.message_id, l.mailbox FROM messages o"
+	                     " JOIN messages i ON i.message_id = o.message_id"
+	                     " AND i.direction = 'in'"
+	                     " LEFT JOIN message_locations l ON l.message_id = i.id"
+	                     " WHERE o.direction = 'out'"
+	                     " AND o.send_state IN ('sending', 'unconfirmed')"
+	                     " GROUP BY o.id", NULL);
+	for (size_t i = 0; rc == FOID_OK && i + 1 < ids.n; i += 2) {
+		char *proof = xasprintf("our copy arrived in %s",
+		                        ids.v[i + 1][0] ? ids.v[i + 1] : "the mailbox");
+		rc = send_confirm(st, cfg, ids.v[i], proof, "foid", errp);
+		if (rc == FOID_OK) {
+			(*nsettled)++;
+			log_info("event=send.confirmed message_id=%s evidence=%s",
+			         log_q(ids.v[i]), log_q(proof));
+		}
+		free(proof);
+	}
+	strv_free(&ids);
 	return rc;
 }

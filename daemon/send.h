@@ -41,6 +41,12 @@ int send_confirm(struct store *st, const struct config *cfg,
                  const char *message_id, const char *proof, const char *actor,
                  char **errp);
 
+/* Settles every unconfirmed (or sending) message whose own copy (our Bcc)
+ * has been stored as received mail: proof it went out.  *nsettled counts
+ * them. */
+int send_reconcile(struct store *st, const struct config *cfg, int *nsettled,
+                   char **errp);
+
 /* One pass: sends what is due at now, within the rate limits and sending
  * window.  *nsent counts accepted messages; *next_at is when something
  * queued next becomes due (0: nothing queued).  FOID_ETEMP when the

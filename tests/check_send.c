@@ -1,0 +1,238 @@
+/* The sender against the real sandbox: every request delivered exactly
+ * once, with proof, even when foid is killed at any point. */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "round.h"
+#include "sandbox.h"
+#include "testenv.h"
+#include "util.h"
+
+static struct sandbox *sb;
+static void sb_up(void) { sb = sandbox_start(); }
+static void sb_down(void) { sandbox_stop(sb); }
+
+static struct testenv *env(const char *team)
+{
+	struct testenv_opts o = { 0 };
+	o.smtp_port = sb->smtp_port;
+	o.imap_port = sb->imap_port;
+	o.password = sb->password;
+	o.team = team;
+	return testenv_new(&o);
+}
+
+static void create_and_launch(struct testenv *te, const char *slug, const char *bodies)
+{
+	struct round_new rn = { 0 };
+	rn.slug = slug;
+	rn.kind = "foi";
+	rn.template_path = "foi-request.txt";
+	rn.bodies = bodies;
+	rn.title = "Test";
+	struct buf out = BUF_INIT;
+	char *err = NULL;
+	int n = 0;
+	ck_assert_msg(round_create(te->st, te->cfg, &rn, &out, &err) == 0, "%s", err);
+	ck_assert_msg(round_launch(te->st, te->cfg, slug, &n, &out, &err) == 0, "%s", err);
+	buf_free(&out);
+}
+
+static int foid_once(struct testenv *te, const char *crash_at, int after)
+{
+	char n[16];
+	snprintf(n, sizeof n, "%d", after);
+	if (crash_at) {
+		setenv("FOID_CRASH_AT", crash_at, 1);
+		setenv("FOID_CRASH_AFTER", n, 1);
+	}
+	char *out = NULL, *err = NULL;
+	int rc = testenv_run(te, "foid", &out, &err, "--once", NULL);
+	unsetenv("FOID_CRASH_AT");
+	unsetenv("FOID_CRASH_AFTER");
+	if (!crash_at)
+		ck_assert_msg(rc == 0, "foid --once exited %d: %s", rc, err);
+	free(out);
+	free(err);
+	return rc;
+}
+
+/* The references and addresses of a round's requests in a given state. */
+struct req { char *ref, *email, *delivery; };
+static int req_cb(const struct store_row *row, void *arg)
+{
+	struct req **v = ((void **)arg)[0];
+	size_t *n = ((void **)arg)[1];
+	*v = xrealloc(*v, (*n + 1) * sizeof **v);
+	(*v)[*n].ref = xstrdup(store_row_text(row, 0));
+	(*v)[*n].email = xstrdup(store_row_text(row, 1));
+	(*v)[*n].delivery = xstrdup(store_row_text(row, 2));
+	(*n)++;
+	return 0;
+}
+
+static size_t requests(struct testenv *te, struct req **v)
+{
+	size_t n = 0;
+	void *arg[2] = { v, &n };
+	*v = NULL;
+	ck_assert_int_eq(store_query(te->st, NULL, req_cb, arg,
+		"SELECT q.reference, b.email, q.delivery FROM requests q"
+		" JOIN bodies b ON b.id = q.body_id ORDER BY q.seq", NULL), 0);
+	return n;
+}
+
+static void requests_free(struct req *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].ref);
+		free(v[i].email);
+		free(v[i].delivery);
+	}
+	free(v);
+}
+
+START_TEST(test_155_round_delivered_once_with_proof)
+{
+	struct testenv *te = env("research@uni.test");
+	testenv_bodies(te, NULL);
+	create_and_launch(te, "stp16", NULL);
+	foid_once(te, NULL, 0);
+	ck_assert_int_eq(testenv_int(te,
+		"SELECT count(*) FROM requests WHERE delivery = 'sent'"
+		" AND delivery_detail LIKE '250 %' AND due_date IS NOT NULL"), 155);
+	struct req *v;
+	size_t n = requests(te, &v);
+	ck_assert_int_eq(n, 155);
+	char *err = NULL;
+	for (size_t i = 0; i < n; i++) {
+		ck_assert_msg(sandbox_wait_count(sb, v[i].email, "INBOX", 1, 30, &err) == 0,
+		              "%s: %s", v[i].email, err);
+		ck_assert_int_eq(sandbox_count(sb, v[i].email, "INBOX", &err), 1);
+		size_t len = 0;
+		char *raw = sandbox_fetch(sb, v[i].email, "INBOX", 1, &len, &err);
+		ck_assert_msg(raw, "%s", err);
+		char *subject = xasprintf("Subject: Freedom of Information request %s:", v[i].ref);
+		ck_assert_msg(strstr(raw, subject), "%s lacks %s", v[i].email, subject);
+		char *greeting = xasprintf("X-Foid-Reference: %s\r\n", v[i].ref);
+		ck_assert_ptr_nonnull(strstr(raw, greeting));
+		free(greeting);
+		free(subject);
+		free(raw);
+	}
+	/* Nothing more goes out on another pass. */
+	foid_once(te, NULL, 0);
+	ck_assert_int_eq(testenv_int(te, "SELECT sum(attempts) FROM messages WHERE direction = 'out'"), 155);
+	requests_free(v, n);
+	free(err);
+	testenv_free(te);
+}
+END_TEST
+
+START_TEST(test_paused_round_sends_nothing)
+{
+	struct testenv *te = env("paused@uni.test");
+	testenv_bodies(te, "name,short_name,email\nPaused Council,paused,foi@paused.test\n");
+	create_and_launch(te, "p1", NULL);
+	char *err = NULL;
+	ck_assert_int_eq(round_set_paused(te->st, "p1", 1, &err), 0);
+	foid_once(te, NULL, 0);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages WHERE send_state = 'queued'"), 1);
+	ck_assert_int_eq(round_set_paused(te->st, "p1", 0, &err), 0);
+	foid_once(te, NULL, 0);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages WHERE send_state = 'sent'"), 1);
+	ck_assert_int_eq(sandbox_wait_count(sb, "foi@paused.test", "INBOX", 1, 30, &err), 0);
+	free(err);
+	testenv_free(te);
+}
+END_TEST
+
+/* Kill points: after the message is marked sending (not yet handed over),
+ * after the server accepted it (not yet recorded), and after received mail
+ * is committed (not yet flagged).  Each run resumes where the last one
+ * died, so the positions add up to less than the 155 requests. */
+static const struct { const char *at; int after; } kills[] = {
+	{ "send.marked", 1 }, { "send.accepted", 1 }, { "send.marked", 2 },
+	{ "send.accepted", 3 }, { "send.marked", 5 }, { "send.accepted", 8 },
+	{ "send.marked", 13 }, { "send.accepted", 21 }, { "send.marked", 30 },
+	{ "send.accepted", 34 }, { "send.marked", 20 },
+	/* Last: a pass sends everything due before it files mail. */
+	{ "ingest.committed", 1 },
+};
+#define NKILLS ((int)(sizeof kills / sizeof kills[0]))
+
+START_TEST(test_sigkill_never_duplicates_or_loses)
+{
+	struct testenv *te = env("crash@uni.test");
+	testenv_bodies(te, NULL);
+	create_and_launch(te, "crash", NULL);
+	int killed = 0, marked_kills = 0;
+	for (size_t k = 0; k < sizeof kills / sizeof kills[0]; k++) {
+		int rc = foid_once(te, kills[k].at, kills[k].after);
+		if (rc == 128 + 9) {
+			killed++;
+			if (strcmp(kills[k].at, "send.marked") == 0)
+				marked_kills++;
+		} else {
+			ck_assert_msg(rc == 0, "foid exited %d", rc);
+		}
+	}
+	ck_assert_int_eq(killed, NKILLS);
+	foid_once(te, NULL, 0);
+	ck_assert_int_eq(testenv_int(te,
+		"SELECT count(*) FROM messages WHERE send_state IN ('queued', 'sending')"), 0);
+	/* Our Bcc copies come back to the team; once they are all in, a pass
+	 * settles every send whose outcome the kills left unknown. */
+	int64_t handed = testenv_int(te, "SELECT count(*) FROM messages WHERE attempts > 0"
+	                                 " AND send_state IN ('sent', 'unconfirmed')") - marked_kills;
+	char *err = NULL;
+	ck_assert_msg(sandbox_wait_count(sb, "crash@uni.test", "INBOX", (int)handed, 60, &err) == 0,
+	              "%s", err);
+	foid_once(te, NULL, 0);
+	struct req *v;
+	size_t n = requests(te, &v);
+	int sent = 0, unconfirmed = 0;
+	for (size_t i = 0; i < n; i++) {
+		int copies = sandbox_count(sb, v[i].email, "INBOX", &err);
+		if (strcmp(v[i].delivery, "sent") == 0) {
+			sent++;
+			ck_assert_int_eq(sandbox_wait_count(sb, v[i].email, "INBOX", 1, 30, &err), 0);
+			ck_assert_msg(sandbox_count(sb, v[i].email, "INBOX", &err) == 1,
+			              "%s has %d copies", v[i].email, copies);
+		} else {
+			ck_assert_str_eq(v[i].delivery, "unconfirmed");
+			ck_assert_msg(copies == 0, "%s unconfirmed but delivered", v[i].email);
+			unconfirmed++;
+		}
+	}
+	/* Each kill before hand-over leaves one request unconfirmed (never
+	 * resent by itself); each kill after it is settled by the copy. */
+	ck_assert_int_eq(unconfirmed, marked_kills);
+	ck_assert_int_eq(sent + unconfirmed, 155);
+	ck_assert_int_eq(testenv_int(te,
+		"SELECT count(*) FROM messages WHERE smtp_reply LIKE 'our copy arrived%'"
+		" OR smtp_reply LIKE 'copy found in%'"), killed - marked_kills - 1);
+	requests_free(v, n);
+	free(err);
+	testenv_free(te);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("send");
+	TCase *tc = tcase_create("deliver");
+	tcase_set_timeout(tc, 180);
+	tcase_add_unchecked_fixture(tc, sb_up, sb_down);
+	tcase_add_test(tc, test_155_round_delivered_once_with_proof);
+	tcase_add_test(tc, test_paused_round_sends_nothing);
+	suite_add_tcase(s, tc);
+	TCase *crash = tcase_create("crash");
+	tcase_set_timeout(crash, 300);
+	tcase_add_unchecked_fixture(crash, sb_up, sb_down);
+	tcase_add_test(crash, test_sigkill_never_duplicates_or_loses);
+	suite_add_tcase(s, crash);
+	return fixture_run(s);
+}
