@@ -21,7 +21,8 @@ enum smtp_stage {
 };
 
 struct smtp_result {
-	int code;          /* last SMTP reply code seen, e.g. 250; 0 if none */
+	int code;          /* reply to the last command sent (or the greeting), e.g.
+	                    * 250; 0 if the connection failed before any reply */
 	char reply[512];   /* that reply's line(s), CRLFs turned into "\n"; cut if long */
 	int stage;         /* enum smtp_stage */
 	/* 1 when the whole message went out but no final reply came back (the

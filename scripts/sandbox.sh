@@ -44,8 +44,10 @@
 #
 # Every address user@domain is a Dovecot user with its own maildir at
 # DIR/mail/domain/user; OpenSMTPD accepts mail for any recipient and hands
-# it to Dovecot over LMTP.  OpenSMTPD takes 100 messages per session, then
-# answers 452 4.5.3: clients reconnect.
+# it to Dovecot over LMTP, except that it answers 550 at RCPT to any address
+# whose local part is reject550 (for tests of permanent failures).
+# OpenSMTPD takes 100 messages per session, then answers 452 4.5.3: clients
+# reconnect.
 #
 # Why TLS for SMTP comes from Dovecot: Debian 12's OpenSMTPD 6.8 cannot
 # complete a TLS handshake with OpenSSL 3 (its privilege-separated key
@@ -269,6 +271,7 @@ write_smtpd_conf() {
 table vusers { "@" = "nobody" }
 listen on $HOST port $SMTP_PORT hostname localhost
 action "deliver" lmtp "$HOST:$LMTP_PORT" rcpt-to virtual <vusers>
+match from any for rcpt-to regex "^reject550@" reject
 match from any for any action "deliver"
 EOF
 	chmod 0600 "$dir/smtpd.conf"

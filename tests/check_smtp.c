@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fixture.h"
+#include "sandbox.h"
 #include "smtp.h"
 #include "util.h"
 
@@ -208,6 +209,25 @@ START_TEST(test_peer_reuses_one_connection)
 }
 END_TEST
 
+START_TEST(test_peer_reset_reconnects)
+{
+	struct peer p = { 0 };
+	peer_start(&p);
+	struct config_server srv = server("127.0.0.1", p.port, SEC_PLAIN);
+	struct smtp *s = client(&srv);
+	struct smtp_result res;
+	char *err = NULL;
+	ck_assert_msg(send_small(s, &res, &err) == 0, "%s", err);
+	smtp_reset(s);
+	ck_assert_msg(send_small(s, &res, &err) == 0, "%s", err);
+	ck_assert_uint_eq(smtp_connections(s), 2);
+	smtp_free(s);
+	peer_stop(&p, NULL);
+	ck_assert_int_eq(p.connections, 2);
+	ck_assert_int_eq(p.accepted, 2);
+}
+END_TEST
+
 START_TEST(test_peer_dot_stuffing)
 {
 	struct peer p = { 0 };
@@ -398,12 +418,214 @@ START_TEST(test_bad_addresses_refused)
 }
 END_TEST
 
+/* ---- Against the sandbox: OpenSMTPD (plain, no STARTTLS) and Dovecot's
+ * submission service (STARTTLS or implicit TLS, AUTH), read back over IMAP. */
+
+static struct sandbox *sb;
+static void sb_up(void) { sb = sandbox_start(); }
+static void sb_down(void) { sandbox_stop(sb); }
+
+static struct config_server sandbox_server(enum sandbox_smtp mode, const char *user)
+{
+	struct config_server srv = server(sb->host, sb->smtp_port, SEC_PLAIN);
+	if (mode == SANDBOX_SMTP_PLAIN)
+		return srv;
+	srv.port = mode == SANDBOX_SMTP_STARTTLS ? sb->submission_port : sb->smtps_port;
+	srv.security = mode == SANDBOX_SMTP_STARTTLS ? SEC_STARTTLS : SEC_TLS;
+	srv.username = (char *)user;
+	srv.password = sb->password;
+	srv.ca_file = sb->ca;
+	return srv;
+}
+
+static void wait_one(const char *user)
+{
+	char *err = NULL;
+	ck_assert_msg(sandbox_wait_count(sb, user, "INBOX", 1, 30, &err) == 0, "%s", err);
+	ck_assert_int_eq(sandbox_count(sb, user, "INBOX", NULL), 1);
+}
+
+static const char exact_msg[] =
+	"From: foi@sandbox.test\r\n"
+	"To: exact@sandbox.test\r\n"
+	"Subject: Freedom of Information request\r\n"
+	"Message-ID: <exact-1@foid.test>\r\n"
+	"\r\n"
+	"Dear council,\r\n"
+	".a line that starts with a dot\r\n"
+	".\r\n"
+	"..two dots\r\n"
+	"\r\n"
+	"Yours faithfully\r\n";
+
+START_TEST(test_delivered_byte_exact)
+{
+	struct config_server srv = sandbox_server(SANDBOX_SMTP_PLAIN, NULL);
+	struct smtp *s = client(&srv);
+	const char *const rcpt[] = { "exact@sandbox.test" };
+	struct smtp_result res;
+	char *err = NULL;
+	ck_assert_msg(smtp_send(s, "foi@sandbox.test", rcpt, 1, exact_msg,
+	                        strlen(exact_msg), &res, &err) == 0, "%s", err);
+	smtp_free(s);
+	/* "250 2.0.0 <queue id> Message accepted for delivery" */
+	ck_assert_int_eq(res.code, 250);
+	char qid[32] = "";
+	ck_assert_int_eq(sscanf(res.reply, "250 2.0.0 %31s Message accepted", qid), 1);
+	wait_one("exact@sandbox.test");
+	size_t len = 0;
+	char *got = sandbox_fetch(sb, "exact@sandbox.test", "INBOX", 1, &len, &err);
+	ck_assert_msg(got != NULL, "%s", err);
+	const char *want_body = strstr(exact_msg, "\r\n\r\n");
+	const char *body = strstr(got, "\r\n\r\n");
+	ck_assert_ptr_nonnull(body);
+	ck_assert_str_eq(body, want_body);
+	ck_assert_ptr_nonnull(strstr(got, "Message-ID: <exact-1@foid.test>\r\n"));
+	char *received = xasprintf("with ESMTP id %s", qid);
+	ck_assert_ptr_nonnull(strstr(got, received));
+	free(received);
+	free(got);
+}
+END_TEST
+
+START_TEST(test_starttls_verified_with_test_ca)
+{
+	struct config_server srv = sandbox_server(SANDBOX_SMTP_STARTTLS, "team@sandbox.test");
+	struct smtp *s = client(&srv);
+	const char *const rcpt[] = { "starttls@sandbox.test" };
+	struct smtp_result res;
+	char *err = NULL;
+	ck_assert_msg(smtp_send(s, "team@sandbox.test", rcpt, 1, small_msg,
+	                        strlen(small_msg), &res, &err) == 0, "%s", err);
+	ck_assert_int_eq(res.code, 250);
+	smtp_free(s);
+	wait_one("starttls@sandbox.test");
+}
+END_TEST
+
+START_TEST(test_starttls_missing_never_sends_in_clear)
+{
+	/* OpenSMTPD's listener offers no STARTTLS. */
+	struct config_server srv = server(sb->host, sb->smtp_port, SEC_STARTTLS);
+	struct smtp *s = client(&srv);
+	const char *const rcpt[] = { "clear@sandbox.test" };
+	struct smtp_result res;
+	char *err = NULL;
+	ck_assert_int_eq(smtp_send(s, "team@sandbox.test", rcpt, 1, small_msg,
+	                           strlen(small_msg), &res, &err), FOID_EPERM);
+	ck_assert_int_eq(res.stage, SMTP_STAGE_CONNECT);
+	ck_assert_ptr_nonnull(strstr(err, "does not offer STARTTLS"));
+	free(err);
+	smtp_free(s);
+}
+END_TEST
+
+START_TEST(test_wrong_ca_is_permanent)
+{
+	struct fixture *fx = fixture_new();
+	char *key = fixture_path(fx, "other.key");
+	char *ca = fixture_path(fx, "other-ca.pem");
+	char *const argv[] = {
+		"/usr/bin/openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+		"ec_paramgen_curve:P-256", "-nodes", "-subj", "/CN=Unrelated test CA",
+		"-days", "2", "-keyout", key, "-out", ca, NULL,
+	};
+	ck_assert_int_eq(fixture_exec(fx, argv, NULL, NULL, NULL), 0);
+	struct config_server srv = sandbox_server(SANDBOX_SMTP_SMTPS, "team@sandbox.test");
+	srv.ca_file = ca;
+	struct smtp *s = client(&srv);
+	struct smtp_result res;
+	char *err = NULL;
+	ck_assert_int_eq(send_small(s, &res, &err), FOID_EPERM);
+	ck_assert_int_eq(res.stage, SMTP_STAGE_CONNECT);
+	ck_assert_ptr_nonnull(strstr(err, "TLS certificate verification failed"));
+	ck_assert_ptr_nonnull(strstr(err, ca));
+	free(err);
+	smtp_free(s);
+	free(key);
+	free(ca);
+	fixture_free(fx);
+}
+END_TEST
+
+START_TEST(test_wrong_password_is_permanent_and_secret)
+{
+	static const char secret[] = "not-the-password-8c1f";
+	struct config_server srv = sandbox_server(SANDBOX_SMTP_SMTPS, "team@sandbox.test");
+	srv.password = (char *)secret;
+	struct smtp *s = client(&srv);
+	struct smtp_result res;
+	char *err = NULL;
+	ck_assert_int_eq(send_small(s, &res, &err), FOID_EPERM);
+	ck_assert_int_eq(res.code, 535);
+	ck_assert_ptr_null(strstr(err, secret));
+	ck_assert_ptr_null(strstr(res.reply, secret));
+	ck_assert_ptr_nonnull(strstr(err, "team@sandbox.test"));
+	free(err);
+	smtp_free(s);
+}
+END_TEST
+
+START_TEST(test_150_messages_cross_session_limit)
+{
+	enum { N = 150 };
+	struct config_server srv = sandbox_server(SANDBOX_SMTP_PLAIN, NULL);
+	struct smtp *s = client(&srv);
+	char *err = NULL;
+	for (int i = 0; i < N; i++) {
+		char *to = xasprintf("bulk%03d@sandbox.test", i);
+		char *msg = xasprintf("From: foi@sandbox.test\r\nTo: %s\r\n"
+		                      "Subject: request %d\r\n\r\nBody %d\r\n", to, i, i);
+		const char *const rcpt[] = { to };
+		struct smtp_result res;
+		ck_assert_msg(smtp_send(s, "foi@sandbox.test", rcpt, 1, msg, strlen(msg),
+		                        &res, &err) == 0, "message %d: %s", i, err);
+		ck_assert_int_eq(res.code, 250);
+		free(msg);
+		free(to);
+	}
+	/* OpenSMTPD takes 100 per session: one reconnect, no more. */
+	ck_assert_uint_eq(smtp_connections(s), 2);
+	smtp_free(s);
+	for (int i = 0; i < N; i++) {
+		char *to = xasprintf("bulk%03d@sandbox.test", i);
+		ck_assert_msg(sandbox_wait_count(sb, to, "INBOX", 1, 60, &err) == 0, "%s", err);
+		free(to);
+	}
+	for (int i = 0; i < N; i++) {
+		char *to = xasprintf("bulk%03d@sandbox.test", i);
+		ck_assert_int_eq(sandbox_count(sb, to, "INBOX", NULL), 1);
+		free(to);
+	}
+}
+END_TEST
+
+START_TEST(test_rcpt_rejected_550)
+{
+	/* sandbox.sh rejects the local part reject550 at RCPT. */
+	struct config_server srv = sandbox_server(SANDBOX_SMTP_PLAIN, NULL);
+	struct smtp *s = client(&srv);
+	const char *const rcpt[] = { "reject550@sandbox.test" };
+	struct smtp_result res;
+	char *err = NULL;
+	ck_assert_int_eq(smtp_send(s, "foi@sandbox.test", rcpt, 1, small_msg,
+	                           strlen(small_msg), &res, &err), FOID_EPERM);
+	ck_assert_int_eq(res.code, 550);
+	ck_assert_int_eq(res.stage, SMTP_STAGE_RCPT);
+	ck_assert_ptr_nonnull(strstr(err, res.reply));
+	ck_assert_ptr_nonnull(strstr(err, "550"));
+	free(err);
+	smtp_free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("smtp");
 	TCase *tc = tcase_create("peer");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_peer_reuses_one_connection);
+	tcase_add_test(tc, test_peer_reset_reconnects);
 	tcase_add_test(tc, test_peer_dot_stuffing);
 	tcase_add_test(tc, test_peer_session_limit_reconnects);
 	tcase_add_test(tc, test_peer_451_is_temporary);
@@ -414,6 +636,18 @@ int main(void)
 	tcase_add_test(tc, test_closed_port_is_temporary);
 	tcase_add_test(tc, test_silent_server_times_out);
 	tcase_add_test(tc, test_bad_addresses_refused);
+	suite_add_tcase(su, tc);
+
+	tc = tcase_create("sandbox");
+	tcase_set_timeout(tc, 300);
+	tcase_add_unchecked_fixture(tc, sb_up, sb_down);
+	tcase_add_test(tc, test_delivered_byte_exact);
+	tcase_add_test(tc, test_starttls_verified_with_test_ca);
+	tcase_add_test(tc, test_starttls_missing_never_sends_in_clear);
+	tcase_add_test(tc, test_wrong_ca_is_permanent);
+	tcase_add_test(tc, test_wrong_password_is_permanent_and_secret);
+	tcase_add_test(tc, test_150_messages_cross_session_limit);
+	tcase_add_test(tc, test_rcpt_rejected_550);
 	suite_add_tcase(su, tc);
 	return fixture_run(su);
 }
