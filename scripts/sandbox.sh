@@ -104,7 +104,8 @@ stop_all() {
 	if [ -f "$dir/run/watcher.pid" ]; then
 		f=$(cat "$dir/run/watcher.pid")
 		# The watcher runs stop itself; it must not kill itself halfway.
-		[ "$f" != "$$" ] && kill -TERM "$f" 2>/dev/null
+		# Its own session, hence process group: its tail goes with it.
+		[ "$f" != "$$" ] && kill -TERM -- "-$f" 2>/dev/null
 		rm -f "$dir/run/watcher.pid"
 	fi
 	return 0
@@ -279,32 +280,17 @@ log_tail() {
 	return 0
 }
 
-start_dovecot() {
-	local dir=$1 pid
-	# Its own mount namespace marks every Dovecot process as this sandbox's.
-	if ! unshare --mount --propagation private \
-		dovecot -c "$dir/dovecot.conf" </dev/null >>"$dir/log/dovecot.log" 2>&1; then
-		return 1
-	fi
-	pid=$(cat "$dir/run/dovecot/master.pid")
-	ns_of "$pid" >"$dir/run/dovecot.mntns"
-	printf '%s\n' "$pid" >"$dir/run/dovecot.pid"
-	wait_port "$HOST" "$IMAP_PORT" "* OK" "$pid" &&
-		wait_port "$HOST" "$LMTP_PORT" "220" "$pid" &&
-		wait_port "$HOST" "$SUBMISSION_PORT" "220" "$pid"
-}
-
-start_smtpd() {
-	local dir=$1 pid ns own end
-	# The control socket (/run/smtpd.sock) and the queue (/var/spool/smtpd)
-	# are compiled in: bind this sandbox's own over them, privately.
-	# shellcheck disable=SC2016
-	setsid unshare --mount --propagation private sh -c \
-		'mount --bind "$1/run/smtpd" /run && mount --bind "$1/spool" /var/spool &&
-		 exec smtpd -d -f "$1/smtpd.conf"' sh "$dir" \
-		</dev/null >>"$dir/log/smtpd.log" 2>&1 &
+# Runs a server in the foreground, in the background of this shell: in its
+# own session (untouched by the caller's terminal signals) and its own mount
+# namespace, which marks every process of it as this sandbox's.  Records its
+# pid and namespace under DIR/run.
+launch() {
+	local dir=$1 name=$2 pid ns own end
+	shift 2
+	setsid unshare --mount --propagation private "$@" \
+		</dev/null >>"$dir/log/$name.log" 2>&1 &
 	pid=$!
-	printf '%s\n' "$pid" >"$dir/run/smtpd.pid"
+	printf '%s\n' "$pid" >"$dir/run/$name.pid"
 	# The namespace exists once unshare has run; until then ns_of shows ours.
 	own=$(ns_of $$)
 	end=$((SECONDS + DEADLINE))
@@ -314,8 +300,27 @@ start_smtpd() {
 		[ "$SECONDS" -lt "$end" ] || return 1
 		sleep 0.01
 	done
-	printf '%s\n' "$ns" >"$dir/run/smtpd.mntns"
-	wait_port "$HOST" "$SMTP_PORT" "220" "$pid"
+	printf '%s\n' "$ns" >"$dir/run/$name.mntns"
+	LAUNCHED=$pid
+}
+
+start_dovecot() {
+	local dir=$1
+	launch "$dir" dovecot dovecot -F -c "$dir/dovecot.conf" || return 1
+	wait_port "$HOST" "$IMAP_PORT" "* OK" "$LAUNCHED" &&
+		wait_port "$HOST" "$LMTP_PORT" "220" "$LAUNCHED" &&
+		wait_port "$HOST" "$SUBMISSION_PORT" "220" "$LAUNCHED"
+}
+
+start_smtpd() {
+	local dir=$1
+	# The control socket (/run/smtpd.sock) and the queue (/var/spool/smtpd)
+	# are compiled in: bind this sandbox's own over them, privately.
+	# shellcheck disable=SC2016
+	launch "$dir" smtpd sh -c \
+		'mount --bind "$1/run/smtpd" /run && mount --bind "$1/spool" /var/spool &&
+		 exec smtpd -d -f "$1/smtpd.conf"' sh "$dir" || return 1
+	wait_port "$HOST" "$SMTP_PORT" "220" "$LAUNCHED"
 }
 
 clashed() {
