@@ -85,6 +85,7 @@ static int collect(const struct imap_msg *m, void *arg)
 	g->date[g->n] = m->internaldate;
 	g->raw[g->n] = xstrndup(m->raw, m->size);
 	ck_assert_uint_eq(m->size, strlen(g->raw[g->n]));
+	ck_assert_int_eq(m->raw[m->size], '\0');
 	g->n++;
 	return 0;
 }
@@ -549,6 +550,10 @@ START_TEST(test_idle_times_out)
 	ck_assert_int_eq(imap_idle_wait(im, 200, -1, &err), 0);
 	ck_assert_int_eq(imap_idle_done(im, &err), 0);
 	ck_assert_int_eq(imap_noop(im, &err), 0);
+	/* An empty mailbox answers "* SEARCH" with nothing. */
+	struct got g = { .n = 0 };
+	ck_assert_int_eq(imap_fetch_new(im, 0, collect, &g, &err), 0);
+	ck_assert_uint_eq(g.n, 0);
 	imap_free(im);
 }
 END_TEST
