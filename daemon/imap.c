@@ -447,6 +447,17 @@ static int imap_cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* Sorts v and drops duplicates; returns the new count. */
+static size_t imap_sort_unique(uint32_t *v, size_t n)
+{
+	qsort(v, n, sizeof *v, imap_cmp_u32);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (m == 0 || v[m - 1] != v[i])
+			v[m++] = v[i];
+	return m;
+}
+
 /* Runs UID SEARCH key (freed here) and returns the UIDs sorted, without
  * duplicates, keeping only those >= min_uid. */
 static int imap_uid_search(struct imap *im, struct mailimap_search_key *key,
@@ -471,11 +482,7 @@ static int imap_uid_search(struct imap *im, struct mailimap_search_key *key,
 			v[k++] = uid;
 	}
 	mailimap_search_result_free(res);
-	qsort(v, k, sizeof *v, imap_cmp_u32);
-	size_t m = 0;
-	for (size_t i = 0; i < k; i++)
-		if (m == 0 || v[m - 1] != v[i])
-			v[m++] = v[i];
+	size_t m = imap_sort_unique(v, k);
 	if (m == 0) {
 		free(v);
 		v = NULL;
@@ -653,11 +660,7 @@ int imap_fetch_uids(struct imap *im, const uint32_t *uids, size_t n, imap_msg_fn
 	for (size_t i = 0; i < n; i++)
 		if (uids[i] > 0)
 			v[m++] = uids[i];
-	qsort(v, m, sizeof *v, imap_cmp_u32);
-	size_t k = 0;
-	for (size_t i = 0; i < m; i++)
-		if (k == 0 || v[k - 1] != v[i])
-			v[k++] = v[i];
+	size_t k = imap_sort_unique(v, m);
 	int rc = 0;
 	for (size_t i = 0; i < k && rc == 0; i += IMAP_FETCH_BATCH)
 		rc = imap_fetch_batch(im, v + i, k - i < IMAP_FETCH_BATCH ? k - i : IMAP_FETCH_BATCH,

@@ -43,7 +43,7 @@ int imap_has_move(const struct imap *im);
 int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
                 uint32_t *uidnext, uint32_t *exists, char **errp);
 
-/* One fetched message.  raw (size bytes, NUL-terminated after them) and the
+/* One fetched message.  raw (size bytes; libetpan NUL-terminates it) and the
  * struct are valid only during the callback. */
 struct imap_msg {
 	uint32_t uid;

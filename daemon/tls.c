@@ -115,7 +115,9 @@ static int tls_handshake(struct tls *t, char **errp)
 		if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
 			char *why = tls_status_text(t->session,
 			                            gnutls_session_get_verify_cert_status(t->session));
-			err_set(errp, FOID_EPERM, "TLS: certificate of %s %s", t->host, why);
+			/* "not trusted: signer not found" reads on from the host name. */
+			err_set(errp, FOID_EPERM, "TLS: certificate of %s%s%s", t->host,
+			        util_starts_with(why, "not trusted") ? " " : ": ", why);
 			free(why);
 			return FOID_EPERM;
 		}
