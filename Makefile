@@ -30,7 +30,7 @@ OBJ       = $(SRC:daemon/%.c=$(BUILD)/obj/%.o)
 TESTS     = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/check_*.c))
 TESTLIB   = $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(filter-out tests/check_%.c,$(wildcard tests/*.c)))
 
-.PHONY: all deps check demo install clean bench fuzz
+.PHONY: all deps check demo install clean bench fuzz FORCE
 .SECONDARY:
 all: deps $(BUILD)/foid $(BUILD)/foictl
 
@@ -43,7 +43,14 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) check 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null | sed 's/-specs=[^ ]*//g')
 CHECK_LIBS = $(shell pkg-config --libs check 2>/dev/null)
 
-$(BUILD)/obj/%.o: daemon/%.c daemon/*.h | deps
+# Installed paths are compiled in: rebuild when PREFIX and friends change.
+PATHS_TEXT = $(DATADIR) $(SYSCONFDIR)
+$(BUILD)/paths: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PATHS_TEXT)' | cmp -s - $@ || echo '$(PATHS_TEXT)' > $@
+FORCE:
+
+$(BUILD)/obj/%.o: daemon/%.c daemon/*.h $(BUILD)/paths | deps
 	@mkdir -p $(@D)
 	@echo "CC $<"
 	@$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -c -o $@ $<
@@ -85,10 +92,12 @@ install: $(BUILD)/foid $(BUILD)/foictl
 	install -m 644 templates/*.txt $(DESTDIR)$(DATADIR)/templates/
 	install -m 644 data/holidays/*.csv $(DESTDIR)$(DATADIR)/holidays/
 	install -m 644 config/foid.conf.example $(DESTDIR)$(SYSCONFDIR)/foid/foid.conf.example
-	-install -m 644 systemd/*.service $(DESTDIR)$(UNITDIR)/ 2>/dev/null
-	-install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/ 2>/dev/null
-	-install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/ 2>/dev/null
-	-install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/ 2>/dev/null
+	install -m 644 systemd/foid.service $(DESTDIR)$(UNITDIR)/foid.service
+	install -d $(DESTDIR)$(PREFIX)/lib/sysusers.d
+	install -m 644 systemd/foid.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/foid.conf
+	install -m 644 man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -m 644 man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -rf build build-asan

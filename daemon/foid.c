@@ -15,6 +15,7 @@
 #include "imap.h"
 #include "ingest.h"
 #include "log.h"
+#include "notify.h"
 #include "send.h"
 #include "store.h"
 
@@ -285,8 +286,17 @@ static int foid_run(struct foid *f)
 		free(err);
 		return EX_SOFTWARE;
 	}
+	notify_ready();
+	/* The watchdog is petted once per loop, so no wait may outlast it. */
+	uint64_t wd = notify_watchdog_interval();
+	int64_t wait_max = wd ? (int64_t)(wd / 1000000) : FOID_IDLE_MAX;
+	if (wait_max < 1)
+		wait_max = 1;
+	if (wait_max > FOID_IDLE_MAX)
+		wait_max = FOID_IDLE_MAX;
 	while (!foid_stop) {
 		int64_t next_at = 0;
+		notify_watchdog();
 		rc = foid_pass(f, &next_at);
 		if (rc < 0)
 			return EX_SOFTWARE;
@@ -296,16 +306,19 @@ static int foid_run(struct foid *f)
 				continue;
 			break;
 		}
-		int64_t until = now + FOID_IDLE_MAX;
+		int64_t until = now + wait_max;
 		if (next_at && next_at < until)
 			until = next_at;
 		foid_wait(f, until);
 		foid_drain();
 		if (foid_reload) {
 			foid_reload = 0;
+			notify_reloading();
 			foid_do_reload(f);
+			notify_ready();
 		}
 	}
+	notify_stopping();
 	log_info("event=stop");
 	return EX_OK;
 }
