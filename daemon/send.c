@@ -365,6 +365,19 @@ int send_pass(struct send *s, int64_t now, int *nsent, int64_t *next_at,
 	for (size_t i = 0; i < n; i++)
 		send_msg_clear(&v[i]);
 	free(v);
+	/* Retries scheduled during this pass count too. */
+	int64_t retry = 0;
+	if (rc == FOID_OK &&
+	    store_query_int(s->st, NULL, &retry,
+	                    "SELECT min(m.next_attempt_at) FROM messages m"
+	                    " LEFT JOIN requests q ON q.id = m.request_id"
+	                    " LEFT JOIN rounds r ON r.id = q.round_id"
+	                    " WHERE m.direction = 'out' AND m.send_state = 'queued'"
+	                    " AND m.next_attempt_at > ?"
+	                    " AND (r.state IS NULL OR r.state != 'paused')",
+	                    "I", now) == FOID_OK &&
+	    retry && (!*next_at || retry < *next_at))
+		*next_at = retry;
 	if (rc == FOID_OK && n == SEND_BATCH && (!*next_at || *next_at > now))
 		*next_at = now;
 	return rc;

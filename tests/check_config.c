@@ -180,6 +180,25 @@ START_TEST(test_reminder_steps_validated)
 }
 END_TEST
 
+START_TEST(test_bad_send_window_has_line)
+{
+	struct fixture *fx = fixture_new();
+	char *path = fixture_write(fx, "foid.conf",
+		"database = \"foid.db\";\n"
+		"team = { name = \"T\"; address = \"t@example.org\"; };\n"
+		"smtp = { host = \"h\";\n"
+		"  window = \"Mon-Fry 09:00-17:00\"; };\n"
+		"imap = { host = \"h\"; };\n");
+	struct config *cfg = NULL;
+	char *err = NULL;
+	ck_assert_int_eq(config_load(&cfg, path, 0, &err), FOID_EINVAL);
+	ck_assert_msg(strstr(err, ":4: smtp.window: \"Mon-Fry 09:00-17:00\""), "%s", err);
+	free(err);
+	free(path);
+	fixture_free(fx);
+}
+END_TEST
+
 START_TEST(test_example_config_is_valid)
 {
 	char *path = xasprintf("%s/config/foid.conf.example", fixture_srcdir());
@@ -232,6 +251,7 @@ int main(void)
 	tcase_add_test(tc, test_group_readable_secret_refused);
 	tcase_add_test(tc, test_password_env);
 	tcase_add_test(tc, test_reminder_steps_validated);
+	tcase_add_test(tc, test_bad_send_window_has_line);
 	tcase_add_test(tc, test_example_config_is_valid);
 	tcase_add_test(tc, test_foid_n_reports_and_exits);
 	suite_add_tcase(s, tc);

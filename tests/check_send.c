@@ -7,6 +7,8 @@
 
 #include "round.h"
 #include "sandbox.h"
+#include "send.h"
+#include "smtppeer.h"
 #include "testenv.h"
 #include "util.h"
 
@@ -220,6 +222,138 @@ START_TEST(test_sigkill_never_duplicates_or_loses)
 }
 END_TEST
 
+START_TEST(test_550_marks_request_failed_with_text)
+{
+	struct testenv *te = env("reject@uni.test");
+	testenv_bodies(te, "name,short_name,email\nGood Council,good,foi@good.test\n"
+	                   "Bad Council,bad,reject550@bad.test\n");
+	create_and_launch(te, "r550", NULL);
+	foid_once(te, NULL, 0);
+	ck_assert_int_eq(testenv_int(te,
+		"SELECT count(*) FROM requests q JOIN bodies b ON b.id = q.body_id"
+		" WHERE b.short_name = 'bad' AND q.delivery = 'failed'"
+		" AND q.delivery_detail LIKE '55%'"), 1);
+	ck_assert_int_eq(testenv_int(te,
+		"SELECT count(*) FROM requests WHERE delivery = 'sent'"), 1);
+	ck_assert_int_eq(testenv_int(te,
+		"SELECT count(*) FROM events WHERE type = 'request.failed'"), 1);
+	testenv_free(te);
+}
+END_TEST
+
+/* Sender passes against the scripted peer, with the clock given. */
+static struct testenv *peer_env(struct peer *p, const char *smtp_extra,
+                                const char *csv)
+{
+	struct testenv_opts o = { 0 };
+	o.smtp_port = p->port;
+	o.smtp_extra = smtp_extra;
+	struct testenv *te = testenv_new(&o);
+	testenv_bodies(te, csv);
+	create_and_launch(te, "peer", NULL);
+	return te;
+}
+
+static int pass(struct testenv *te, int64_t now, int64_t *next_at)
+{
+	struct send *s = NULL;
+	char *err = NULL;
+	ck_assert_msg(send_new(te->st, te->cfg, &s, &err) == 0, "%s", err);
+	int n = 0;
+	int rc = send_pass(s, now, &n, next_at, &err);
+	ck_assert_msg(rc == 0, "%s", err);
+	send_free(s);
+	free(err);
+	return n;
+}
+
+static const char one_body[] = "name,short_name,email\nOne Council,one,foi@one.test\n";
+
+START_TEST(test_451_is_retried_then_sent)
+{
+	struct peer p = { 0 };
+	p.rcpt_first = "451 4.7.1 Greylisted, try again later";
+	peer_start(&p);
+	struct testenv *te = peer_env(&p, "rate_per_minute = 100;", one_body);
+	int64_t now = util_now(), next = 0;
+	ck_assert_int_eq(pass(te, now, &next), 0);
+	ck_assert_int_eq(testenv_int(te, "SELECT send_state = 'queued' AND attempts = 1"
+	                                 " AND last_error LIKE '%451%' FROM messages"), 1);
+	ck_assert_int_gt(next, now);
+	/* Not due yet: nothing is tried. */
+	ck_assert_int_eq(pass(te, now + 1, &next), 0);
+	ck_assert_int_eq(testenv_int(te, "SELECT attempts FROM messages"), 1);
+	ck_assert_int_eq(pass(te, next, &next), 1);
+	ck_assert_int_eq(testenv_int(te, "SELECT send_state = 'sent' AND attempts = 2"
+	                                 " AND smtp_reply LIKE '250 2.0.0 QID%' FROM messages"), 1);
+	ck_assert_int_eq(testenv_int(te, "SELECT delivery = 'sent' FROM requests"), 1);
+	testenv_free(te);
+	peer_stop(&p, NULL);
+}
+END_TEST
+
+START_TEST(test_temporary_failures_give_up_after_age)
+{
+	struct peer p = { 0 };
+	p.rcpt_always = "451 4.3.0 Mailbox temporarily unavailable";
+	peer_start(&p);
+	struct testenv *te = peer_env(&p, "give_up_after = \"1h\";", one_body);
+	int64_t now = util_now(), next = 0;
+	ck_assert_int_eq(pass(te, now, &next), 0);
+	ck_assert_int_eq(testenv_int(te, "SELECT send_state = 'queued' FROM messages"), 1);
+	ck_assert_int_eq(pass(te, now + 3601, &next), 0);
+	ck_assert_int_eq(testenv_int(te, "SELECT send_state = 'failed' AND last_error LIKE"
+	                                 " 'gave up after 2 attempts%' FROM messages"), 1);
+	ck_assert_int_eq(testenv_int(te, "SELECT delivery = 'failed' FROM requests"), 1);
+	testenv_free(te);
+	peer_stop(&p, NULL);
+}
+END_TEST
+
+START_TEST(test_rate_limit_per_domain)
+{
+	struct peer p = { 0 };
+	peer_start(&p);
+	struct testenv *te = peer_env(&p, "rate_per_minute = 100; rate_per_domain = 2;",
+		"name,short_name,email\nA,a,a@shared.test\nB,b,b@shared.test\n"
+		"C,c,c@shared.test\nD,d,d@other.test\n");
+	struct send *s = NULL;
+	char *err = NULL;
+	ck_assert_int_eq(send_new(te->st, te->cfg, &s, &err), 0);
+	int64_t now = util_now(), next = 0;
+	int n = 0;
+	ck_assert_int_eq(send_pass(s, now, &n, &next, &err), 0);
+	/* Two to shared.test, one to other.test; the third waits a minute. */
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(next, now + 60);
+	ck_assert_int_eq(send_pass(s, now + 30, &n, &next, &err), 0);
+	ck_assert_int_eq(n, 0);
+	ck_assert_int_eq(send_pass(s, now + 60, &n, &next, &err), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(p.accepted, 4);
+	send_free(s);
+	testenv_free(te);
+	peer_stop(&p, NULL);
+}
+END_TEST
+
+START_TEST(test_send_window_waits_for_opening)
+{
+	struct peer p = { 0 };
+	peer_start(&p);
+	struct testenv *te = peer_env(&p, "rate_per_minute = 100; window = \"Mon-Fri 09:00-17:00\";",
+	                              one_body);
+	/* Saturday 2027-01-09 12:00 GMT; the window opens on Monday 2027-01-11
+	 * at 09:00 GMT. */
+	int64_t sat = 1799496000, next = 0;
+	ck_assert_int_eq(pass(te, sat, &next), 0);
+	ck_assert_int_eq(next, 1799658000);
+	ck_assert_int_eq(pass(te, next, &next), 1);
+	testenv_free(te);
+	peer_stop(&p, NULL);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("send");
@@ -228,11 +362,19 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, sb_up, sb_down);
 	tcase_add_test(tc, test_155_round_delivered_once_with_proof);
 	tcase_add_test(tc, test_paused_round_sends_nothing);
+	tcase_add_test(tc, test_550_marks_request_failed_with_text);
 	suite_add_tcase(s, tc);
 	TCase *crash = tcase_create("crash");
 	tcase_set_timeout(crash, 300);
 	tcase_add_unchecked_fixture(crash, sb_up, sb_down);
 	tcase_add_test(crash, test_sigkill_never_duplicates_or_loses);
 	suite_add_tcase(s, crash);
+	TCase *peer = tcase_create("peer");
+	tcase_set_timeout(peer, 60);
+	tcase_add_test(peer, test_451_is_retried_then_sent);
+	tcase_add_test(peer, test_temporary_failures_give_up_after_age);
+	tcase_add_test(peer, test_rate_limit_per_domain);
+	tcase_add_test(peer, test_send_window_waits_for_opening);
+	suite_add_tcase(s, peer);
 	return fixture_run(s);
 }

@@ -12,152 +12,8 @@
 #include "fixture.h"
 #include "sandbox.h"
 #include "smtp.h"
+#include "smtppeer.h"
 #include "util.h"
-
-/* ---- A scripted SMTP peer on loopback, for reply-code classification.
- * Real delivery is tested against the sandbox's OpenSMTPD below. */
-
-struct peer {
-	int lfd;
-	int port;
-	pthread_t thread;
-	/* Script. */
-	const char *greeting;    /* default "220 peer ESMTP" */
-	const char *rcpt_first;  /* reply to the first RCPT; later ones get 250 */
-	const char *rcpt_always; /* reply to every RCPT */
-	int max_mails;           /* per session, then 452 to MAIL; 0: no limit */
-	int drop_after_dot;      /* close instead of the final reply */
-	/* What it saw. */
-	int connections;
-	int mails;
-	int rcpts;
-	int accepted;
-	struct buf data;         /* the last DATA content as received */
-};
-
-static int listen_loopback(int *port)
-{
-	int fd = socket(AF_INET, SOCK_STREAM, 0);
-	ck_assert_int_ge(fd, 0);
-	struct sockaddr_in sa = { .sin_family = AF_INET };
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	socklen_t sl = sizeof sa;
-	ck_assert_int_eq(bind(fd, (struct sockaddr *)&sa, sizeof sa), 0);
-	ck_assert_int_eq(listen(fd, 8), 0);
-	ck_assert_int_eq(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
-	*port = ntohs(sa.sin_port);
-	return fd;
-}
-
-static void peer_say(int fd, const char *s)
-{
-	size_t n = strlen(s);
-	if (write(fd, s, n) != (ssize_t)n || write(fd, "\r\n", 2) != 2)
-		return;
-}
-
-/* One line without its CRLF into line; 0 at end of connection. */
-static int peer_line(int fd, struct buf *line)
-{
-	buf_reset(line);
-	char c;
-	while (read(fd, &c, 1) == 1) {
-		if (c == '\n') {
-			if (line->len > 0 && line->data[line->len - 1] == '\r')
-				line->data[--line->len] = '\0';
-			return 1;
-		}
-		buf_addc(line, c);
-	}
-	return 0;
-}
-
-static void peer_session(struct peer *p, int fd)
-{
-	struct buf line = BUF_INIT;
-	int mails = 0;
-	p->connections++;
-	const char *greeting = p->greeting ? p->greeting : "220 peer ESMTP";
-	peer_say(fd, greeting);
-	if (greeting[0] != '2')
-		goto out;
-	while (peer_line(fd, &line)) {
-		const char *l = line.data ? line.data : "";
-		if (util_strcasestarts(l, "EHLO")) {
-			peer_say(fd, "250-peer\r\n250 SIZE 10000000");
-		} else if (util_strcasestarts(l, "MAIL FROM:")) {
-			if (p->max_mails && mails >= p->max_mails) {
-				peer_say(fd, "452 4.5.3 Too many messages in this session");
-				continue;
-			}
-			mails++;
-			p->mails++;
-			peer_say(fd, "250 2.1.0 Ok");
-		} else if (util_strcasestarts(l, "RCPT TO:")) {
-			p->rcpts++;
-			if (p->rcpt_always)
-				peer_say(fd, p->rcpt_always);
-			else if (p->rcpt_first && p->rcpts == 1)
-				peer_say(fd, p->rcpt_first);
-			else
-				peer_say(fd, "250 2.1.5 Ok");
-		} else if (util_strcasestarts(l, "DATA")) {
-			peer_say(fd, "354 End data with <CR><LF>.<CR><LF>");
-			buf_reset(&p->data);
-			while (peer_line(fd, &line) && strcmp(line.data ? line.data : "", ".") != 0) {
-				buf_add(&p->data, line.data ? line.data : "", line.len);
-				buf_adds(&p->data, "\r\n");
-			}
-			if (p->drop_after_dot)
-				goto out;
-			p->accepted++;
-			char *ok = xasprintf("250 2.0.0 QID%04d Message accepted for delivery",
-			                     p->accepted);
-			peer_say(fd, ok);
-			free(ok);
-		} else if (util_strcasestarts(l, "QUIT")) {
-			peer_say(fd, "221 2.0.0 Bye");
-			goto out;
-		} else if (util_strcasestarts(l, "RSET") || util_strcasestarts(l, "NOOP")) {
-			peer_say(fd, "250 2.0.0 Ok");
-		} else {
-			peer_say(fd, "502 5.5.2 Unknown command");
-		}
-	}
-out:
-	buf_free(&line);
-	close(fd);
-}
-
-static void *peer_main(void *arg)
-{
-	struct peer *p = arg;
-	int fd;
-	/* shutdown() of the listener ends accept() and the loop. */
-	while ((fd = accept(p->lfd, NULL, NULL)) >= 0) {
-		struct timeval tv = { .tv_sec = 30 };
-		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-		peer_session(p, fd);
-	}
-	return NULL;
-}
-
-static void peer_start(struct peer *p)
-{
-	p->lfd = listen_loopback(&p->port);
-	ck_assert_int_eq(pthread_create(&p->thread, NULL, peer_main, p), 0);
-}
-
-/* data, if not NULL, receives the last DATA content the peer saw. */
-static void peer_stop(struct peer *p, char **data)
-{
-	shutdown(p->lfd, SHUT_RDWR);
-	pthread_join(p->thread, NULL);
-	close(p->lfd);
-	if (data)
-		*data = buf_detach(&p->data);
-	buf_free(&p->data);
-}
 
 static struct config_server server(const char *host, int port, int security)
 {
@@ -365,7 +221,7 @@ END_TEST
 START_TEST(test_closed_port_is_temporary)
 {
 	int port;
-	close(listen_loopback(&port));
+	close(peer_listen_loopback(&port));
 	struct config_server srv = server("127.0.0.1", port, SEC_PLAIN);
 	struct smtp *s = client(&srv);
 	struct smtp_result res;
@@ -383,7 +239,7 @@ START_TEST(test_silent_server_times_out)
 {
 	/* The kernel completes the handshake; nobody ever writes. */
 	int port;
-	int fd = listen_loopback(&port);
+	int fd = peer_listen_loopback(&port);
 	struct config_server srv = server("127.0.0.1", port, SEC_PLAIN);
 	srv.timeout = 1;
 	struct smtp *s = client(&srv);

@@ -19,6 +19,7 @@ struct testenv_opts {
 	int imap_port;
 	const char *password; /* for both servers; NULL: none */
 	const char *extra;    /* appended to the config text */
+	const char *smtp_extra; /* added inside smtp = { ... } */
 	const char *team;     /* team address; NULL: research@uni.test */
 };
 
