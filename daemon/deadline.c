@@ -305,32 +305,6 @@ int deadline_due(const struct holidays *h, const struct deadline_regime *r,
 
 /* ---- time zones ---- */
 
-/* The one place that switches TZ: the C library reads zoneinfo only
- * through it.  tz_enter returns the previous value for tz_leave. */
-struct tz_saved {
-	char *old;
-	int had;
-};
-
-static struct tz_saved tz_enter(const char *tz)
-{
-	const char *cur = getenv("TZ");
-	struct tz_saved s = { xstrdup(cur), cur != NULL };
-	setenv("TZ", tz, 1);
-	tzset();
-	return s;
-}
-
-static void tz_leave(struct tz_saved s)
-{
-	if (s.had)
-		setenv("TZ", s.old, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(s.old);
-}
-
 int deadline_tz_check(const char *tz, char **errp)
 {
 	int rc = FOID_EINVAL;
@@ -363,9 +337,9 @@ struct deadline_date deadline_local_date(int64_t utc_seconds, const char *tz)
 	if (!tz) {
 		gmtime_r(&t, &tm);
 	} else {
-		struct tz_saved s = tz_enter(tz);
+		struct util_tz s = util_tz_enter(tz);
 		localtime_r(&t, &tm);
-		tz_leave(s);
+		util_tz_leave(s);
 	}
 	return (struct deadline_date){ tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday };
 }
@@ -377,9 +351,9 @@ int64_t deadline_end_of_day(struct deadline_date d, const char *tz)
 		return deadline_date_to_days(next) * 86400;
 	struct tm tm = { .tm_year = next.y - 1900, .tm_mon = next.m - 1,
 	                 .tm_mday = next.d, .tm_isdst = -1 };
-	struct tz_saved s = tz_enter(tz);
+	struct util_tz s = util_tz_enter(tz);
 	time_t t = mktime(&tm);
-	tz_leave(s);
+	util_tz_leave(s);
 	return (int64_t)t;
 }
 

@@ -374,6 +374,25 @@ int64_t util_now(void)
 	return (int64_t)time(NULL);
 }
 
+struct util_tz util_tz_enter(const char *tz)
+{
+	const char *cur = getenv("TZ");
+	struct util_tz s = { xstrdup(cur), cur != NULL };
+	setenv("TZ", tz ? tz : "UTC", 1);
+	tzset();
+	return s;
+}
+
+void util_tz_leave(struct util_tz s)
+{
+	if (s.had)
+		setenv("TZ", s.old, 1);
+	else
+		unsetenv("TZ");
+	tzset();
+	free(s.old);
+}
+
 char *util_iso8601(int64_t t, const char *tz)
 {
 	time_t tt = (time_t)t;
@@ -384,17 +403,9 @@ char *util_iso8601(int64_t t, const char *tz)
 		strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		return xstrdup(buf);
 	}
-	char *old = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
-	setenv("TZ", tz, 1);
-	tzset();
+	struct util_tz saved = util_tz_enter(tz);
 	localtime_r(&tt, &tm);
-	if (old) {
-		setenv("TZ", old, 1);
-		free(old);
-	} else {
-		unsetenv("TZ");
-	}
-	tzset();
+	util_tz_leave(saved);
 	long off = tm.tm_gmtoff;
 	char sign = off < 0 ? '-' : '+';
 	if (off < 0)

@@ -94,6 +94,15 @@ int util_utf8_valid(const char *s, size_t n);
 void util_sha256_hex(const void *data, size_t len, char out[65]);
 /* Current time in seconds since the epoch; honours libfaketime. */
 int64_t util_now(void);
+/* Switches the process's zone to tz ("Europe/London"; NULL: UTC) for
+ * localtime_r and mktime, and restores the previous one.  Single-threaded
+ * use only: TZ is process-wide. */
+struct util_tz {
+	char *old;
+	int had;
+};
+struct util_tz util_tz_enter(const char *tz);
+void util_tz_leave(struct util_tz saved);
 /* ISO 8601 with offset in the local zone of tz ("Europe/London"), or UTC
  * ("...Z") when tz is NULL.  Returns a new string. */
 char *util_iso8601(int64_t t, const char *tz);

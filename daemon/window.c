@@ -88,9 +88,7 @@ static int window_inside(const struct window *w, const struct tm *tm)
 int window_open(const struct window *w, const char *tz, int64_t t,
                 int64_t *next_open)
 {
-	char *old = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
-	setenv("TZ", tz ? tz : "UTC", 1);
-	tzset();
+	struct util_tz saved = util_tz_enter(tz);
 	struct tm tm;
 	time_t tt = (time_t)t;
 	localtime_r(&tt, &tm);
@@ -108,12 +106,6 @@ int window_open(const struct window *w, const char *tz, int64_t t,
 			}
 		}
 	}
-	if (old) {
-		setenv("TZ", old, 1);
-		free(old);
-	} else {
-		unsetenv("TZ");
-	}
-	tzset();
+	util_tz_leave(saved);
 	return open;
 }
