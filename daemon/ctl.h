@@ -38,5 +38,7 @@ void ctl_release(struct ctl *c);
 int ctl_bodies(struct ctl *c, int argc, char **argv);
 int ctl_deadline(struct ctl *c, int argc, char **argv);
 int ctl_round(struct ctl *c, int argc, char **argv);
+int ctl_status(struct ctl *c, int argc, char **argv);
+int ctl_confirm(struct ctl *c, int argc, char **argv);
 
 #endif

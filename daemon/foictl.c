@@ -21,6 +21,8 @@ static const struct ctl_command ctl_commands[] = {
 	{ "bodies", ctl_bodies, "import, list and show the bodies registry" },
 	{ "deadline", ctl_deadline, "compute a due date, and explain it" },
 	{ "round", ctl_round, "create, preview, launch, pause and resume rounds" },
+	{ "status", ctl_status, "where each request of a round stands" },
+	{ "confirm", ctl_confirm, "settle a send foid could not confirm" },
 	{ NULL, NULL, NULL },
 };
 

@@ -11,6 +11,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "blob.h"
 #include "config.h"
 #include "imap.h"
 #include "ingest.h"
@@ -147,6 +148,63 @@ static void foid_ingest(struct foid *f)
 	f->next_poll = util_now() + f->cfg->poll_interval;
 }
 
+struct foid_copy {
+	int64_t id;
+	char *path;
+};
+
+static int foid_copy_cb(const struct store_row *row, void *arg)
+{
+	struct foid_copy **v = ((void **)arg)[0];
+	size_t *n = ((void **)arg)[1];
+	*v = xrealloc(*v, (*n + 1) * sizeof **v);
+	(*v)[*n].id = store_row_int(row, 0);
+	(*v)[*n].path = xstrdup(store_row_text(row, 1));
+	(*n)++;
+	return 0;
+}
+
+/* Keeps a copy of each sent message in imap.sent_mailbox, as a mail client
+ * would.  A crash between APPEND and the update may leave two copies there;
+ * never none. */
+static void foid_copy_sent(struct foid *f)
+{
+	if (!f->cfg->sent_mailbox)
+		return;
+	struct imap *im = foid_imap(f);
+	if (!im)
+		return;
+	struct foid_copy *v = NULL;
+	size_t n = 0;
+	void *arg[2] = { &v, &n };
+	char *err = NULL;
+	int rc = store_query(f->st, &err, foid_copy_cb, arg,
+	                     "SELECT id, raw_path FROM messages WHERE direction = 'out'"
+	                     " AND send_state = 'sent' AND copied_at IS NULL"
+	                     " ORDER BY id LIMIT 100", NULL);
+	for (size_t i = 0; rc == FOID_OK && i < n; i++) {
+		char *raw = NULL;
+		size_t len = 0;
+		rc = blob_get(f->cfg->storage_dir, v[i].path, &raw, &len, &err);
+		if (rc == FOID_OK)
+			rc = imap_append(im, f->cfg->sent_mailbox, raw, len, "\\Seen", &err);
+		if (rc == FOID_OK)
+			rc = store_exec(f->st, &err,
+			                "UPDATE messages SET copied_at = ? WHERE id = ?",
+			                "II", util_now(), v[i].id);
+		free(raw);
+	}
+	if (rc == FOID_ETEMP)
+		foid_imap_drop(f, err);
+	else if (rc < 0)
+		log_warn("event=imap.copy_sent mailbox=%s error=%s",
+		         log_q(f->cfg->sent_mailbox), log_q(err));
+	for (size_t i = 0; i < n; i++)
+		free(v[i].path);
+	free(v);
+	free(err);
+}
+
 /* Evidence of a send whose outcome a crash left unknown: our Bcc copy or
  * the copy in Sent, found by Message-ID. */
 static int foid_evidence(void *arg, const char *message_id, char **proof)
@@ -271,6 +329,8 @@ static int foid_pass(struct foid *f, int64_t *next_at)
 	free(err);
 	if (rc < 0 && rc != FOID_ETEMP)
 		return rc;
+	if (nsent || f->once)
+		foid_copy_sent(f);
 	if (f->once || f->cfg->idle || now >= f->next_poll)
 		foid_ingest(f);
 	return FOID_OK;

@@ -487,3 +487,30 @@ int send_reconcile(struct store *st, const struct config *cfg, int *nsettled,
 	strv_free(&ids);
 	return rc;
 }
+
+int send_resend(struct store *st, const char *message_id, const char *actor,
+                char **errp)
+{
+	int rc = store_begin(st, errp);
+	if (rc)
+		return rc;
+	rc = store_exec(st, errp,
+	                "UPDATE messages SET send_state = 'queued', next_attempt_at = ?"
+	                " WHERE direction = 'out' AND message_id = ?"
+	                " AND send_state = 'unconfirmed'", "Is", util_now(), message_id);
+	if (rc == FOID_OK && store_changes(st) == 0)
+		rc = err_set(errp, FOID_ENOTFOUND, "no unconfirmed message <%s>",
+		             message_id);
+	if (rc == FOID_OK)
+		rc = store_exec(st, errp,
+		                "UPDATE requests SET delivery = 'queued' WHERE id ="
+		                " (SELECT request_id FROM messages WHERE direction = 'out'"
+		                " AND message_id = ? AND purpose = 'request')", "s", message_id);
+	if (rc == FOID_OK)
+		rc = store_event(st, errp, 0, 0, 0, "message.resend", actor, message_id);
+	if (rc == FOID_OK)
+		rc = store_commit(st, errp);
+	else
+		store_rollback(st);
+	return rc;
+}

@@ -41,6 +41,11 @@ int send_confirm(struct store *st, const struct config *cfg,
                  const char *message_id, const char *proof, const char *actor,
                  char **errp);
 
+/* A person's decision on an unconfirmed message: queue the same bytes
+ * again (same Message-ID).  FOID_ENOTFOUND unless it is unconfirmed. */
+int send_resend(struct store *st, const char *message_id, const char *actor,
+                char **errp);
+
 /* Settles every unconfirmed (or sending) message whose own copy (our Bcc)
  * has been stored as received mail: proof it went out.  *nsettled counts
  * them. */

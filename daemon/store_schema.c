@@ -93,6 +93,7 @@ const char *const store_migrations[] = {
 	"  last_error TEXT,"
 	"  smtp_reply TEXT,"                   /* proof of hand-over */
 	"  sent_at INTEGER,"
+	"  copied_at INTEGER,"                 /* APPENDed to imap.sent_mailbox */
 	/* incoming */
 	"  internaldate INTEGER,"              /* when it arrived: used for deadlines */
 	"  headers TEXT,"                      /* classifier-relevant headers, JSON */

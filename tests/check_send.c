@@ -216,6 +216,33 @@ START_TEST(test_sigkill_never_duplicates_or_loses)
 	ck_assert_int_eq(testenv_int(te,
 		"SELECT count(*) FROM messages WHERE smtp_reply LIKE 'our copy arrived%'"
 		" OR smtp_reply LIKE 'copy found in%'"), killed - marked_kills - 1);
+	/* A person sees them, and settles one by sending it again. */
+	char *out = NULL, *serr = NULL;
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &serr, "status", "crash", NULL), 0);
+	char *want = xasprintf("%d unconfirmed", marked_kills);
+	ck_assert_msg(strstr(out, want), "%s", out);
+	ck_assert_msg(strstr(out, "foictl confirm crash SHORT_NAME --sent | --resend"), "%s", out);
+	free(want);
+	free(out);
+	free(serr);
+	size_t u = 0;
+	while (strcmp(v[u].delivery, "unconfirmed") != 0)
+		u++;
+	char *short_name = NULL;
+	char *q = xasprintf("SELECT b.short_name FROM requests r JOIN bodies b"
+	                    " ON b.id = r.body_id WHERE r.reference = '%s'", v[u].ref);
+	ck_assert_int_eq(store_query_text(te->st, NULL, &short_name, q, NULL), 0);
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &serr, "confirm", "crash",
+	                             short_name, "--resend", NULL), 0);
+	free(out);
+	free(serr);
+	foid_once(te, NULL, 0);
+	ck_assert_int_eq(sandbox_wait_count(sb, v[u].email, "INBOX", 1, 30, &err), 0);
+	ck_assert_int_eq(sandbox_count(sb, v[u].email, "INBOX", &err), 1);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM requests WHERE delivery = 'unconfirmed'"),
+	                 marked_kills - 1);
+	free(q);
+	free(short_name);
 	requests_free(v, n);
 	free(err);
 	testenv_free(te);
@@ -237,6 +264,28 @@ START_TEST(test_550_marks_request_failed_with_text)
 		"SELECT count(*) FROM requests WHERE delivery = 'sent'"), 1);
 	ck_assert_int_eq(testenv_int(te,
 		"SELECT count(*) FROM events WHERE type = 'request.failed'"), 1);
+	testenv_free(te);
+}
+END_TEST
+
+START_TEST(test_sent_copy_appended_once)
+{
+	struct testenv_opts o = { 0 };
+	o.smtp_port = sb->smtp_port;
+	o.imap_port = sb->imap_port;
+	o.password = sb->password;
+	o.team = "copies@uni.test";
+	o.imap_extra = "sent_mailbox = \"Sent\";";
+	struct testenv *te = testenv_new(&o);
+	testenv_bodies(te, "name,short_name,email\nA,a,foi@a.copies.test\n"
+	                   "B,b,foi@b.copies.test\n");
+	create_and_launch(te, "copies", NULL);
+	foid_once(te, NULL, 0);
+	foid_once(te, NULL, 0);
+	char *err = NULL;
+	ck_assert_int_eq(sandbox_count(sb, "copies@uni.test", "Sent", &err), 2);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages WHERE copied_at IS NOT NULL"), 2);
+	free(err);
 	testenv_free(te);
 }
 END_TEST
@@ -363,6 +412,7 @@ int main(void)
 	tcase_add_test(tc, test_155_round_delivered_once_with_proof);
 	tcase_add_test(tc, test_paused_round_sends_nothing);
 	tcase_add_test(tc, test_550_marks_request_failed_with_text);
+	tcase_add_test(tc, test_sent_copy_appended_once);
 	suite_add_tcase(s, tc);
 	TCase *crash = tcase_create("crash");
 	tcase_set_timeout(crash, 300);

@@ -33,12 +33,13 @@ struct testenv *testenv_new(const struct testenv_opts *opts)
 		"smtp = { host = \"127.0.0.1\"; port = %d; security = \"plain\";\n"
 		"  timeout = 10; %s };\n"
 		"imap = { host = \"127.0.0.1\"; port = %d; security = \"plain\"; %s\n"
-		"  timeout = 10; };\n"
+		"  timeout = 10; %s };\n"
 		"%s\n",
 		src, src, team, opts->smtp_port ? opts->smtp_port : 9,
 		opts->smtp_extra ? opts->smtp_extra
 		                 : "rate_per_minute = 100000; rate_per_domain = 100000;",
 		opts->imap_port ? opts->imap_port : 9, auth,
+		opts->imap_extra ? opts->imap_extra : "",
 		opts->extra ? opts->extra : "");
 	te->conf_path = fixture_write(te->fx, "foid.conf", text);
 	char *err = NULL;
