@@ -150,6 +150,27 @@ START_TEST(test_preview_is_exact_and_writes_nothing)
 }
 END_TEST
 
+START_TEST(test_plus_addressing_reply_to)
+{
+	struct testenv_opts o = { 0 };
+	o.team_extra = "plus_addressing = true;";
+	struct testenv *te = testenv_new(&o);
+	testenv_bodies(te, "name,short_name,email\nAlpha Council,alpha,foi@alpha.test\n");
+	char *err = NULL;
+	ck_assert_int_eq(create(te, "r1", "foi-request.txt", NULL, &err), 0);
+	struct buf out = BUF_INIT;
+	ck_assert_int_eq(round_preview(te->st, te->cfg, "r1", "alpha", &out, &err), 0);
+	ck_assert_msg(strstr(out.data, "Reply-To: research+FOI-R1-001@uni.test\n"), "%s", out.data);
+	int n;
+	ck_assert_int_eq(round_launch(te->st, te->cfg, "r1", &n, &out, &err), 0);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM requests"
+	                                 " WHERE reply_address = 'research+FOI-R1-001@uni.test'"), 1);
+	buf_free(&out);
+	free(err);
+	testenv_free(te);
+}
+END_TEST
+
 START_TEST(test_bad_arguments)
 {
 	struct testenv *te = env_with_bodies(NULL);
@@ -231,6 +252,7 @@ int main(void)
 	tcase_add_test(tc, test_unresolved_placeholder_names_body);
 	tcase_add_test(tc, test_header_injection_from_csv_refused);
 	tcase_add_test(tc, test_preview_is_exact_and_writes_nothing);
+	tcase_add_test(tc, test_plus_addressing_reply_to);
 	tcase_add_test(tc, test_bad_arguments);
 	tcase_add_test(tc, test_pause_and_resume);
 	tcase_add_test(tc, test_foictl_round_commands);

@@ -29,13 +29,14 @@ struct testenv *testenv_new(const struct testenv_opts *opts)
 		"database = \"foid.db\";\n"
 		"data_dir = \"%s/data\";\n"
 		"templates_dir = \"%s/templates\";\n"
-		"team = { name = \"Jane Researcher\"; address = \"%s\"; };\n"
+		"team = { name = \"Jane Researcher\"; address = \"%s\"; %s };\n"
 		"smtp = { host = \"127.0.0.1\"; port = %d; security = \"plain\";\n"
 		"  timeout = 10; %s };\n"
 		"imap = { host = \"127.0.0.1\"; port = %d; security = \"plain\"; %s\n"
 		"  timeout = 10; %s };\n"
 		"%s\n",
-		src, src, team, opts->smtp_port ? opts->smtp_port : 9,
+		src, src, team, opts->team_extra ? opts->team_extra : "",
+		opts->smtp_port ? opts->smtp_port : 9,
 		opts->smtp_extra ? opts->smtp_extra
 		                 : "rate_per_minute = 100000; rate_per_domain = 100000;",
 		opts->imap_port ? opts->imap_port : 9, auth,

@@ -21,6 +21,7 @@ struct testenv_opts {
 	const char *extra;    /* appended to the config text */
 	const char *smtp_extra; /* added inside smtp = { ... } */
 	const char *imap_extra; /* added inside imap = { ... } */
+	const char *team_extra; /* added inside team = { ... } */
 	const char *team;     /* team address; NULL: research@uni.test */
 };
 
