@@ -268,8 +268,11 @@ static void foid_wait(struct foid *f, int64_t until)
 				if (done < 0)
 					rc = done;
 			}
-			if (rc == 1)
+			if (rc == 1) {
 				f->next_poll = 0;
+				log_debug("event=imap.idle.wake mailbox=%s",
+				          log_q(f->cfg->mailboxes[0]));
+			}
 		}
 		if (rc == FOID_ETEMP)
 			foid_imap_drop(f, err);

@@ -6,6 +6,9 @@
 # Usage (as root):
 #   scripts/sandbox.sh start DIR [--owner PID]
 #   scripts/sandbox.sh stop DIR
+#   scripts/sandbox.sh dovecot-down DIR | dovecot-up DIR
+#                         stop Dovecot alone and start it again on the same
+#                         ports, for tests of lost and regained connections
 #
 # start creates DIR (mode 0755: Dovecot's mail processes run as dovenull and
 # must reach DIR/mail), generates a test CA and server certificates, writes
@@ -68,7 +71,7 @@ die() {
 }
 
 usage() {
-	die "usage: $0 start DIR [--owner PID] | $0 stop DIR"
+	die "usage: $0 start DIR [--owner PID] | $0 stop DIR | $0 dovecot-down DIR | $0 dovecot-up DIR"
 }
 
 # Pids of every process in mount namespace $1 (an inode number).
@@ -84,24 +87,30 @@ ns_of() {
 	printf '%s\n' "${l%]}"
 }
 
-# Ends every process of the namespaces recorded in DIR/run: TERM, then KILL
+# Ends every process of the namespace recorded in file $1: TERM, then KILL
 # once the deadline has passed.
-stop_all() {
-	local dir=$1 f ns pids end
-	for f in "$dir"/run/*.mntns; do
-		[ -e "$f" ] || continue
-		ns=$(cat "$f")
+stop_ns() {
+	local f=$1 ns pids end
+	[ -e "$f" ] || return 0
+	ns=$(cat "$f")
+	pids=$(ns_pids "$ns")
+	# shellcheck disable=SC2086
+	[ -n "$pids" ] && kill -TERM $pids 2>/dev/null
+	end=$((SECONDS + 5))
+	while [ -n "$pids" ] && [ "$SECONDS" -lt "$end" ]; do
+		sleep 0.05
 		pids=$(ns_pids "$ns")
-		# shellcheck disable=SC2086
-		[ -n "$pids" ] && kill -TERM $pids 2>/dev/null
-		end=$((SECONDS + 5))
-		while [ -n "$pids" ] && [ "$SECONDS" -lt "$end" ]; do
-			sleep 0.05
-			pids=$(ns_pids "$ns")
-		done
-		# shellcheck disable=SC2086
-		[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
-		rm -f "$f"
+	done
+	# shellcheck disable=SC2086
+	[ -n "$pids" ] && kill -KILL $pids 2>/dev/null
+	rm -f "$f"
+}
+
+# Ends every process of the sandbox, and its watcher.
+stop_all() {
+	local dir=$1 f
+	for f in "$dir"/run/*.mntns; do
+		stop_ns "$f"
 	done
 	if [ -f "$dir/run/watcher.pid" ]; then
 		f=$(cat "$dir/run/watcher.pid")
@@ -424,8 +433,31 @@ cmd_stop() {
 	rm -f "$dir/sandbox.env" "$dir/run/dovecot.pid" "$dir/run/smtpd.pid"
 }
 
+# Dovecot alone: down, then up again on the ports in sandbox.env.
+cmd_dovecot() {
+	local dir=$1 action=$2
+	[ -f "$dir/sandbox.env" ] || die "$dir is not a running sandbox"
+	# shellcheck disable=SC1091
+	. "$dir/sandbox.env"
+	if [ "$action" = down ]; then
+		stop_ns "$dir/run/dovecot.mntns"
+		return 0
+	fi
+	[ -e "$dir/run/dovecot.mntns" ] && die "dovecot is running already"
+	HOST=$SANDBOX_HOST IMAP_PORT=$SANDBOX_IMAP_PORT LMTP_PORT=$SANDBOX_LMTP_PORT \
+		SUBMISSION_PORT=$SANDBOX_SUBMISSION_PORT
+	start_dovecot "$dir" || die "dovecot did not start again; see $dir/log/dovecot.log"
+	sed -i -e "s/^SANDBOX_DOVECOT_PID=.*/SANDBOX_DOVECOT_PID=$(cat "$dir/run/dovecot.pid")/" \
+		-e "s/^SANDBOX_DOVECOT_MNTNS=.*/SANDBOX_DOVECOT_MNTNS=$(cat "$dir/run/dovecot.mntns")/" \
+		"$dir/sandbox.env"
+}
+
 [ $# -ge 2 ] || usage
 case $1 in
+dovecot-down | dovecot-up)
+	[ $# -eq 2 ] || usage
+	cmd_dovecot "$2" "${1#dovecot-}"
+	;;
 start)
 	owner=
 	if [ $# -eq 4 ] && [ "$3" = "--owner" ]; then

@@ -23,6 +23,11 @@ char *fixture_bin(const char *name);
  * be NULL) receive what it printed. */
 int fixture_exec(struct fixture *fx, char *const argv[], const char *input,
                  char **out, char **err);
+/* Starts argv in the background with stdout and stderr appended to
+ * log_path; returns its pid. */
+int fixture_spawn(char *const argv[], const char *log_path);
+/* Sends sig to pid and reaps it; returns its exit status as fixture_exec. */
+int fixture_stop(int pid, int sig);
 /* Runs the suite with a tap-free summary line and returns an exit status. */
 int fixture_run(Suite *s);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "bodies.h"
 #include "util.h"
@@ -102,4 +103,29 @@ int64_t testenv_int(struct testenv *te, const char *sql)
 	ck_assert_msg(store_query_int(te->st, &err, &v, sql, NULL) == 0, "%s: %s",
 	              sql, err ? err : "no row");
 	return v;
+}
+
+int64_t testenv_wait_int(struct testenv *te, const char *sql, int64_t want,
+                         int timeout_s)
+{
+	struct timespec t0, now, pause = { 0, 20 * 1000 * 1000 };
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		int64_t v = testenv_int(te, sql);
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (v >= want || now.tv_sec - t0.tv_sec >= timeout_s)
+			return v;
+		nanosleep(&pause, NULL);
+	}
+}
+
+int testenv_start_foid(struct testenv *te)
+{
+	char *bin = fixture_bin("foid");
+	char *log = fixture_path(te->fx, "foid.log");
+	char *argv[] = { bin, "-v", "-c", te->conf_path, NULL };
+	int pid = fixture_spawn(argv, log);
+	free(bin);
+	free(log);
+	return pid;
 }

@@ -34,6 +34,12 @@ void testenv_bodies(struct testenv *te, const char *csv);
  * Returns the exit status; out/err as fixture_exec. */
 int testenv_run(struct testenv *te, const char *prog, char **out, char **err,
                 ...);
+/* Waits (polling every 20 ms, up to timeout_s) until the query's integer
+ * reaches want; returns the last value seen. */
+int64_t testenv_wait_int(struct testenv *te, const char *sql, int64_t want,
+                         int timeout_s);
+/* Starts foid as a service (-v), logging to the fixture's foid.log. */
+int testenv_start_foid(struct testenv *te);
 /* An integer from a one-value query; asserts it succeeds. */
 int64_t testenv_int(struct testenv *te, const char *sql);
 
