@@ -259,6 +259,15 @@ START_TEST(test_corpus_through_the_real_path)
 	                                 " AND parse_status != 'failed'"), 0);
 	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM attachments"
 	                                 " WHERE instr(filename, '/') > 0"), 0);
+	/* A sample decoded on the way: charsets, a Mac-line-ended bounce. */
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages WHERE subject ="
+		" 'RE: Freedom of Information request - Sasia e pulave të importuara gjatë vitit 2010'"
+		" AND instr(body_text, 'Faleminderit per kerkesen tënde.') > 0"), 1);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages WHERE body_text = '스티해'"), 1);
+	ck_assert_int_ge(testenv_int(te, "SELECT count(*) FROM messages WHERE subject ="
+		" 'Mail delivery failed: returning message to sender'"), 1);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages"
+		" WHERE body_text = 'Information Governance' || char(160) || 'Unit'"), 1);
 	testenv_free(te);
 }
 END_TEST
