@@ -1,0 +1,310 @@
+#include "match.h"
+
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mime.h"
+#include "store.h"
+
+void match_result_clear(struct match_result *res)
+{
+	free(res->evidence);
+	memset(res, 0, sizeof *res);
+}
+
+FOID_PRINTF(4, 5)
+static void match_set(struct match_result *res, int64_t request_id,
+                      const char *rule, const char *fmt, ...)
+{
+	res->request_id = request_id;
+	res->rule = rule;
+	free(res->evidence);
+	va_list ap;
+	va_start(ap, fmt);
+	res->evidence = xvasprintf(fmt, ap);
+	va_end(ap);
+}
+
+static int match_isref(int c)
+{
+	return isalnum((unsigned char)c) || c == '-';
+}
+
+char *match_find_reference(struct store *st, const char *text,
+                           int64_t *request_id)
+{
+	*request_id = 0;
+	if (!text)
+		return NULL;
+	for (const char *p = text; *p;) {
+		if (!match_isref(*p)) {
+			p++;
+			continue;
+		}
+		const char *start = p;
+		while (match_isref(*p))
+			p++;
+		/* A run such as "RE-FOI-STP16-030": try it and each suffix that
+		 * starts after a hyphen, if it ends in -NNN. */
+		size_t n = (size_t)(p - start);
+		size_t digits = 0;
+		while (digits < n && isdigit((unsigned char)start[n - 1 - digits]))
+			digits++;
+		if (digits < 3 || digits == n || start[n - 1 - digits] != '-')
+			continue;
+		for (const char *s = start; s < p; s++) {
+			if (s != start && s[-1] != '-')
+				continue;
+			char *cand = xstrndup(s, (size_t)(p - s));
+			for (char *c = cand; *c; c++)
+				*c = (char)toupper((unsigned char)*c);
+			int64_t id = 0;
+			if (store_query_int(st, NULL, &id,
+			                    "SELECT id FROM requests WHERE reference = ?",
+			                    "s", cand) == FOID_OK) {
+				*request_id = id;
+				return cand;
+			}
+			free(cand);
+		}
+	}
+	return NULL;
+}
+
+/* The request of a message foid sent, by Message-ID (0 if none). */
+static int64_t match_sent(struct store *st, const char *mid, int *found)
+{
+	int64_t id = 0;
+	*found = 0;
+	if (!mid || !*mid)
+		return 0;
+	if (store_query_int(st, NULL, &id,
+	                    "SELECT coalesce(request_id, 0) FROM messages"
+	                    " WHERE direction = 'out' AND message_id = ?",
+	                    "s", mid) == FOID_OK)
+		*found = 1;
+	return id;
+}
+
+/* The one request still waiting for an answer among those the query
+ * selects, or 0 when there is none or more than one. */
+#define MATCH_OPEN \
+	" q.delivery IN ('sent', 'unconfirmed') AND q.withdrawn_at IS NULL" \
+	" AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.request_id = q.id" \
+	" AND r.direction = 'in' AND r.kind IN ('response', 'refusal'))"
+
+static int match_unique_cb(const struct store_row *row, void *arg)
+{
+	int64_t *v = arg;
+	v[0] = store_row_int(row, 0);
+	v[1] = store_row_int(row, 1);
+	return 0;
+}
+
+/* The request id when sql (selecting count(*), min(q.id)) finds exactly
+ * one, else 0. */
+static int64_t match_unique(struct store *st, const char *sql, const char *arg)
+{
+	int64_t v[2] = { 0, 0 };
+	if (store_query(st, NULL, match_unique_cb, v, sql, "s", arg) != FOID_OK)
+		return 0;
+	return v[0] == 1 ? v[1] : 0;
+}
+
+static int64_t match_open_for_address(struct store *st, const char *addr,
+                                      int which)
+{
+	const char *at = strrchr(addr, '@');
+	switch (which) {
+	case 0:
+		return match_unique(st, "SELECT count(*), min(q.id) FROM requests q"
+		                    " JOIN sender_hints h ON h.body_id = q.body_id"
+		                    " WHERE h.address = ? AND" MATCH_OPEN, addr);
+	case 1:
+		return match_unique(st, "SELECT count(*), min(q.id) FROM requests q"
+		                    " JOIN bodies b ON b.id = q.body_id"
+		                    " WHERE b.email = ? COLLATE NOCASE AND" MATCH_OPEN, addr);
+	default:
+		/* The domain must belong to exactly one body. */
+		if (!at || match_unique(st, "SELECT count(*), min(id) FROM bodies"
+		                        " WHERE lower(substr(email, instr(email, '@') + 1))"
+		                        " = lower(?)", at + 1) == 0)
+			return 0;
+		return match_unique(st, "SELECT count(*), min(q.id) FROM requests q"
+		                    " JOIN bodies b ON b.id = q.body_id"
+		                    " WHERE lower(substr(b.email, instr(b.email, '@') + 1))"
+		                    " = lower(?) AND" MATCH_OPEN, at + 1);
+	}
+}
+
+/* A body's own reference occurs in text as a whole token. */
+static int match_token_in(const char *text, const char *tok)
+{
+	size_t n = strlen(tok);
+	if (!text || n < 4)
+		return 0;
+	for (const char *p = strcasestr(text, tok); p; p = strcasestr(p + 1, tok)) {
+		int before = p == text || !isalnum((unsigned char)p[-1]);
+		int after = !isalnum((unsigned char)p[n]);
+		if (before && after)
+			return 1;
+	}
+	return 0;
+}
+
+struct match_theirs {
+	const struct mime_message *m;
+	int64_t request_id;
+	char *ref;
+	int hits;
+};
+
+static int match_theirs_cb(const struct store_row *row, void *arg)
+{
+	struct match_theirs *t = arg;
+	const char *ref = store_row_text(row, 1);
+	if (match_token_in(t->m->subject, ref) || match_token_in(t->m->body_text, ref)) {
+		if (t->hits++ == 0) {
+			t->request_id = store_row_int(row, 0);
+			t->ref = xstrdup(ref);
+		}
+	}
+	return 0;
+}
+
+static int match_addresses(struct store *st, const struct mime_message *m,
+                           struct match_result *res)
+{
+	struct strv addrs = STRV_INIT;
+	for (size_t i = 0; i < m->to.n; i++)
+		strv_push(&addrs, m->to.v[i]);
+	for (size_t i = 0; i < m->cc.n; i++)
+		strv_push(&addrs, m->cc.v[i]);
+	for (size_t i = 0; i < m->nheaders; i++) {
+		const char *name = m->headers[i].name;
+		if (strcasecmp(name, "Delivered-To") == 0 ||
+		    strcasecmp(name, "X-Original-To") == 0) {
+			char *v = util_trim(xstrdup(m->headers[i].value));
+			size_t n = strlen(v);
+			if (n > 2 && v[0] == '<' && v[n - 1] == '>') {
+				memmove(v, v + 1, n - 2);
+				v[n - 2] = '\0';
+			}
+			strv_push_owned(&addrs, v);
+		}
+	}
+	int found = 0;
+	for (size_t i = 0; i < addrs.n && !found; i++) {
+		int64_t id = 0;
+		if (strchr(addrs.v[i], '+') &&
+		    store_query_int(st, NULL, &id,
+		                    "SELECT id FROM requests WHERE reply_address = ?"
+		                    " COLLATE NOCASE", "s", addrs.v[i]) == FOID_OK) {
+			match_set(res, id, "plus-address", "sent to %s", addrs.v[i]);
+			found = 1;
+		}
+	}
+	strv_free(&addrs);
+	return found;
+}
+
+static int match_bounce(struct store *st, const struct match_bounce *b,
+                        struct match_result *res)
+{
+	int found = 0;
+	int64_t id = match_sent(st, b->original_message_id, &found);
+	if (found && id) {
+		match_set(res, id, "bounce-original-id", "returned message <%s>",
+		          b->original_message_id);
+		return 1;
+	}
+	char *ref = match_find_reference(st, b->original_subject, &id);
+	if (ref) {
+		match_set(res, id, "bounce-original-subject",
+		          "returned message's subject names %s", ref);
+		free(ref);
+		return 1;
+	}
+	for (size_t i = 0; b->failed_recipients && i < b->failed_recipients->n; i++) {
+		const char *addr = b->failed_recipients->v[i];
+		id = match_unique(st, "SELECT count(*), min(q.id) FROM requests q"
+		                  " JOIN bodies b ON b.id = q.body_id"
+		                  " WHERE b.email = ? COLLATE NOCASE"
+		                  " AND q.delivery IN ('sent', 'unconfirmed', 'bounced')", addr);
+		if (id) {
+			match_set(res, id, "bounce-recipient", "failed recipient %s", addr);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int match_message(struct store *st, const struct mime_message *m,
+                  const struct match_bounce *bounce, struct match_result *res,
+                  char **errp)
+{
+	memset(res, 0, sizeof *res);
+	int found = 0;
+	int64_t id = match_sent(st, m->message_id, &found);
+	if (found) {
+		res->own = 1;
+		match_set(res, id, "own-copy", "our own message <%s>", m->message_id);
+		return FOID_OK;
+	}
+	if (bounce && match_bounce(st, bounce, res))
+		return FOID_OK;
+	id = match_sent(st, m->in_reply_to, &found);
+	if (found && id) {
+		match_set(res, id, "in-reply-to", "In-Reply-To: <%s>", m->in_reply_to);
+		return FOID_OK;
+	}
+	for (size_t i = m->references.n; i-- > 0;) {
+		id = match_sent(st, m->references.v[i], &found);
+		if (found && id) {
+			match_set(res, id, "references", "References: <%s>",
+			          m->references.v[i]);
+			return FOID_OK;
+		}
+	}
+	if (match_addresses(st, m, res))
+		return FOID_OK;
+	char *ref = match_find_reference(st, m->subject, &id);
+	if (ref) {
+		match_set(res, id, "subject-reference", "subject names %s", ref);
+		free(ref);
+		return FOID_OK;
+	}
+	ref = match_find_reference(st, m->body_text, &id);
+	if (ref) {
+		match_set(res, id, "body-reference", "text names %s", ref);
+		free(ref);
+		return FOID_OK;
+	}
+	struct match_theirs t = { m, 0, NULL, 0 };
+	int rc = store_query(st, errp, match_theirs_cb, &t,
+	                     "SELECT id, their_reference FROM requests"
+	                     " WHERE their_reference IS NOT NULL", NULL);
+	if (rc)
+		return rc;
+	if (t.hits == 1) {
+		match_set(res, t.request_id, "their-reference",
+		          "quotes their reference %s", t.ref);
+		free(t.ref);
+		return FOID_OK;
+	}
+	free(t.ref);
+	if (!m->from || !*m->from)
+		return FOID_OK;
+	static const char *const rules[] = { "sender-hint", "sender-address",
+		"sender-domain" };
+	for (int i = 0; i < 3; i++) {
+		id = match_open_for_address(st, m->from, i);
+		if (id) {
+			match_set(res, id, rules[i], "from %s", m->from);
+			return FOID_OK;
+		}
+	}
+	return FOID_OK;
+}
