@@ -40,5 +40,9 @@ int ctl_deadline(struct ctl *c, int argc, char **argv);
 int ctl_round(struct ctl *c, int argc, char **argv);
 int ctl_status(struct ctl *c, int argc, char **argv);
 int ctl_confirm(struct ctl *c, int argc, char **argv);
+int ctl_inbox(struct ctl *c, int argc, char **argv);
+int ctl_assign(struct ctl *c, int argc, char **argv);
+int ctl_mark(struct ctl *c, int argc, char **argv);
+int ctl_show(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -23,6 +23,10 @@ static const struct ctl_command ctl_commands[] = {
 	{ "round", ctl_round, "create, preview, launch, pause and resume rounds" },
 	{ "status", ctl_status, "where each request of a round stands" },
 	{ "confirm", ctl_confirm, "settle a send foid could not confirm" },
+	{ "inbox", ctl_inbox, "received mail that needs a person" },
+	{ "assign", ctl_assign, "assign a received message to a request" },
+	{ "mark", ctl_mark, "correct the kind of a received message" },
+	{ "show", ctl_show, "one request's whole thread, with the evidence" },
 	{ NULL, NULL, NULL },
 };
 

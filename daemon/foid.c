@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "blob.h"
+#include "classify.h"
 #include "config.h"
 #include "imap.h"
 #include "ingest.h"
@@ -86,6 +87,7 @@ struct foid {
 	struct config *cfg;
 	struct store *st;
 	struct send *send;
+	struct classify_rules *rules;
 	int once;
 	struct imap *im;
 	int64_t imap_retry_at;   /* no connection attempt before this */
@@ -134,7 +136,7 @@ static void foid_ingest(struct foid *f)
 	for (char **mb = f->cfg->mailboxes; *mb; mb++) {
 		struct ingest_stats stats = { 0 };
 		char *err = NULL;
-		int rc = ingest_mailbox(f->st, f->cfg, im, *mb, &stats, &err);
+		int rc = ingest_mailbox(f->st, f->cfg, f->rules, im, *mb, &stats, &err);
 		if (rc == FOID_ETEMP) {
 			foid_imap_drop(f, err);
 			free(err);
@@ -443,6 +445,14 @@ int main(int argc, char **argv)
 		rc = lrc == FOID_EEXIST ? EX_TEMPFAIL : EX_CANTCREAT;
 		goto out;
 	}
+	char *rules = xasprintf("%s/classify.rules", f.cfg->data_dir);
+	int lr = classify_load(rules, &f.rules, &err);
+	free(rules);
+	if (lr < 0) {
+		log_error("event=start.failed error=%s", log_q(err));
+		rc = EX_CONFIG;
+		goto out;
+	}
 	if (store_open(&f.st, f.cfg->database, &err) < 0 ||
 	    util_mkdirs(f.cfg->storage_dir, 0700, &err) < 0 ||
 	    send_new(f.st, f.cfg, &f.send, &err) < 0) {
@@ -461,6 +471,7 @@ int main(int argc, char **argv)
 out:
 	imap_free(f.im);
 	send_free(f.send);
+	classify_rules_free(f.rules);
 	store_close(f.st);
 	config_free(f.cfg);
 	if (lockfd >= 0)

@@ -9,6 +9,7 @@
 #include "json.h"
 #include "log.h"
 #include "mime.h"
+#include "reply.h"
 #include "send.h"
 #include "store.h"
 #include "util.h"
@@ -78,7 +79,7 @@ static const char *ingest_status(enum mime_status s)
 }
 
 int ingest_store(struct store *st, const struct config *cfg,
-                 const char *mailbox, uint32_t uidvalidity, uint32_t uid,
+                 const struct classify_rules *rules, const char *mailbox, uint32_t uidvalidity, uint32_t uid,
                  int64_t internaldate, const char *raw, size_t len,
                  int64_t *row, int *is_new, char **errp)
 {
@@ -128,6 +129,8 @@ int ingest_store(struct store *st, const struct config *cfg,
 			*row = store_last_id(st);
 			if (m)
 				rc = ingest_attachments(st, cfg, *row, m, errp);
+			if (rc == FOID_OK && m && rules)
+				rc = reply_process(st, rules, *row, m, errp);
 		}
 	}
 	if (rc == FOID_OK)
@@ -158,6 +161,7 @@ int ingest_store(struct store *st, const struct config *cfg,
 struct ingest_run {
 	struct store *st;
 	const struct config *cfg;
+	const struct classify_rules *rules;
 	const char *mailbox;
 	uint32_t uidvalidity;
 	struct ingest_stats *stats;
@@ -193,7 +197,7 @@ static int ingest_cb(const struct imap_msg *msg, void *arg)
 	}
 	int64_t row = 0;
 	int is_new = 0;
-	int rc = ingest_store(r->st, r->cfg, r->mailbox, r->uidvalidity, msg->uid,
+	int rc = ingest_store(r->st, r->cfg, r->rules, r->mailbox, r->uidvalidity, msg->uid,
 	                      msg->internaldate, msg->raw, msg->size, &row, &is_new,
 	                      &r->err);
 	if (rc) {
@@ -251,12 +255,13 @@ static int ingest_last_uid(struct store *st, const char *mailbox,
 }
 
 int ingest_mailbox(struct store *st, const struct config *cfg,
-                   struct imap *im, const char *mailbox,
-                   struct ingest_stats *stats, char **errp)
+                   const struct classify_rules *rules, struct imap *im,
+                   const char *mailbox, struct ingest_stats *stats, char **errp)
 {
 	struct ingest_run r = { 0 };
 	r.st = st;
 	r.cfg = cfg;
+	r.rules = rules;
 	r.mailbox = mailbox;
 	r.stats = stats;
 	uint32_t last = 0;

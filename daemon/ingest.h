@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct classify_rules;
 struct config;
 struct imap;
 struct store;
@@ -26,17 +27,19 @@ struct ingest_stats {
 };
 
 /* Stores one message seen at (mailbox, uidvalidity, uid).  *row is its
- * messages.id; *is_new is 0 when the same message was stored before.
+ * messages.id; *is_new is 0 when the same message was stored before.  A new
+ * message is matched and classified (reply.h) when rules is not NULL.
  * Runs in the caller's transaction when there is one.  The raw bytes are
  * written (and synced) before the row that points to them. */
 int ingest_store(struct store *st, const struct config *cfg,
+                 const struct classify_rules *rules,
                  const char *mailbox, uint32_t uidvalidity, uint32_t uid,
                  int64_t internaldate, const char *raw, size_t len,
                  int64_t *row, int *is_new, char **errp);
 
 /* Brings one mailbox up to date over im.  Adds to *stats. */
 int ingest_mailbox(struct store *st, const struct config *cfg,
-                   struct imap *im, const char *mailbox,
+                   const struct classify_rules *rules, struct imap *im, const char *mailbox,
                    struct ingest_stats *stats, char **errp);
 
 #endif

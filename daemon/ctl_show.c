@@ -1,0 +1,145 @@
+/* foictl show: one request's thread as a timeline, with the evidence for
+ * every match and kind. */
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "ctl.h"
+#include "store.h"
+#include "util.h"
+
+struct ctl_show {
+	FILE *out;
+	struct store *st;
+};
+
+static void ctl_show_when(FILE *out, int64_t t)
+{
+	char *s = util_iso8601(t, "Europe/London");
+	fprintf(out, "%s", s);
+	free(s);
+}
+
+static int ctl_show_att(const struct store_row *row, void *arg)
+{
+	FILE *out = arg;
+	fprintf(out, "        attachment %s (%s, %lld bytes)\n", store_row_text(row, 0),
+	        store_row_text(row, 1) ? store_row_text(row, 1) : "?",
+	        (long long)store_row_int(row, 2));
+	return 0;
+}
+
+static int ctl_show_msg(const struct store_row *row, void *arg)
+{
+	struct ctl_show *x = arg;
+	FILE *out = x->out;
+	int64_t id = store_row_int(row, 0);
+	const char *dir = store_row_text(row, 1);
+	const char *subject = store_row_text(row, 4) ? store_row_text(row, 4) : "";
+	ctl_show_when(out, store_row_int(row, 2));
+	if (strcmp(dir, "out") == 0) {
+		const char *state = store_row_text(row, 5);
+		fprintf(out, "  #%lld sent (%s) %s: %s\n", (long long)id,
+		        store_row_text(row, 3) ? store_row_text(row, 3) : "message",
+		        state ? state : "", subject);
+		if (store_row_text(row, 6))
+			fprintf(out, "        proof: %s\n", store_row_text(row, 6));
+		else if (store_row_text(row, 7))
+			fprintf(out, "        last error: %s\n", store_row_text(row, 7));
+		return 0;
+	}
+	const char *kind = store_row_text(row, 8);
+	fprintf(out, "  #%lld received from %s: %s\n", (long long)id,
+	        store_row_text(row, 3) ? store_row_text(row, 3) : "(unknown)", subject);
+	fprintf(out, "        kind: %s%s", kind ? kind : "unclassified",
+	        store_row_int(row, 11) ? " (set by a person)" : "");
+	if (store_row_text(row, 9))
+		fprintf(out, " [rule %s: %s]", store_row_text(row, 9),
+		        store_row_text(row, 10) ? store_row_text(row, 10) : "");
+	fprintf(out, "\n        matched by: %s", store_row_text(row, 12)
+	                                         ? store_row_text(row, 12) : "-");
+	if (store_row_text(row, 13))
+		fprintf(out, " (%s)", store_row_text(row, 13));
+	fputc('\n', out);
+	return store_query(x->st, NULL, ctl_show_att, out,
+	                   "SELECT filename, content_type, size FROM attachments"
+	                   " WHERE message_id = ? ORDER BY id", "I", id);
+}
+
+static int ctl_show_event(const struct store_row *row, void *arg)
+{
+	FILE *out = arg;
+	ctl_show_when(out, store_row_int(row, 0));
+	fprintf(out, "  event %s by %s%s%s\n", store_row_text(row, 1),
+	        store_row_text(row, 2), store_row_text(row, 3) ? ": " : "",
+	        store_row_text(row, 3) ? store_row_text(row, 3) : "");
+	return 0;
+}
+
+static int ctl_show_head(const struct store_row *row, void *arg)
+{
+	FILE *out = arg;
+	fprintf(out, "%s <%s>\n", store_row_text(row, 1), store_row_text(row, 2));
+	fprintf(out, "  request %s in round %s (%s)\n", store_row_text(row, 3),
+	        store_row_text(row, 4), store_row_text(row, 5));
+	fprintf(out, "  delivery: %s%s%s\n", store_row_text(row, 6),
+	        store_row_text(row, 7) ? " - " : "",
+	        store_row_text(row, 7) ? store_row_text(row, 7) : "");
+	if (store_row_text(row, 8))
+		fprintf(out, "  due: %s (day 0: %s)\n", store_row_text(row, 8),
+		        store_row_text(row, 9) ? store_row_text(row, 9) : "?");
+	if (store_row_text(row, 10))
+		fprintf(out, "  their reference: %s\n", store_row_text(row, 10));
+	return 0;
+}
+
+int ctl_show(struct ctl *c, int argc, char **argv)
+{
+	if (argc != 3) {
+		int help = argc == 2 && strcmp(argv[1], "--help") == 0;
+		fputs("usage: foictl show ROUND SHORT_NAME\n", help ? c->out : stderr);
+		return help ? EX_OK : EX_USAGE;
+	}
+	struct store *st = ctl_store(c);
+	if (!st)
+		return EX_CONFIG;
+	char *err = NULL;
+	int64_t req = 0;
+	int rc = store_query_int(st, &err, &req,
+	                         "SELECT q.id FROM requests q JOIN rounds r"
+	                         " ON r.id = q.round_id JOIN bodies b ON b.id = q.body_id"
+	                         " WHERE r.slug = ? AND b.short_name = ?",
+	                         "ss", argv[1], argv[2]);
+	if (rc == FOID_ENOTFOUND)
+		err_set(&err, rc, "round %s has no request to %s", argv[1], argv[2]);
+	if (rc == FOID_OK)
+		rc = store_query(st, &err, ctl_show_head, c->out,
+		                 "SELECT q.id, b.name, b.email, q.reference, r.slug, r.regime,"
+		                 " q.delivery, q.delivery_detail, q.due_date, q.clock_start,"
+		                 " q.their_reference FROM requests q"
+		                 " JOIN rounds r ON r.id = q.round_id"
+		                 " JOIN bodies b ON b.id = q.body_id WHERE q.id = ?", "I", req);
+	struct ctl_show x = { c->out, st };
+	if (rc == FOID_OK) {
+		fputs("messages:\n", c->out);
+		rc = store_query(st, &err, ctl_show_msg, &x,
+		                 "SELECT id, direction,"
+		                 " coalesce(internaldate, sent_at, created_at),"
+		                 " CASE direction WHEN 'out' THEN purpose ELSE from_addr END,"
+		                 " subject, send_state, smtp_reply, last_error, kind,"
+		                 " kind_rule, kind_evidence, kind_override, match_rule,"
+		                 " match_evidence FROM messages WHERE request_id = ?"
+		                 " ORDER BY coalesce(internaldate, sent_at, created_at), id",
+		                 "I", req);
+	}
+	if (rc == FOID_OK) {
+		fputs("events:\n", c->out);
+		rc = store_query(st, &err, ctl_show_event, c->out,
+		                 "SELECT at, type, actor, detail FROM events"
+		                 " WHERE request_id = ? ORDER BY at, id", "I", req);
+	}
+	if (rc)
+		rc = ctl_fail("show", rc, err);
+	free(err);
+	return rc;
+}

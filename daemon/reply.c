@@ -1,0 +1,168 @@
+#include "reply.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "classify.h"
+#include "match.h"
+#include "mime.h"
+#include "store.h"
+#include "util.h"
+
+static const char *const reply_kinds[] = { "bounce", "auto_reply",
+	"acknowledgement", "clarification", "extension", "refusal", "response",
+	"other", NULL };
+
+int reply_kind_valid(const char *kind)
+{
+	for (const char *const *k = reply_kinds; *k; k++)
+		if (strcmp(*k, kind) == 0)
+			return 1;
+	return 0;
+}
+
+/* The consequences of message row's kind for its request. */
+static int reply_consequences(struct store *st, int64_t row, const char *actor,
+                              char **errp)
+{
+	int64_t req = 0;
+	char *kind = NULL;
+	int rc = store_query_int(st, errp, &req,
+	                         "SELECT coalesce(request_id, 0) FROM messages WHERE id = ?",
+	                         "I", row);
+	if (rc || !req)
+		return rc;
+	rc = store_query_text(st, errp, &kind, "SELECT kind FROM messages WHERE id = ?",
+	                      "I", row);
+	if (rc || !kind)
+		return rc;
+	if (strcmp(kind, "bounce") == 0) {
+		rc = store_exec(st, errp,
+		                "UPDATE requests SET delivery = 'bounced', delivery_detail ="
+		                " (SELECT coalesce(kind_evidence, 'bounced') FROM messages"
+		                " WHERE id = ?) WHERE id = ? AND delivery IN ('sent',"
+		                " 'unconfirmed')", "II", row, req);
+		if (rc == FOID_OK && store_changes(st))
+			rc = store_event(st, errp, 0, req, row, "request.bounced", actor, NULL);
+	}
+	free(kind);
+	return rc;
+}
+
+int reply_process(struct store *st, const struct classify_rules *rules,
+                  int64_t row, const struct mime_message *m, char **errp)
+{
+	struct classify_result cr = CLASSIFY_RESULT_INIT;
+	struct match_result mr;
+	char *our_ref = NULL;
+	int64_t dummy;
+	memset(&mr, 0, sizeof mr);
+	our_ref = match_find_reference(st, m->subject, &dummy);
+	classify_message(rules, m, our_ref, &cr);
+	struct match_bounce b = { cr.original_message_id, cr.original_subject,
+	                          &cr.failed_recipients };
+	int is_bounce = strcmp(cr.kind, "bounce") == 0;
+	int rc = match_message(st, m, is_bounce ? &b : NULL, &mr, errp);
+	if (rc)
+		goto out;
+	const char *kind = mr.own ? "own" : cr.kind;
+	const char *krule = mr.own ? "own-copy" : cr.rule;
+	const char *kev = is_bounce && cr.diagnostic ? cr.diagnostic : cr.evidence;
+	rc = store_exec(st, errp,
+	                "UPDATE messages SET request_id = nullif(?, 0), match_rule = ?,"
+	                " match_evidence = ?, kind = CASE WHEN kind_override THEN kind"
+	                " ELSE ? END, kind_rule = CASE WHEN kind_override THEN kind_rule"
+	                " ELSE ? END, kind_evidence = CASE WHEN kind_override THEN"
+	                " kind_evidence ELSE ? END WHERE id = ?",
+	                "IsssssI", mr.request_id, mr.rule, mr.evidence, kind, krule, kev,
+	                row);
+	if (rc || mr.own)
+		goto out;
+	char *detail = xasprintf("kind=%s match=%s", kind, mr.rule ? mr.rule : "none");
+	rc = store_event(st, errp, 0, mr.request_id, row,
+	                 mr.request_id ? "message.received" : "message.unmatched",
+	                 "foid", detail);
+	free(detail);
+	if (rc == FOID_OK && mr.request_id && cr.their_reference) {
+		rc = store_exec(st, errp,
+		                "UPDATE requests SET their_reference = ? WHERE id = ?"
+		                " AND their_reference IS NULL", "sI", cr.their_reference,
+		                mr.request_id);
+		if (rc == FOID_OK && store_changes(st))
+			rc = store_event(st, errp, 0, mr.request_id, row,
+			                 "request.their_reference", "foid", cr.their_reference);
+	}
+	if (rc == FOID_OK)
+		rc = reply_consequences(st, row, "foid", errp);
+out:
+	free(our_ref);
+	match_result_clear(&mr);
+	classify_result_clear(&cr);
+	return rc;
+}
+
+int reply_assign(struct store *st, int64_t row, int64_t request_id,
+                 const char *actor, char **errp)
+{
+	int rc = store_begin(st, errp);
+	if (rc)
+		return rc;
+	rc = store_exec(st, errp,
+	                "UPDATE messages SET request_id = ?, match_rule = 'assigned',"
+	                " match_evidence = 'assigned by a person' WHERE id = ?"
+	                " AND direction = 'in'", "II", request_id, row);
+	if (rc == FOID_OK && store_changes(st) == 0)
+		rc = err_set(errp, FOID_ENOTFOUND, "no received message #%lld",
+		             (long long)row);
+	/* Later mail from this sender goes to the same body. */
+	if (rc == FOID_OK)
+		rc = store_exec(st, errp,
+		                "INSERT OR REPLACE INTO sender_hints (address, body_id,"
+		                " created_at) SELECT m.from_addr, q.body_id, ? FROM messages m,"
+		                " requests q WHERE m.id = ? AND q.id = ?"
+		                " AND m.from_addr IS NOT NULL", "III", util_now(), row,
+		                request_id);
+	if (rc == FOID_OK)
+		rc = store_event(st, errp, 0, request_id, row, "message.assigned", actor,
+		                 NULL);
+	if (rc == FOID_OK)
+		rc = reply_consequences(st, row, actor, errp);
+	if (rc == FOID_OK)
+		rc = store_commit(st, errp);
+	else
+		store_rollback(st);
+	return rc;
+}
+
+int reply_mark(struct store *st, int64_t row, const char *kind,
+               const char *actor, char **errp)
+{
+	if (!reply_kind_valid(kind))
+		return err_set(errp, FOID_EINVAL, "unknown kind %s", kind);
+	int rc = store_begin(st, errp);
+	if (rc)
+		return rc;
+	char *ev = xasprintf("set by %s", actor);
+	rc = store_exec(st, errp,
+	                "UPDATE messages SET kind = ?, kind_rule = 'person',"
+	                " kind_evidence = ?, kind_override = 1 WHERE id = ?"
+	                " AND direction = 'in'", "ssI", kind, ev, row);
+	free(ev);
+	if (rc == FOID_OK && store_changes(st) == 0)
+		rc = err_set(errp, FOID_ENOTFOUND, "no received message #%lld",
+		             (long long)row);
+	int64_t req = 0;
+	if (rc == FOID_OK)
+		store_query_int(st, NULL, &req,
+		                "SELECT coalesce(request_id, 0) FROM messages WHERE id = ?",
+		                "I", row);
+	if (rc == FOID_OK)
+		rc = store_event(st, errp, 0, req, row, "message.marked", actor, kind);
+	if (rc == FOID_OK)
+		rc = reply_consequences(st, row, actor, errp);
+	if (rc == FOID_OK)
+		rc = store_commit(st, errp);
+	else
+		store_rollback(st);
+	return rc;
+}
