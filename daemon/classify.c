@@ -15,11 +15,11 @@ enum rule_kind {
 	K_BOUNCE,
 	K_AUTO,
 	K_PARTIAL,
-	K_REFUSAL,
 	K_EXTENSION,
+	K_REFUSAL,
 	K_CLARIFICATION,
-	K_RESPONSE,
 	K_OTHER,
+	K_RESPONSE,
 	K_ACK,
 	K_REFERENCE,
 	K_NOTREF,
@@ -414,7 +414,7 @@ char *classify_reference(const struct classify_rules *r, const char *subject,
 
 /* Kinds 7-13 of the precedence (rules file header), in order. */
 static const enum rule_kind human_order[] = {
-	K_PARTIAL, K_REFUSAL, K_EXTENSION, K_CLARIFICATION, K_RESPONSE, K_OTHER, K_ACK,
+	K_PARTIAL, K_EXTENSION, K_REFUSAL, K_CLARIFICATION, K_OTHER, K_RESPONSE, K_ACK,
 };
 
 static int classify_human(const struct classify_rules *r, const struct text *t,
@@ -798,6 +798,8 @@ static void bounce_details(const struct classify_rules *r, const struct mime_mes
 		free(f);
 	}
 	free(report);
+	if (!res->diagnostic && *res->evidence)
+		res->diagnostic = xstrdup(res->evidence);
 	bounce_original(m, res);
 }
 
