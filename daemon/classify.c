@@ -1,0 +1,941 @@
+/* Classifying received mail; see classify.h and data/classify.rules. */
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "classify.h"
+
+/* Listed in precedence order where the order matters (see the rules file). */
+enum rule_kind {
+	K_QUOTE,
+	K_ORIGINAL,
+	K_CHALLENGE,
+	K_DELAY,
+	K_BOUNCE,
+	K_AUTO,
+	K_PARTIAL,
+	K_EXTENSION,
+	K_REFUSAL,
+	K_CLARIFICATION,
+	K_OTHER,
+	K_RESPONSE,
+	K_ACK,
+	K_REFERENCE,
+	K_NOTREF,
+	K_COUNT
+};
+
+static const struct {
+	const char *name;   /* as written in the rules file */
+	const char *result; /* the kind it decides, NULL for helper rules */
+} kinds[K_COUNT] = {
+	[K_QUOTE] = { "quote", NULL },
+	[K_ORIGINAL] = { "original", NULL },
+	[K_CHALLENGE] = { "challenge", CLASSIFY_AUTO_REPLY },
+	[K_DELAY] = { "delay", CLASSIFY_AUTO_REPLY },
+	[K_BOUNCE] = { "bounce", CLASSIFY_BOUNCE },
+	[K_AUTO] = { "auto_reply", CLASSIFY_AUTO_REPLY },
+	[K_PARTIAL] = { "partial", CLASSIFY_RESPONSE },
+	[K_REFUSAL] = { "refusal", CLASSIFY_REFUSAL },
+	[K_EXTENSION] = { "extension", CLASSIFY_EXTENSION },
+	[K_CLARIFICATION] = { "clarification", CLASSIFY_CLARIFICATION },
+	[K_RESPONSE] = { "response", CLASSIFY_RESPONSE },
+	[K_OTHER] = { "other", CLASSIFY_OTHER },
+	[K_ACK] = { "acknowledgement", CLASSIFY_ACKNOWLEDGEMENT },
+	[K_REFERENCE] = { "reference", NULL },
+	[K_NOTREF] = { "not-reference", NULL },
+};
+
+enum { W_SUBJECT = 1, W_BODY = 2, W_ANY = 3 };
+
+struct rule {
+	enum rule_kind kind;
+	char *name;
+	int where;
+	regex_t re;
+};
+
+struct classify_rules {
+	struct rule *v;
+	size_t n;
+};
+
+/* The text a decision looked at: subject and body folded to single spaces. */
+struct text {
+	char *subject; /* NULL when there is none */
+	char *body;
+};
+
+/* Bytes of context around the match in a reference's not-reference test. */
+#define NOTREF_TAIL 12
+
+void classify_rules_free(struct classify_rules *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->n; i++) {
+		free(r->v[i].name);
+		regfree(&r->v[i].re);
+	}
+	free(r->v);
+	free(r);
+}
+
+static int valid_name(const char *s)
+{
+	if (!*s)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
+			return 0;
+	return 1;
+}
+
+static char *next_word(char **p)
+{
+	char *s = *p;
+	while (*s == ' ' || *s == '\t')
+		s++;
+	if (!*s)
+		return NULL;
+	char *w = s;
+	while (*s && *s != ' ' && *s != '\t')
+		s++;
+	if (*s)
+		*s++ = '\0';
+	*p = s;
+	return w;
+}
+
+/* Parses one non-comment line into rule (whose name it sets).  Returns an
+ * error text (new string) or NULL. */
+static char *parse_rule(char *line, struct rule *out)
+{
+	char *p = line;
+	char *kind = next_word(&p), *name = next_word(&p), *where = next_word(&p);
+	if (!kind || !name || !where)
+		return xstrdup("expected: KIND NAME WHERE /REGEX/");
+	int k;
+	for (k = 0; k < K_COUNT; k++)
+		if (!strcmp(kinds[k].name, kind))
+			break;
+	if (k == K_COUNT)
+		return xasprintf("unknown kind '%s'", kind);
+	if (!valid_name(name))
+		return xasprintf("bad rule name '%s' (want [a-z0-9-]+)", name);
+	int w;
+	if (!strcmp(where, "subject"))
+		w = W_SUBJECT;
+	else if (!strcmp(where, "body"))
+		w = W_BODY;
+	else if (!strcmp(where, "any"))
+		w = W_ANY;
+	else
+		return xasprintf("bad WHERE '%s' (want subject, body or any)", where);
+	if ((k == K_QUOTE || k == K_ORIGINAL) && w != W_BODY)
+		return xasprintf("%s rules match body lines: WHERE must be body", kind);
+	util_trim(p);
+	size_t len = strlen(p);
+	if (len < 3 || p[0] != '/' || p[len - 1] != '/')
+		return xstrdup("expected a /REGEX/ after WHERE");
+	p[len - 1] = '\0';
+	int rc = regcomp(&out->re, p + 1, REG_EXTENDED | REG_ICASE);
+	if (rc != 0) {
+		char msg[256];
+		regerror(rc, &out->re, msg, sizeof msg);
+		regfree(&out->re);
+		return xasprintf("bad regex: %s", msg);
+	}
+	if (k == K_REFERENCE && out->re.re_nsub == 0) {
+		regfree(&out->re);
+		return xstrdup("a reference rule needs a (group) around the reference");
+	}
+	out->kind = (enum rule_kind)k;
+	out->name = xstrdup(name);
+	out->where = w;
+	return NULL;
+}
+
+int classify_load(const char *rules_path, struct classify_rules **out, char **errp)
+{
+	char *text = NULL;
+	struct classify_rules *r = xcalloc(1, sizeof *r);
+	size_t cap = 0;
+	int ret = util_read_file(rules_path, &text, NULL, errp);
+	if (ret != 0)
+		goto out;
+	int lineno = 0;
+	for (char *line = text; line; ) {
+		char *nl = strchr(line, '\n');
+		if (nl)
+			*nl = '\0';
+		lineno++;
+		util_trim(line);
+		if (*line && *line != '#') {
+			if (r->n == cap) {
+				cap = cap ? 2 * cap : 64;
+				r->v = xrealloc(r->v, cap * sizeof *r->v);
+			}
+			char *msg = parse_rule(line, &r->v[r->n]);
+			if (msg) {
+				ret = err_set(errp, FOID_EINVAL, "%s:%d: %s", rules_path, lineno, msg);
+				free(msg);
+				goto out;
+			}
+			r->n++;
+		}
+		line = nl ? nl + 1 : NULL;
+	}
+out:
+	free(text);
+	if (ret != 0) {
+		classify_rules_free(r);
+		r = NULL;
+	}
+	*out = r;
+	return ret;
+}
+
+void classify_result_clear(struct classify_result *res)
+{
+	if (!res)
+		return;
+	free(res->rule);
+	free(res->evidence);
+	strv_free(&res->failed_recipients);
+	free(res->diagnostic);
+	free(res->original_message_id);
+	free(res->original_subject);
+	free(res->their_reference);
+	*res = (struct classify_result)CLASSIFY_RESULT_INIT;
+}
+
+/* ---- text helpers -------------------------------------------------------- */
+
+/* A new string: white space runs (NBSP too) folded to one space, curly
+ * quotes straightened, trimmed.  NULL in, NULL out. */
+static char *fold(const char *s)
+{
+	if (!s)
+		return NULL;
+	struct buf b = BUF_INIT;
+	int space = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '\f' ||
+		    *p == '\v' || (p[0] == 0xc2 && p[1] == 0xa0)) {
+			if (p[0] == 0xc2)
+				p++;
+			space = 1;
+			continue;
+		}
+		if (space && b.len)
+			buf_addc(&b, ' ');
+		space = 0;
+		if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] >= 0x98 && p[2] <= 0x9d)) {
+			buf_addc(&b, p[2] <= 0x9b ? '\'' : '"');
+			p += 2;
+			continue;
+		}
+		buf_addc(&b, (char)*p);
+	}
+	return buf_detach(&b);
+}
+
+/* A new string of at most CLASSIFY_EVIDENCE_MAX bytes around s[so, eo). */
+static char *excerpt(const char *s, size_t so, size_t eo)
+{
+	size_t len = strlen(s), max = CLASSIFY_EVIDENCE_MAX;
+	size_t start = so, end = eo;
+	if (end - start > max) {
+		end = start + max;
+	} else {
+		size_t spare = max - (end - start);
+		size_t before = spare / 2 < start ? spare / 2 : start;
+		start -= before;
+		end = end + (spare - before) < len ? end + (spare - before) : len;
+	}
+	while (start < end && ((unsigned char)s[start] & 0xc0) == 0x80)
+		start++;
+	while (end > start && end < len && ((unsigned char)s[end] & 0xc0) == 0x80)
+		end--;
+	return util_trim(xstrndup(s + start, end - start));
+}
+
+static int rule_match(const struct rule *ru, const char *s, regmatch_t *m, size_t nm)
+{
+	return s && regexec(&ru->re, s, nm, m, 0) == 0;
+}
+
+/* First rule of kind (file order) matching t; fills *evidence. */
+static const struct rule *match_kind(const struct classify_rules *r, enum rule_kind kind,
+                                     const struct text *t, char **evidence)
+{
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rule *ru = &r->v[i];
+		if (ru->kind != kind)
+			continue;
+		regmatch_t m[1];
+		const char *s = NULL;
+		if ((ru->where & W_SUBJECT) && rule_match(ru, t->subject, m, 1))
+			s = t->subject;
+		else if ((ru->where & W_BODY) && rule_match(ru, t->body, m, 1))
+			s = t->body;
+		if (s) {
+			*evidence = excerpt(s, (size_t)m[0].rm_so, (size_t)m[0].rm_eo);
+			return ru;
+		}
+	}
+	return NULL;
+}
+
+static int line_is_quote(const struct classify_rules *r, const char *line, int bounce)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if ((r->v[i].kind == K_ORIGINAL || (!bounce && r->v[i].kind == K_QUOTE)) &&
+		    regexec(&r->v[i].re, line, 0, NULL, 0) == 0)
+			return 1;
+	return 0;
+}
+
+/* A new string: a reply's body without '>' lines, cut at the first quote
+ * or original separator; for a bounce (whose transcripts use "<<<" and
+ * ">>>"), only cut at the copy of the original. */
+static char *strip_quotes(const struct classify_rules *r, const char *body, int bounce)
+{
+	struct buf out = BUF_INIT;
+	for (const char *p = body; p && *p; ) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		char *line = xstrndup(p, n);
+		size_t ll = strlen(line);
+		if (ll && line[ll - 1] == '\r')
+			line[ll - 1] = '\0';
+		const char *q = line + strspn(line, " \t");
+		int stop = line_is_quote(r, line, bounce);
+		if (!stop && (bounce || *q != '>')) {
+			buf_adds(&out, line);
+			buf_addc(&out, '\n');
+		}
+		free(line);
+		if (stop)
+			break;
+		p = nl ? nl + 1 : NULL;
+	}
+	return buf_detach(&out);
+}
+
+static void set_result(struct classify_result *res, const char *kind, char *rule,
+                       char *evidence)
+{
+	res->kind = kind;
+	free(res->rule);
+	res->rule = rule;
+	free(res->evidence);
+	res->evidence = evidence ? evidence : xstrdup("");
+}
+
+static int set_from_rule(struct classify_result *res, const struct rule *ru, char *evidence)
+{
+	set_result(res, kinds[ru->kind].result,
+	           xasprintf("text:%s:%s", kinds[ru->kind].name, ru->name), evidence);
+	return 1;
+}
+
+/* ---- their reference ----------------------------------------------------- */
+
+static int is_notref(const struct classify_rules *r, const char *s)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].kind == K_NOTREF && regexec(&r->v[i].re, s, 0, NULL, 0) == 0)
+			return 1;
+	return 0;
+}
+
+/* The first acceptable reference any reference rule finds in s, or NULL. */
+static char *reference_in(const struct classify_rules *r, const char *s, const char *ours)
+{
+	if (!s)
+		return NULL;
+	for (size_t i = 0; i < r->n; i++) {
+		const struct rule *ru = &r->v[i];
+		if (ru->kind != K_REFERENCE)
+			continue;
+		for (size_t off = 0; s[off]; ) {
+			regmatch_t m[10];
+			size_t nm = ru->re.re_nsub + 1 < 10 ? ru->re.re_nsub + 1 : 10;
+			if (regexec(&ru->re, s + off, nm, m, off ? REG_NOTBOL : 0) != 0)
+				break;
+			size_t g = nm - 1;
+			while (g > 0 && m[g].rm_so < 0)
+				g--;
+			char *ref = xstrndup(s + off + m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so));
+			size_t rl = strlen(ref);
+			while (rl && strchr("./-_", ref[rl - 1]))
+				ref[--rl] = '\0';
+			size_t tail_end = off + (size_t)m[0].rm_eo;
+			for (int k = 0; k < NOTREF_TAIL && s[tail_end]; k++)
+				tail_end++;
+			char *ctx = xstrndup(s + off + m[0].rm_so, tail_end - off - (size_t)m[0].rm_so);
+			int ok = rl > 0 && strpbrk(ref, "0123456789") && !is_notref(r, ctx) &&
+			         !(ours && !strcasecmp(ref, ours));
+			free(ctx);
+			if (ok)
+				return ref;
+			free(ref);
+			off += (size_t)m[0].rm_eo > 0 ? (size_t)m[0].rm_eo : 1;
+		}
+	}
+	return NULL;
+}
+
+static char *reference_folded(const struct classify_rules *r, const struct text *t,
+                              const char *ours)
+{
+	char *ref = reference_in(r, t->subject, ours);
+	return ref ? ref : reference_in(r, t->body, ours);
+}
+
+char *classify_reference(const struct classify_rules *r, const char *subject,
+                         const char *body, const char *our_reference)
+{
+	if (!r)
+		return NULL;
+	char *stripped = strip_quotes(r, body ? body : "", 0);
+	struct text t = { fold(subject), fold(stripped) };
+	char *ref = reference_folded(r, &t, our_reference);
+	free(t.subject);
+	free(t.body);
+	free(stripped);
+	return ref;
+}
+
+/* ---- human replies ------------------------------------------------------- */
+
+/* Kinds 7-13 of the precedence (rules file header), in order. */
+static const enum rule_kind human_order[] = {
+	K_PARTIAL, K_EXTENSION, K_REFUSAL, K_CLARIFICATION, K_OTHER, K_RESPONSE, K_ACK,
+};
+
+static int classify_human(const struct classify_rules *r, const struct text *t,
+                          struct classify_result *res)
+{
+	for (size_t i = 0; i < sizeof human_order / sizeof human_order[0]; i++) {
+		char *ev = NULL;
+		const struct rule *ru = match_kind(r, human_order[i], t, &ev);
+		if (ru)
+			return set_from_rule(res, ru, ev);
+	}
+	return 0;
+}
+
+static void classify_fallback(struct classify_result *res, int has_attachments)
+{
+	if (has_attachments)
+		set_result(res, CLASSIFY_RESPONSE, xstrdup("fallback:attachment"),
+		           xstrdup("no recognised text; the reply has attachments"));
+	else if (res->their_reference)
+		set_result(res, CLASSIFY_ACKNOWLEDGEMENT, xstrdup("fallback:reference-only"),
+		           xasprintf("no recognised text; their reference %s",
+		                     res->their_reference));
+	else
+		set_result(res, CLASSIFY_OTHER, xstrdup("fallback:unmatched"), NULL);
+}
+
+/* Steps 6-14; auto_rule (may be NULL) is a header verdict of automatic mail
+ * that an acknowledgement in the text overrides. */
+static void classify_body(const struct classify_rules *r, const char *subject,
+                          const char *body, int has_attachments, const char *ours,
+                          char *auto_rule, char *auto_evidence,
+                          struct classify_result *res)
+{
+	char *stripped = strip_quotes(r, body ? body : "", 0);
+	struct text t = { fold(subject), fold(stripped) };
+	char *ev = NULL;
+	const struct rule *ru;
+	res->their_reference = reference_folded(r, &t, ours);
+	if ((ru = match_kind(r, K_AUTO, &t, &ev))) {
+		set_from_rule(res, ru, ev);
+	} else if (auto_rule && (ru = match_kind(r, K_ACK, &t, &ev))) {
+		set_from_rule(res, ru, ev);
+	} else if (auto_rule) {
+		set_result(res, CLASSIFY_AUTO_REPLY, auto_rule, auto_evidence);
+		auto_rule = auto_evidence = NULL;
+	} else if (!classify_human(r, &t, res)) {
+		classify_fallback(res, has_attachments);
+	}
+	free(auto_rule);
+	free(auto_evidence);
+	free(t.subject);
+	free(t.body);
+	free(stripped);
+}
+
+int classify_text(const struct classify_rules *r, const char *subject,
+                  const char *body, int has_attachments,
+                  const char *our_reference, struct classify_result *res)
+{
+	if (!r || !res)
+		return FOID_EINVAL;
+	classify_result_clear(res);
+	classify_body(r, subject, body, has_attachments, our_reference, NULL, NULL, res);
+	return 0;
+}
+
+/* ---- bounces and automatic mail ----------------------------------------- */
+
+/* Lower-case addr-spec from a DSN recipient field "rfc822; <a@b>", or NULL
+ * when it is not an RFC 822 address. */
+static char *dsn_address(const char *v)
+{
+	if (!v)
+		return NULL;
+	const char *semi = strchr(v, ';');
+	if (semi && !memmem(v, (size_t)(semi - v), "822", 3))
+		return NULL;
+	const char *a = semi ? semi + 1 : v;
+	a += strspn(a, " \t<");
+	size_t n = strcspn(a, "> \t");
+	if (n == 0 || !memchr(a, '@', n))
+		return NULL;
+	return util_lower(xstrndup(a, n));
+}
+
+static void strv_push_unique(struct strv *sv, char *s)
+{
+	for (size_t i = 0; i < sv->n; i++)
+		if (!strcmp(sv->v[i], s)) {
+			free(s);
+			return;
+		}
+	strv_push_owned(sv, s);
+}
+
+/* One per-recipient group of a delivery-status report. */
+struct dsn_group {
+	struct buf final_rcpt, orig_rcpt, action, status, diagnostic;
+};
+
+struct dsn {
+	int failed, delayed, other;
+	struct strv recipients;
+	char *diagnostic;
+	char *evidence;
+};
+
+static void dsn_group_reset(struct dsn_group *g)
+{
+	buf_free(&g->final_rcpt);
+	buf_free(&g->orig_rcpt);
+	buf_free(&g->action);
+	buf_free(&g->status);
+	buf_free(&g->diagnostic);
+}
+
+/* The field's trimmed text, never NULL. */
+static char *field(struct buf *b)
+{
+	buf_add(b, "", 0);
+	return util_trim(b->data);
+}
+
+static void dsn_group_end(struct dsn *d, struct dsn_group *g)
+{
+	const char *action = field(&g->action);
+	const char *status = field(&g->status);
+	int failed = !strncasecmp(action, "failed", 6) || (!*action && status[0] == '5' &&
+	                                                   g->final_rcpt.len);
+	int delayed = !strncasecmp(action, "delayed", 7) ||
+	              (!*action && status[0] == '4' && g->final_rcpt.len);
+	if (failed) {
+		char *a = dsn_address(g->final_rcpt.data);
+		if (!a)
+			a = dsn_address(g->orig_rcpt.data);
+		if (a)
+			strv_push_unique(&d->recipients, a);
+		const char *diag = field(&g->diagnostic);
+		if (!d->diagnostic && (*diag || *status)) {
+			if (!*diag)
+				diag = status;
+			const char *semi = strchr(diag, ';');
+			if (semi && (size_t)(semi - diag) < 24)
+				diag = semi + 1 + strspn(semi + 1, " ");
+			d->diagnostic = fold(diag);
+		}
+		if (!d->evidence)
+			d->evidence = xasprintf("Final-Recipient: %s; Action: %s; Status: %s",
+			                        field(&g->final_rcpt), action, status);
+		d->failed = 1;
+	} else if (delayed) {
+		if (!d->evidence)
+			d->evidence = xasprintf("Action: %s; Status: %s (delivery delayed, not "
+			                        "failed: carries no answer)", action, status);
+		d->delayed = 1;
+	} else if (*action) {
+		d->other = 1;
+	}
+	dsn_group_reset(g);
+}
+
+/* Reads Action/Status/recipient fields per blank-line-separated group. */
+static void dsn_parse(const char *ds, struct dsn *d)
+{
+	struct dsn_group g = { BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT, BUF_INIT };
+	struct buf *cur = NULL;
+	for (const char *p = ds; p && *p; ) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		while (n && p[n - 1] == '\r')
+			n--;
+		size_t name_len = strspn(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+		                            "0123456789-");
+		size_t colon = name_len + strspn(p + name_len, " \t");
+		if (n == 0 || strspn(p, " \t") == n) {
+			dsn_group_end(d, &g);
+			cur = NULL;
+		} else if (name_len && colon < n && p[colon] == ':') {
+			cur = NULL;
+			if (name_len == 15 && !strncasecmp(p, "Final-Recipient", 15))
+				cur = &g.final_rcpt;
+			else if (name_len == 18 && !strncasecmp(p, "Original-Recipient", 18))
+				cur = &g.orig_rcpt;
+			else if (name_len == 6 && !strncasecmp(p, "Action", 6))
+				cur = &g.action;
+			else if (name_len == 6 && !strncasecmp(p, "Status", 6))
+				cur = &g.status;
+			else if (name_len == 15 && !strncasecmp(p, "Diagnostic-Code", 15))
+				cur = &g.diagnostic;
+			if (cur) {
+				buf_reset(cur);
+				buf_add(cur, p + colon + 1, n - colon - 1);
+			}
+		} else if (cur) {
+			/* folded or (Exchange, MessageLabs) unindented continuation */
+			buf_addc(cur, ' ');
+			buf_add(cur, p, n);
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	dsn_group_end(d, &g);
+}
+
+static int is_daemon_sender(const struct mime_message *m)
+{
+	if (!m->from || !*m->from)
+		return 1;
+	static const char *const locals[] = {
+		"mailer-daemon@", "postmaster@", "mail-daemon@", "mailerdaemon@",
+	};
+	for (size_t i = 0; i < sizeof locals / sizeof locals[0]; i++)
+		if (util_strcasestarts(m->from, locals[i]))
+			return 1;
+	return m->content_type && !strcmp(m->content_type, "multipart/report");
+}
+
+static int address_known(const struct mime_message *m, const char *a)
+{
+	if (m->from && !strcmp(m->from, a))
+		return 1;
+	for (size_t i = 0; i < m->to.n; i++)
+		if (!strcmp(m->to.v[i], a))
+			return 1;
+	for (size_t e = 0; e < m->nembedded; e++)
+		if (m->embedded[e]->from && !strcmp(m->embedded[e]->from, a))
+			return 1;
+	return util_strcasestarts(a, "postmaster@") || util_strcasestarts(a, "mailer-daemon@");
+}
+
+static int is_addr_char(char c, int domain)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+	       c == '.' || c == '-' || (!domain && (c == '_' || c == '+' || c == '%'));
+}
+
+/* Addresses named in a free-text report, skipping header-like lines (the
+ * original's From/To) and the addresses of the parties themselves. */
+static void text_recipients(const struct mime_message *m, const char *report,
+                            struct strv *out)
+{
+	static const char *const skip[] = {
+		"from:", "to:", "cc:", "sender", "return-path", "original sender", "reply-to",
+		"for further assistance", "please reply to",
+	};
+	for (const char *p = report; p && *p; ) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		const char *q = p + strspn(p, " \t");
+		int skipped = 0;
+		for (size_t i = 0; i < sizeof skip / sizeof skip[0]; i++)
+			if (util_strcasestarts(q, skip[i]))
+				skipped = 1;
+		for (size_t i = 0; !skipped && i < n; i++) {
+			if (p[i] != '@')
+				continue;
+			size_t s = i, e = i + 1;
+			while (s > 0 && is_addr_char(p[s - 1], 0))
+				s--;
+			while (e < n && is_addr_char(p[e], 1))
+				e++;
+			while (e > i + 1 && p[e - 1] == '.')
+				e--;
+			while (s < i && p[s] == '.')
+				s++;
+			if (s == i || !memchr(p + i, '.', e - i))
+				continue;
+			char *a = util_lower(xstrndup(p + s, e - s));
+			if (address_known(m, a))
+				free(a);
+			else
+				strv_push_unique(out, a);
+			i = e;
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+}
+
+/* The human text about the failed address rcpt: its line and the lines
+ * after it up to a blank line (the next paragraph when none follow), or
+ * NULL when rcpt is not in the report. */
+static char *text_diagnostic(const char *report, const char *rcpt)
+{
+	const char *p = strcasestr(report, rcpt);
+	if (!p)
+		return NULL;
+	while (p > report && p[-1] != '\n')
+		p--;
+	struct buf b = BUF_INIT;
+	int lines = 0, blank_ok = 1;
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		int blank = strspn(p, " \t\r") >= n;
+		if (blank && !(lines == 1 && blank_ok))
+			break;
+		if (!blank) {
+			if (lines == 1)
+				blank_ok = 0;
+			buf_add(&b, p, n);
+			buf_addc(&b, '\n');
+			lines++;
+		}
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	char *f = fold(b.data ? b.data : "");
+	char *d = excerpt(f, 0, strlen(f));
+	free(f);
+	buf_free(&b);
+	return d;
+}
+
+/* Value of the first "Name: value" line in text (indent allowed), or NULL. */
+static char *text_field(const char *text, const char *name)
+{
+	size_t nl_len = strlen(name);
+	for (const char *p = text; p && *p; ) {
+		const char *nl = strchr(p, '\n');
+		const char *q = p + strspn(p, " \t");
+		if (!strncasecmp(q, name, nl_len) && q[nl_len] == ':') {
+			size_t n = nl ? (size_t)(nl - q) : strlen(q);
+			char *v = xstrndup(q + nl_len + 1, n - nl_len - 1);
+			util_trim(v);
+			if (*v)
+				return v;
+			free(v);
+		}
+		p = nl ? nl + 1 : NULL;
+	}
+	return NULL;
+}
+
+static void bounce_original(const struct mime_message *m, struct classify_result *res)
+{
+	for (size_t e = 0; e < m->nembedded; e++) {
+		const struct mime_message *o = m->embedded[e];
+		if (!res->original_message_id && o->message_id)
+			res->original_message_id = xstrdup(o->message_id);
+		if (!res->original_subject && o->subject)
+			res->original_subject = xstrdup(o->subject);
+	}
+	if (!res->original_message_id) {
+		char *v = text_field(m->body_text, "Message-ID");
+		if (v) {
+			const char *a = v + strspn(v, "<");
+			res->original_message_id = xstrndup(a, strcspn(a, "> ,"));
+			free(v);
+		}
+	}
+	if (!res->original_subject)
+		res->original_subject = text_field(m->body_text, "Subject");
+}
+
+/* Fills the bounce details not already set from the DSN. */
+static void bounce_details(const struct classify_rules *r, const struct mime_message *m,
+                           struct classify_result *res)
+{
+	const char *xfr = mime_header_get(m, "X-Failed-Recipients");
+	if (!res->failed_recipients.n && xfr) {
+		char *copy = xstrdup(xfr);
+		char *save = NULL;
+		for (char *tok = strtok_r(copy, ", \t", &save); tok;
+		     tok = strtok_r(NULL, ", \t", &save)) {
+			char *a = dsn_address(tok);
+			if (a)
+				strv_push_unique(&res->failed_recipients, a);
+		}
+		free(copy);
+	}
+	char *report = strip_quotes(r, m->body_text, 1);
+	if (!res->failed_recipients.n)
+		text_recipients(m, report, &res->failed_recipients);
+	if (!res->diagnostic && res->failed_recipients.n)
+		res->diagnostic = text_diagnostic(report, res->failed_recipients.v[0]);
+	if (!res->diagnostic) {
+		char *f = fold(report);
+		if (*f)
+			res->diagnostic = excerpt(f, 0, strlen(f));
+		free(f);
+	}
+	free(report);
+	if (!res->diagnostic && *res->evidence)
+		res->diagnostic = xstrdup(res->evidence);
+	bounce_original(m, res);
+}
+
+/* Auto-reply signals in the headers: a new rule name and evidence. */
+static int auto_headers(const struct mime_message *m, char **rule, char **evidence)
+{
+	const char *v;
+	if ((v = mime_header_get(m, "Auto-Submitted")) && strncasecmp(v, "no", 2) != 0) {
+		*rule = xstrdup("header:auto-submitted");
+		*evidence = xasprintf("Auto-Submitted: %s", v);
+		return 1;
+	}
+	static const char *const flags[] = { "X-Autoreply", "X-Autorespond" };
+	for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+		if ((v = mime_header_get(m, flags[i]))) {
+			*rule = util_lower(xasprintf("header:%s", flags[i]));
+			*evidence = xasprintf("%s: %s", flags[i], v);
+			return 1;
+		}
+	static const char *const prec[] = { "Precedence", "X-Precedence" };
+	for (size_t i = 0; i < sizeof prec / sizeof prec[0]; i++)
+		if ((v = mime_header_get(m, prec[i]))) {
+			const char *w = v + strspn(v, " \t");
+			if (util_strcasestarts(w, "bulk") || util_strcasestarts(w, "junk") ||
+			    util_strcasestarts(w, "auto_reply")) {
+				*rule = xstrdup("header:precedence");
+				*evidence = xasprintf("%s: %s", prec[i], v);
+				return 1;
+			}
+		}
+	if ((v = mime_header_get(m, "X-POST-MessageClass")) && strcasestr(v, "autoresponder")) {
+		*rule = xstrdup("header:x-post-messageclass");
+		*evidence = xasprintf("X-POST-MessageClass: %s", v);
+		return 1;
+	}
+	if (m->report_type && strcmp(m->report_type, "delivery-status") != 0) {
+		*rule = xasprintf("report:%s", m->report_type);
+		*evidence = xasprintf("Content-Type: %s; report-type=%s",
+		                      m->content_type ? m->content_type : "", m->report_type);
+		return 1;
+	}
+	return 0;
+}
+
+/* Steps 1-5 of the precedence; returns 1 when decided. */
+static int classify_machine(const struct classify_rules *r, const struct mime_message *m,
+                            struct classify_result *res)
+{
+	struct text t = { fold(m->subject), fold(m->body_text) };
+	struct text ds = { NULL, fold(m->delivery_status) };
+	struct dsn d = { 0, 0, 0, STRV_INIT, NULL, NULL };
+	const struct rule *ru;
+	char *ev = NULL;
+	int done = 1;
+	if ((ru = match_kind(r, K_CHALLENGE, &t, &ev)) ||
+	    (ru = match_kind(r, K_CHALLENGE, &ds, &ev))) {
+		set_from_rule(res, ru, ev);
+		goto out;
+	}
+	if (m->delivery_status)
+		dsn_parse(m->delivery_status, &d);
+	if (d.failed) {
+		set_result(res, CLASSIFY_BOUNCE, xstrdup("dsn:action-failed"),
+		           excerpt(d.evidence, 0, strlen(d.evidence)));
+		res->failed_recipients = d.recipients;
+		d.recipients = (struct strv)STRV_INIT;
+		res->diagnostic = d.diagnostic;
+		d.diagnostic = NULL;
+		bounce_details(r, m, res);
+		goto out;
+	}
+	if (d.delayed) {
+		set_result(res, CLASSIFY_AUTO_REPLY, xstrdup("dsn:action-delayed"),
+		           excerpt(d.evidence, 0, strlen(d.evidence)));
+		goto out;
+	}
+	const char *xfr = mime_header_get(m, "X-Failed-Recipients");
+	if (xfr) {
+		set_result(res, CLASSIFY_BOUNCE, xstrdup("header:x-failed-recipients"),
+		           excerpt(xfr, 0, strlen(xfr)));
+		bounce_details(r, m, res);
+		goto out;
+	}
+	struct text gated = { t.subject, is_daemon_sender(m) ? t.body : NULL };
+	if ((ru = match_kind(r, K_DELAY, &gated, &ev))) {
+		set_from_rule(res, ru, xasprintf("%s (delivery delayed, not failed: carries "
+		                                 "no answer)", ev));
+		free(ev);
+		goto out;
+	}
+	if ((ru = match_kind(r, K_BOUNCE, &gated, &ev))) {
+		set_from_rule(res, ru, ev);
+		bounce_details(r, m, res);
+		goto out;
+	}
+	if (d.other) {
+		set_result(res, CLASSIFY_AUTO_REPLY, xstrdup("dsn:action-delivered"),
+		           xstrdup("a delivery-status report without failure"));
+		goto out;
+	}
+	done = 0;
+out:
+	strv_free(&d.recipients);
+	free(d.diagnostic);
+	free(d.evidence);
+	free(t.subject);
+	free(t.body);
+	free(ds.body);
+	return done;
+}
+
+static int has_documents(const struct mime_message *m)
+{
+	for (size_t i = 0; i < m->nattachments; i++)
+		if (!m->attachments[i].content_type ||
+		    !util_starts_with(m->attachments[i].content_type, "message/"))
+			return 1;
+	return 0;
+}
+
+int classify_message(const struct classify_rules *r, const struct mime_message *m,
+                     const char *our_reference, struct classify_result *res)
+{
+	if (!r || !m || !res)
+		return FOID_EINVAL;
+	classify_result_clear(res);
+	if (classify_machine(r, m, res))
+		return 0;
+	char *auto_rule = NULL, *auto_evidence = NULL;
+	auto_headers(m, &auto_rule, &auto_evidence);
+	if (auto_evidence) {
+		char *clipped = excerpt(auto_evidence, 0, strlen(auto_evidence));
+		free(auto_evidence);
+		auto_evidence = clipped;
+	}
+	classify_body(r, m->subject, m->body_text, has_documents(m), our_reference,
+	              auto_rule, auto_evidence, res);
+	return 0;
+}
