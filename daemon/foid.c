@@ -429,6 +429,14 @@ int main(int argc, char **argv)
 		rc = check ? 1 : EX_CONFIG;
 		goto out;
 	}
+	char *rules = xasprintf("%s/classify.rules", f.cfg->data_dir);
+	int lr = classify_load(rules, &f.rules, &err);
+	free(rules);
+	if (lr < 0) {
+		fprintf(stderr, "%s\n", err);
+		rc = check ? 1 : EX_CONFIG;
+		goto out;
+	}
 	if (check) {
 		printf("%s: ok\n", f.path);
 		goto out;
@@ -443,14 +451,6 @@ int main(int argc, char **argv)
 	if (lrc < 0) {
 		fprintf(stderr, "foid: %s\n", err);
 		rc = lrc == FOID_EEXIST ? EX_TEMPFAIL : EX_CANTCREAT;
-		goto out;
-	}
-	char *rules = xasprintf("%s/classify.rules", f.cfg->data_dir);
-	int lr = classify_load(rules, &f.rules, &err);
-	free(rules);
-	if (lr < 0) {
-		log_error("event=start.failed error=%s", log_q(err));
-		rc = EX_CONFIG;
 		goto out;
 	}
 	if (store_open(&f.st, f.cfg->database, &err) < 0 ||

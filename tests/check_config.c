@@ -1,4 +1,5 @@
 #include <check.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -213,7 +214,11 @@ END_TEST
 START_TEST(test_foid_n_reports_and_exits)
 {
 	struct fixture *fx = fixture_new();
-	char *good = write_config(fx, NULL, 0600);
+	char *src = realpath(fixture_srcdir(), NULL);
+	char *data = xasprintf("data_dir = \"%s/data\";\n", src);
+	char *good = write_config(fx, data, 0600);
+	free(data);
+	free(src);
 	char *bin = fixture_bin("foid");
 	char *out = NULL, *err = NULL;
 	char *argv1[] = { bin, "-n", "-c", good, NULL };

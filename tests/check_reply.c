@@ -14,6 +14,8 @@ static struct sandbox *sb;
 static void sb_up(void) { sb = sandbox_start(); }
 static void sb_down(void) { sandbox_stop(sb); }
 
+/* References follow short names: alpha 001, beta 002, delta 003, epsilon
+ * 004, eta 005, gamma 006, iota 007, theta 008, zeta 009. */
 static const char bodies[] =
 	"name,short_name,email\n"
 	"Alpha Council,alpha,foi@alpha.test\n"
@@ -90,7 +92,7 @@ START_TEST(test_every_rule_and_kind)
 	char *mid_beta = q_text(te, "SELECT m.message_id FROM messages m JOIN requests q"
 	                        " ON q.id = m.request_id WHERE q.reference = ?", "FOI-R5-002");
 	char *mid_iota = q_text(te, "SELECT m.message_id FROM messages m JOIN requests q"
-	                        " ON q.id = m.request_id WHERE q.reference = ?", "FOI-R5-009");
+	                        " ON q.id = m.request_id WHERE q.reference = ?", "FOI-R5-007");
 	char *raw;
 
 	/* in-reply-to, acknowledgement with their own reference */
@@ -112,14 +114,14 @@ START_TEST(test_every_rule_and_kind)
 	deliver(raw);
 	free(raw);
 	/* plus-address, extension */
-	deliver("From: foi@gamma.test\r\nTo: research+FOI-R5-003@uni.test\r\n"
+	deliver("From: foi@gamma.test\r\nTo: research+FOI-R5-006@uni.test\r\n"
 	        "Subject: Your information request\r\nMessage-ID: <ext@gamma.test>\r\n\r\n"
 	        "Dear Jane,\r\n\r\nWe are considering the public interest test in relation to "
 	        "section 43 and need to extend the time for response by a further 20 working "
 	        "days, as section 10(3) of the Act allows.\r\n");
 	/* subject reference, refusal (section 12) */
 	deliver("From: information.governance@delta.test\r\nTo: research@uni.test\r\n"
-	        "Subject: RE: [EXTERNAL] Freedom of Information request foi-r5-004: Waste\r\n"
+	        "Subject: RE: [EXTERNAL] Freedom of Information request foi-r5-003: Waste\r\n"
 	        "Message-ID: <ref@delta.test>\r\n\r\n"
 	        "Dear Jane,\r\n\r\nWe estimate that complying with your request would exceed the "
 	        "appropriate limit under section 12 of the Freedom of Information Act. We are "
@@ -130,7 +132,7 @@ START_TEST(test_every_rule_and_kind)
 	        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
 	        "--b\r\nContent-Type: text/plain\r\n\r\n"
 	        "Dear Jane,\r\n\r\nPlease find attached our response to your request "
-	        "FOI-R5-005.\r\n\r\nYours sincerely\r\n"
+	        "FOI-R5-004.\r\n\r\nYours sincerely\r\n"
 	        "--b\r\nContent-Type: application/pdf; name=response.pdf\r\n"
 	        "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n");
 	once(te);
@@ -164,7 +166,7 @@ START_TEST(test_every_rule_and_kind)
 	                "Recipient address rejected: User unknown\r\n"
 	                "--r\r\nContent-Type: message/rfc822\r\n\r\n"
 	                "From: research@uni.test\r\nTo: foi@iota.test\r\n"
-	                "Subject: Freedom of Information request FOI-R5-009: Waste\r\n"
+	                "Subject: Freedom of Information request FOI-R5-007: Waste\r\n"
 	                "Message-ID: <%s>\r\n\r\nDear Iota Council,\r\n--r--\r\n", mid_iota);
 	deliver(raw);
 	free(raw);
@@ -187,7 +189,7 @@ START_TEST(test_every_rule_and_kind)
 	ck_assert_int_eq(testenv_int(te, "SELECT their_reference = 'FOI/2016/1234' FROM requests"
 	                                 " WHERE reference = 'FOI-R5-001'"), 1);
 	ck_assert_int_eq(testenv_int(te, "SELECT delivery = 'bounced' AND delivery_detail LIKE"
-	                                 " '%User unknown%' FROM requests WHERE reference = 'FOI-R5-009'"), 1);
+	                                 " '%User unknown%' FROM requests WHERE reference = 'FOI-R5-007'"), 1);
 	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages WHERE direction = 'in'"
 	                                 " AND request_id IS NULL"), 1);
 
