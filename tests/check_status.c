@@ -1,0 +1,277 @@
+/* Statuses and the clock.  Dates are uk-foia, request sent Monday 4 July
+ * 2016 (day 0) at 10:00 BST; counted by hand:
+ *   from 07-04: 07-12 (NI) and 08-01 (Scotland) are skipped -> due 08-03
+ *   from 07-11: the same two skipped -> due 08-10
+ *   20 more after 08-03: 08-29 (England) skipped -> 09-01
+ *   5 more after 08-03 -> 08-10 */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "deadline.h"
+#include "round.h"
+#include "status.h"
+#include "testenv.h"
+#include "util.h"
+
+#define SENT 1467622800 /* 2016-07-04T09:00:00Z */
+#define DAY 86400
+
+static struct holidays *holidays(const char *dir)
+{
+	struct holidays *h = NULL;
+	char *err = NULL;
+	ck_assert_msg(holidays_load(dir, &h, &err) == 0, "%s", err);
+	return h;
+}
+
+static struct holidays *real_holidays(void)
+{
+	char *dir = xasprintf("%s/data/holidays", fixture_srcdir());
+	struct holidays *h = holidays(dir);
+	free(dir);
+	return h;
+}
+
+/* One body, one launched round, the request sent at SENT. */
+static struct testenv *setup(void)
+{
+	struct testenv *te = testenv_new(NULL);
+	testenv_bodies(te, "name,short_name,email\nKent County Council,kent,foi@kent.test\n");
+	struct round_new rn = { .slug = "r", .kind = "foi", .template_path = "foi-request.txt",
+	                        .title = "T" };
+	struct buf out = BUF_INIT;
+	char *err = NULL;
+	int n;
+	ck_assert_msg(round_create(te->st, te->cfg, &rn, &out, &err) == 0, "%s", err);
+	ck_assert_int_eq(round_launch(te->st, te->cfg, "r", &n, &out, &err), 0);
+	ck_assert_int_eq(store_exec(te->st, NULL, "UPDATE requests SET delivery = 'sent',"
+	                            " sent_at = ?, due_date = '2016-08-03'", "I", (int64_t)SENT), 0);
+	ck_assert_int_eq(store_exec(te->st, NULL, "UPDATE messages SET send_state = 'sent',"
+	                            " sent_at = ?", "I", (int64_t)SENT), 0);
+	buf_free(&out);
+	return te;
+}
+
+static void reply(struct testenv *te, const char *kind, int64_t at)
+{
+	ck_assert_int_eq(store_exec(te->st, NULL, "INSERT INTO messages (direction, request_id,"
+	                            " kind, internaldate, created_at) VALUES ('in',"
+	                            " (SELECT id FROM requests), ?, ?, ?)", "sII", kind, at, at), 0);
+}
+
+static void ours(struct testenv *te, const char *purpose, int64_t at)
+{
+	ck_assert_int_eq(store_exec(te->st, NULL, "INSERT INTO messages (direction, request_id,"
+	                            " purpose, send_state, sent_at, created_at) VALUES ('out',"
+	                            " (SELECT id FROM requests), ?, 'sent', ?, ?)", "sII",
+	                            purpose, at, at), 0);
+}
+
+static int copy_cb(const struct status *s, void *arg)
+{
+	struct status *out = arg;
+	*out = *s;
+	out->reminders.v = NULL;
+	out->reminders.n = s->reminders.n;
+	return 0;
+}
+
+static struct status at(struct testenv *te, const struct holidays *h, int64_t now)
+{
+	struct status s;
+	memset(&s, 0, sizeof s);
+	char *err = NULL;
+	ck_assert_msg(status_round(te->st, te->cfg, h, testenv_int(te, "SELECT id FROM rounds"),
+	                           now, copy_cb, &s, &err) == 0, "%s", err);
+	return s;
+}
+
+START_TEST(test_awaiting_overdue_very_overdue)
+{
+	struct testenv *te = setup();
+	struct holidays *h = real_holidays();
+	struct status s = at(te, h, SENT + 10 * DAY);
+	ck_assert_str_eq(s.status, "awaiting");
+	ck_assert_str_eq(s.day0, "2016-07-04");
+	ck_assert_str_eq(s.due, "2016-08-03");
+	ck_assert_int_eq(s.overdue, 0);
+	ck_assert_int_eq(s.on_time, -1);
+	/* 2016-08-03T22:59:59Z is still 3 August in London. */
+	ck_assert_int_eq(at(te, h, 1470265199).overdue, 0);
+	ck_assert_int_eq(at(te, h, 1470265200).overdue, 1);
+	s = at(te, h, 1470265200);
+	ck_assert_int_eq(s.very_overdue, 0);
+	/* 20 working days after 08-03 is 09-01 (08-29 skipped). */
+	ck_assert_int_eq(at(te, h, 1472770800).very_overdue, 1); /* 2016-09-01T23:00Z */
+	ck_assert_int_eq(at(te, h, 1472770799).very_overdue, 0);
+	reply(te, "auto_reply", SENT + DAY);
+	ck_assert_str_eq(at(te, h, SENT + 2 * DAY).status, "awaiting");
+	holidays_free(h);
+	testenv_free(te);
+}
+END_TEST
+
+START_TEST(test_acknowledged_then_responded_on_time)
+{
+	struct testenv *te = setup();
+	struct holidays *h = real_holidays();
+	reply(te, "acknowledgement", SENT + DAY);
+	ck_assert_str_eq(at(te, h, SENT + 2 * DAY).status, "acknowledged");
+	reply(te, "response", 1470263400); /* 2016-08-03T22:30Z = 23:30 BST */
+	struct status s = at(te, h, SENT + 60 * DAY);
+	ck_assert_str_eq(s.status, "responded");
+	ck_assert_int_eq(s.on_time, 1);
+	ck_assert_int_eq(s.overdue, 0);
+	ck_assert_int_eq(s.working_days_taken, 20);
+	ck_assert_int_eq(s.messages, 2);
+	ck_assert_int_eq(s.first_response_at, 1470263400);
+	holidays_free(h);
+	testenv_free(te);
+}
+END_TEST
+
+START_TEST(test_reply_at_2330_utc_in_bst_is_next_day_late)
+{
+	struct testenv *te = setup();
+	struct holidays *h = real_holidays();
+	reply(te, "refusal", 1470267000); /* 2016-08-03T23:30Z = 08-04 00:30 BST */
+	struct status s = at(te, h, SENT + 60 * DAY);
+	ck_assert_str_eq(s.status, "refused");
+	ck_assert_int_eq(s.on_time, 0);
+	ck_assert_int_eq(s.working_days_taken, 21);
+	holidays_free(h);
+	testenv_free(te);
+}
+END_TEST
+
+START_TEST(test_clarification_stops_and_restarts_clock)
+{
+	struct testenv *te = setup();
+	struct holidays *h = real_holidays();
+	reply(te, "clarification", SENT + 5 * DAY);
+	struct status s = at(te, h, SENT + 90 * DAY);
+	ck_assert_str_eq(s.status, "clarification");
+	ck_assert_int_eq(s.clock_stopped, 1);
+	ck_assert_int_eq(s.overdue, 0);
+	ours(te, "clarification", SENT + 7 * DAY); /* Monday 2016-07-11 */
+	s = at(te, h, SENT + 8 * DAY);
+	ck_assert_str_eq(s.status, "awaiting");
+	ck_assert_str_eq(s.day0, "2016-07-11");
+	ck_assert_str_eq(s.due, "2016-08-10");
+	ck_assert_int_eq(at(te, h, SENT + 33 * DAY).overdue, 0); /* 08-06 */
+	holidays_free(h);
+	testenv_free(te);
+}
+END_TEST
+
+START_TEST(test_extension_only_when_on_time)
+{
+	struct testenv *te = setup();
+	struct holidays *h = real_holidays();
+	reply(te, "extension", SENT + 28 * DAY); /* 08-01 */
+	struct status s = at(te, h, SENT + 35 * DAY);
+	ck_assert_str_eq(s.status, "extended");
+	ck_assert_str_eq(s.due, "2016-09-01");
+	ck_assert_int_eq(s.overdue, 0);
+	testenv_free(te);
+	te = setup();
+	reply(te, "extension", SENT + 32 * DAY); /* 08-05: after the due date */
+	s = at(te, h, SENT + 35 * DAY);
+	ck_assert_str_eq(s.due, "2016-08-03");
+	ck_assert_int_eq(s.overdue, 1);
+	holidays_free(h);
+	testenv_free(te);
+}
+END_TEST
+
+START_TEST(test_person_extends_and_withdraws)
+{
+	struct testenv *te = setup();
+	struct holidays *h = real_holidays();
+	ck_assert_int_eq(store_event(te->st, NULL, 0, testenv_int(te, "SELECT id FROM requests"),
+	                             0, "request.extended", "foictl", "days=5; agreed by phone"), 0);
+	struct status s = at(te, h, SENT + DAY);
+	ck_assert_str_eq(s.status, "extended");
+	ck_assert_str_eq(s.due, "2016-08-10");
+	ck_assert_int_eq(store_exec(te->st, NULL, "UPDATE requests SET withdrawn_at = ?", "I",
+	                            (int64_t)SENT + 2 * DAY), 0);
+	ck_assert_str_eq(at(te, h, SENT + 3 * DAY).status, "withdrawn");
+	holidays_free(h);
+	testenv_free(te);
+}
+END_TEST
+
+START_TEST(test_delivery_states)
+{
+	struct testenv *te = setup();
+	struct holidays *h = real_holidays();
+	static const char *const map[][2] = { { "queued", "queued" }, { "draft", "queued" },
+		{ "unconfirmed", "unconfirmed" }, { "failed", "failed" }, { "bounced", "bounced" } };
+	for (size_t i = 0; i < 5; i++) {
+		ck_assert_int_eq(store_exec(te->st, NULL, "UPDATE requests SET delivery = ?", "s",
+		                            map[i][0]), 0);
+		struct status s = at(te, h, SENT + 40 * DAY);
+		ck_assert_str_eq(s.status, map[i][1]);
+		if (i == 4)
+			ck_assert_int_eq(s.overdue, 0);
+	}
+	/* A reply after a bounce (it got there another way) wins. */
+	reply(te, "response", SENT + 3 * DAY);
+	ck_assert_str_eq(at(te, h, SENT + 4 * DAY).status, "responded");
+	holidays_free(h);
+	testenv_free(te);
+}
+END_TEST
+
+START_TEST(test_new_holiday_moves_due_date_with_event)
+{
+	struct testenv *te = setup();
+	struct holidays *h = real_holidays();
+	int n = 0;
+	char *err = NULL;
+	ck_assert_int_eq(status_refresh(te->st, te->cfg, h, SENT + DAY, &n, &err), 0);
+	ck_assert_int_eq(n, 0);
+	/* The data gain a one-off holiday on Wednesday 20 July 2016. */
+	char *dir = fixture_path(te->fx, "holidays");
+	char *src = xasprintf("%s/data/holidays/uk-bank-holidays.csv", fixture_srcdir());
+	char *text = NULL;
+	ck_assert_int_eq(util_read_file(src, &text, NULL, NULL), 0);
+	char *more = xasprintf("%s2016-07-20,england-and-wales,Test holiday\n", text);
+	char *dst = xasprintf("%s/uk.csv", dir);
+	ck_assert_int_eq(util_mkdirs(dir, 0700, NULL), 0);
+	ck_assert_int_eq(util_write_file_atomic(dst, more, strlen(more), 0600, NULL), 0);
+	struct holidays *h2 = holidays(dir);
+	ck_assert_int_eq(status_refresh(te->st, te->cfg, h2, SENT + DAY, &n, &err), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(testenv_int(te, "SELECT due_date = '2016-08-04' FROM requests"), 1);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM events WHERE type ="
+	                                 " 'request.due_changed' AND detail = '2016-08-03 -> 2016-08-04'"), 1);
+	holidays_free(h2);
+	free(dst);
+	free(more);
+	free(text);
+	free(src);
+	free(dir);
+	holidays_free(h);
+	testenv_free(te);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("status");
+	TCase *tc = tcase_create("status");
+	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_awaiting_overdue_very_overdue);
+	tcase_add_test(tc, test_acknowledged_then_responded_on_time);
+	tcase_add_test(tc, test_reply_at_2330_utc_in_bst_is_next_day_late);
+	tcase_add_test(tc, test_clarification_stops_and_restarts_clock);
+	tcase_add_test(tc, test_extension_only_when_on_time);
+	tcase_add_test(tc, test_person_extends_and_withdraws);
+	tcase_add_test(tc, test_delivery_states);
+	tcase_add_test(tc, test_new_holiday_moves_due_date_with_event);
+	suite_add_tcase(s, tc);
+	return fixture_run(s);
+}
