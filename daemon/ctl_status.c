@@ -5,71 +5,287 @@
 #include <sysexits.h>
 
 #include "config.h"
+#include "deadline.h"
+#include "json.h"
+#include "status.h"
 #include "ctl.h"
 #include "round.h"
 #include "send.h"
 #include "store.h"
 #include "util.h"
 
-/* Delivery states that need a person first, then the rest. */
-#define CTL_STATUS_ORDER \
-	"CASE q.delivery WHEN 'unconfirmed' THEN 0 WHEN 'failed' THEN 1" \
-	" WHEN 'bounced' THEN 2 WHEN 'queued' THEN 3 WHEN 'sending' THEN 3" \
-	" WHEN 'draft' THEN 4 ELSE 5 END"
-
-static int ctl_status_row(const struct store_row *row, void *arg)
+/* Statuses that need a person first, then the rest. */
+static int ctl_status_rank(const char *status, int overdue)
 {
-	FILE *out = arg;
-	const char *detail = store_row_text(row, 4);
-	fprintf(out, "%-22.22s %-15.15s %-11s %-10s %.18s\n", store_row_text(row, 0),
-	        store_row_text(row, 1), store_row_text(row, 2),
-	        store_row_text(row, 3) ? store_row_text(row, 3) : "-",
-	        detail ? detail : "");
+	static const char *const order[] = { "clarification", "unconfirmed",
+		"failed", "bounced", NULL };
+	for (int i = 0; order[i]; i++)
+		if (strcmp(status, order[i]) == 0)
+			return i;
+	return overdue ? 4 : 5;
+}
+
+struct ctl_status_row {
+	struct status s;
+	char *short_name, *name, *email, *reference, *their_ref;
+	struct strv reminders;
+};
+
+struct ctl_status_all {
+	struct store *st;
+	struct ctl_status_row *v;
+	size_t n;
+};
+
+static int ctl_status_collect(const struct status *s, void *arg)
+{
+	struct ctl_status_all *a = arg;
+	a->v = xrealloc(a->v, (a->n + 1) * sizeof *a->v);
+	struct ctl_status_row *r = &a->v[a->n++];
+	memset(r, 0, sizeof *r);
+	r->s = *s;
+	r->s.reminders.v = NULL;
+	r->s.reminders.n = 0;
+	for (size_t i = 0; i < s->reminders.n; i++)
+		strv_push(&r->reminders, s->reminders.v[i]);
+	char *row = NULL;
+	store_query_text(a->st, NULL, &row,
+	                 "SELECT b.short_name || char(9) || b.name || char(9) || b.email"
+	                 " || char(9) || q.reference || char(9) || coalesce(q.their_reference, '')"
+	                 " FROM requests q JOIN bodies b ON b.id = q.body_id WHERE q.id = ?",
+	                 "I", s->request_id);
+	char *save = NULL, *f[5] = { 0 };
+	char *p = row ? row : xstrdup("\t\t\t\t");
+	for (int k = 0; k < 5; k++)
+		f[k] = xstrdup(strtok_r(k ? NULL : p, "\t", &save));
+	r->short_name = f[0];
+	r->name = f[1];
+	r->email = f[2];
+	r->reference = f[3];
+	r->their_ref = f[4] && *f[4] ? f[4] : (free(f[4]), NULL);
+	free(p);
 	return 0;
 }
 
-static int ctl_status_total(const struct store_row *row, void *arg)
+static void ctl_status_free(struct ctl_status_all *a)
 {
-	FILE *out = arg;
-	fprintf(out, "%s%s %lld", store_row_int(row, 2) ? " " : ", ",
-	        store_row_text(row, 0), (long long)store_row_int(row, 1));
+	for (size_t i = 0; i < a->n; i++) {
+		free(a->v[i].short_name);
+		free(a->v[i].name);
+		free(a->v[i].email);
+		free(a->v[i].reference);
+		free(a->v[i].their_ref);
+		strv_free(&a->v[i].reminders);
+	}
+	free(a->v);
+}
+
+static int ctl_status_cmp(const void *x, const void *y)
+{
+	const struct ctl_status_row *a = x, *b = y;
+	int ra = ctl_status_rank(a->s.status, a->s.overdue);
+	int rb = ctl_status_rank(b->s.status, b->s.overdue);
+	if (ra != rb)
+		return ra - rb;
+	return strcmp(a->reference, b->reference);
+}
+
+static void ctl_status_iso(struct jw *o, const char *key, int64_t t, const char *tz)
+{
+	if (!t) {
+		jw_set_null(o, key);
+		return;
+	}
+	char *s = util_iso8601(t, tz);
+	jw_set_str(o, key, s);
+	free(s);
+}
+
+static void ctl_status_tristate(struct jw *o, const char *key, int v)
+{
+	if (v < 0)
+		jw_set_null(o, key);
+	else
+		jw_set_bool(o, key, v);
+}
+
+struct ctl_round_head {
+	char *slug, *kind, *regime, *tz;
+	int64_t launched_at;
+};
+
+static int ctl_round_head_cb(const struct store_row *row, void *arg)
+{
+	struct ctl_round_head *h = arg;
+	h->slug = xstrdup(store_row_text(row, 0));
+	h->kind = xstrdup(store_row_text(row, 1));
+	h->regime = xstrdup(store_row_text(row, 2));
+	h->launched_at = store_row_int(row, 3);
 	return 0;
 }
 
-static int ctl_status_round(struct ctl *c, struct store *st, const char *slug)
+static const char *const ctl_statuses[] = { "queued", "unconfirmed", "failed",
+	"bounced", "awaiting", "acknowledged", "clarification", "extended",
+	"responded", "refused", "withdrawn", NULL };
+
+static void ctl_status_json(FILE *out, const struct ctl_round_head *h,
+                            const struct ctl_status_all *a, const char *tz)
+{
+	struct jw *root = jw_object(), *round = jw_object(), *totals = jw_object();
+	jw_set_str(round, "slug", h->slug);
+	jw_set_str(round, "kind", h->kind);
+	jw_set_str(round, "regime", h->regime);
+	ctl_status_iso(round, "launched_at", h->launched_at, tz);
+	jw_set(root, "round", round);
+	int on_time = 0, late = 0, overdue = 0, very = 0;
+	for (const char *const *k = ctl_statuses; *k; k++) {
+		int n = 0;
+		for (size_t i = 0; i < a->n; i++)
+			n += strcmp(a->v[i].s.status, *k) == 0;
+		jw_set_int(totals, *k, n);
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		on_time += a->v[i].s.on_time == 1;
+		late += a->v[i].s.on_time == 0;
+		overdue += a->v[i].s.overdue;
+		very += a->v[i].s.very_overdue;
+	}
+	jw_set_int(totals, "on_time", on_time);
+	jw_set_int(totals, "late", late);
+	jw_set_int(totals, "overdue", overdue);
+	jw_set_int(totals, "very_overdue", very);
+	jw_set_int(totals, "bodies", (int64_t)a->n);
+	jw_set(root, "totals", totals);
+	struct jw *reqs = jw_array();
+	for (size_t i = 0; i < a->n; i++) {
+		const struct ctl_status_row *r = &a->v[i];
+		struct jw *o = jw_object();
+		jw_set_str(o, "short_name", r->short_name);
+		jw_set_str(o, "name", r->name);
+		jw_set_str(o, "email", r->email);
+		jw_set_str(o, "reference", r->reference);
+		jw_set_str(o, "status", r->s.status);
+		ctl_status_iso(o, "sent_at", r->s.sent_at, tz);
+		if (r->s.due[0])
+			jw_set_str(o, "due_date", r->s.due);
+		else
+			jw_set_null(o, "due_date");
+		ctl_status_iso(o, "first_response_at", r->s.first_response_at, tz);
+		ctl_status_tristate(o, "on_time", r->s.on_time);
+		jw_set_bool(o, "overdue", r->s.overdue);
+		jw_set_bool(o, "very_overdue", r->s.very_overdue);
+		if (r->s.working_days_taken < 0)
+			jw_set_null(o, "working_days_taken");
+		else
+			jw_set_int(o, "working_days_taken", r->s.working_days_taken);
+		jw_set_str(o, "their_reference", r->their_ref);
+		struct jw *rem = jw_array();
+		for (size_t k = 0; k < r->reminders.n; k++)
+			jw_push_str(rem, r->reminders.v[k]);
+		jw_set(o, "reminders_sent", rem);
+		jw_set_int(o, "messages", r->s.messages);
+		jw_push(reqs, o);
+	}
+	jw_set(root, "requests", reqs);
+	jw_dump_file(root, out, JW_INDENT, NULL);
+	jw_free(root);
+}
+
+static void ctl_status_table(FILE *out, const struct ctl_round_head *h,
+                             const struct ctl_status_all *a, int64_t unmatched)
+{
+	fprintf(out, "round %s (%s, %s): %zu bodies\n", h->slug, h->kind, h->regime, a->n);
+	for (const char *const *k = ctl_statuses; *k; k++) {
+		int n = 0;
+		for (size_t i = 0; i < a->n; i++)
+			n += strcmp(a->v[i].s.status, *k) == 0;
+		if (n)
+			fprintf(out, "  %-13s %4d\n", *k, n);
+	}
+	int overdue = 0, on_time = 0, late = 0;
+	for (size_t i = 0; i < a->n; i++) {
+		overdue += a->v[i].s.overdue;
+		on_time += a->v[i].s.on_time == 1;
+		late += a->v[i].s.on_time == 0;
+	}
+	fprintf(out, "  answered on time %d, late %d; overdue now %d\n", on_time, late,
+	        overdue);
+	if (unmatched)
+		fprintf(out, "%lld received message%s need a person: foictl inbox\n",
+		        (long long)unmatched, unmatched == 1 ? "" : "s");
+	int unconfirmed = 0;
+	for (size_t i = 0; i < a->n; i++)
+		unconfirmed += strcmp(a->v[i].s.status, "unconfirmed") == 0;
+	if (unconfirmed)
+		fprintf(out, "%d unconfirmed: foid could not tell whether the server took "
+		        "them.\n  Settle each with: foictl confirm %s SHORT_NAME --sent | "
+		        "--resend\n", unconfirmed, h->slug);
+	fprintf(out, "%-22s %-13s %-10s %-6s %s\n", "body", "status", "due", "days",
+	        "last");
+	for (size_t i = 0; i < a->n; i++) {
+		const struct ctl_status_row *r = &a->v[i];
+		char days[16] = "-";
+		if (r->s.overdue)
+			snprintf(days, sizeof days, "late");
+		else if (r->s.working_days_taken >= 0)
+			snprintf(days, sizeof days, "%d", r->s.working_days_taken);
+		char last[24] = "";
+		if (r->s.last_event_at) {
+			char *iso = util_iso8601(r->s.last_event_at, NULL);
+			snprintf(last, sizeof last, "%.10s %.12s", iso,
+			         r->s.last_event ? r->s.last_event : "");
+			free(iso);
+		}
+		fprintf(out, "%-22.22s %-13s %-10s %-6s %s\n", r->short_name, r->s.status,
+		        r->s.due[0] ? r->s.due : "-", days, last);
+	}
+}
+
+static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
+                            int json)
 {
 	int64_t id;
 	char *err = NULL;
+	struct holidays *h = NULL;
+	struct ctl_status_all a = { st, NULL, 0 };
+	struct ctl_round_head head = { 0 };
 	int rc = round_id(st, slug, &id, &err);
+	if (rc == FOID_OK) {
+		char *dir = xasprintf("%s/holidays", ctl_data_dir(c));
+		rc = holidays_load(dir, &h, &err);
+		free(dir);
+	}
+	if (rc == FOID_OK)
+		rc = store_query(st, &err, ctl_round_head_cb, &head,
+		                 "SELECT slug, kind, regime, coalesce(launched_at, 0)"
+		                 " FROM rounds WHERE id = ?", "I", id);
+	if (rc == FOID_OK)
+		rc = status_round(st, c->cfg, h, id, util_now(), ctl_status_collect, &a, &err);
 	if (rc)
 		goto out;
-	fprintf(c->out, "round %s:", slug);
-	rc = store_query(st, &err, ctl_status_total, c->out,
-	                 "SELECT q.delivery, count(*),"
-	                 " row_number() OVER (ORDER BY min(" CTL_STATUS_ORDER ")) = 1"
-	                 " FROM requests q WHERE q.round_id = ? GROUP BY q.delivery"
-	                 " ORDER BY min(" CTL_STATUS_ORDER ")", "I", id);
-	fputc('\n', c->out);
-	if (rc)
-		goto out;
-	int64_t unconfirmed = 0;
-	store_query_int(st, NULL, &unconfirmed,
-	                "SELECT count(*) FROM requests WHERE round_id = ?"
-	                " AND delivery = 'unconfirmed'", "I", id);
-	if (unconfirmed)
-		fprintf(c->out, "%lld unconfirmed: foid could not tell whether the "
-		        "server took them.\n  Settle each with: foictl confirm %s "
-		        "SHORT_NAME --sent | --resend\n", (long long)unconfirmed, slug);
-	fprintf(c->out, "%-22s %-15s %-11s %-10s %s\n", "body", "reference",
-	        "delivery", "due", "detail");
-	rc = store_query(st, &err, ctl_status_row, c->out,
-	                 "SELECT b.short_name, q.reference, q.delivery, q.due_date,"
-	                 " q.delivery_detail FROM requests q JOIN bodies b"
-	                 " ON b.id = q.body_id WHERE q.round_id = ?"
-	                 " ORDER BY " CTL_STATUS_ORDER ", q.seq", "I", id);
+	qsort(a.v, a.n, sizeof *a.v, ctl_status_cmp);
+	struct deadline_regime reg;
+	const char *tz = c->cfg->timezone;
+	if (!tz && deadline_regime_parse(head.regime, &reg, NULL) == FOID_OK)
+		tz = reg.tz;
+	if (json) {
+		ctl_status_json(c->out, &head, &a, tz);
+	} else {
+		int64_t unmatched = 0;
+		store_query_int(st, NULL, &unmatched,
+		                "SELECT count(*) FROM messages WHERE direction = 'in'"
+		                " AND (kind IS NULL OR (request_id IS NULL AND kind != 'own'))",
+		                NULL);
+		ctl_status_table(c->out, &head, &a, unmatched);
+	}
 out:
 	if (rc)
 		rc = ctl_fail("status", rc, err);
+	ctl_status_free(&a);
+	holidays_free(h);
+	free(head.slug);
+	free(head.kind);
+	free(head.regime);
 	free(err);
 	return rc;
 }
@@ -86,16 +302,24 @@ static int ctl_status_list(const struct store_row *row, void *arg)
 
 int ctl_status(struct ctl *c, int argc, char **argv)
 {
-	if (argc > 2 || (argc == 2 && argv[1][0] == '-')) {
-		int help = argc == 2 && strcmp(argv[1], "--help") == 0;
-		fputs("usage: foictl status [ROUND]\n", help ? c->out : stderr);
-		return help ? EX_OK : EX_USAGE;
+	int json = 0;
+	const char *slug = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else if (argv[i][0] != '-' && !slug) {
+			slug = argv[i];
+		} else {
+			int help = strcmp(argv[i], "--help") == 0;
+			fputs("usage: foictl status [ROUND [--json]]\n", help ? c->out : stderr);
+			return help ? EX_OK : EX_USAGE;
+		}
 	}
 	struct store *st = ctl_store(c);
 	if (!st)
 		return EX_CONFIG;
-	if (argc == 2)
-		return ctl_status_round(c, st, argv[1]);
+	if (slug)
+		return ctl_status_round(c, st, slug, json);
 	char *err = NULL;
 	int rc = store_query(st, &err, ctl_status_list, c->out,
 	                     "SELECT r.slug, r.kind, r.state, count(q.id),"
