@@ -44,5 +44,8 @@ int ctl_inbox(struct ctl *c, int argc, char **argv);
 int ctl_assign(struct ctl *c, int argc, char **argv);
 int ctl_mark(struct ctl *c, int argc, char **argv);
 int ctl_show(struct ctl *c, int argc, char **argv);
+int ctl_clarify(struct ctl *c, int argc, char **argv);
+int ctl_extend(struct ctl *c, int argc, char **argv);
+int ctl_withdraw(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -27,6 +27,9 @@ static const struct ctl_command ctl_commands[] = {
 	{ "assign", ctl_assign, "assign a received message to a request" },
 	{ "mark", ctl_mark, "correct the kind of a received message" },
 	{ "show", ctl_show, "one request's whole thread, with the evidence" },
+	{ "clarify", ctl_clarify, "answer a clarification request; the clock restarts" },
+	{ "extend", ctl_extend, "extend a request's due date by working days" },
+	{ "withdraw", ctl_withdraw, "withdraw a request" },
 	{ NULL, NULL, NULL },
 };
 

@@ -27,6 +27,9 @@ struct round_render {
 	const char *reference;
 	char due[11];
 	char today[11];
+	/* Follow-ups only: */
+	const struct round_followup *fu;
+	char original_date[11];
 };
 
 static void round_row_clear(struct round_row *r)
@@ -120,6 +123,11 @@ static const char *round_lookup(void *arg, const char *name)
 		return x->cfg->team_name;
 	if (strcmp(name, "sender.address") == 0)
 		return x->cfg->team_address;
+	if (x->fu && strcmp(name, "original.date") == 0)
+		return x->original_date;
+	for (const struct round_extra *e = x->fu ? x->fu->extra : NULL; e && e->name; e++)
+		if (strcmp(name, e->name) == 0)
+			return e->value;
 	return NULL;
 }
 
@@ -223,12 +231,20 @@ static void round_msg_clear(struct round_msg *m)
 static int round_build(const struct config *cfg, const struct holidays *h,
                        const struct round_row *r, const struct template *t,
                        const struct body *b, const char *reference,
-                       int64_t now, struct round_msg *m, char **errp)
+                       int64_t now, const struct round_followup *fu,
+                       int64_t original_sent, struct round_msg *m, char **errp)
 {
-	struct round_render x = { cfg, r, b, reference, "", "" };
+	struct round_render x = { cfg, r, b, reference, "", "", fu, "" };
 	char *err = NULL;
 	int rc = round_due_from(cfg, h, r->regime, r->closes_on, now, x.today,
 	                        x.due, &err);
+	if (rc == FOID_OK && fu) {
+		char unused[11];
+		rc = round_due_from(cfg, h, r->regime, r->closes_on, original_sent,
+		                    x.original_date, unused, &err);
+		if (fu->due)
+			snprintf(x.due, sizeof x.due, "%s", fu->due);
+	}
 	if (rc == FOID_OK)
 		rc = template_render(t, round_lookup, &x, &m->tr, &err);
 	if (rc)
@@ -258,6 +274,8 @@ static int round_build(const struct config *cfg, const struct holidays *h,
 	spec.body = m->tr->body;
 	spec.message_id = m->message_id;
 	spec.attach_paths = &m->tr->attach_paths;
+	spec.in_reply_to = fu ? fu->in_reply_to : NULL;
+	spec.references = fu ? fu->references : NULL;
 	spec.date = now;
 	spec.date_tz = reg.tz;
 	spec.extra_header_name = "X-Foid-Reference";
@@ -390,7 +408,7 @@ static void round_check_all(const struct config *cfg, const struct holidays *h,
 		char *ref = round_reference(r->ref_prefix, first_seq + (int64_t)i);
 		struct round_msg m = { 0 };
 		char *e = NULL;
-		if (round_build(cfg, h, r, t, bl->v[i], ref, now, &m, &e) < 0)
+		if (round_build(cfg, h, r, t, bl->v[i], ref, now, NULL, 0, &m, &e) < 0)
 			buf_addf(errs, "%s%s", errs->len ? "\n" : "", e);
 		free(e);
 		round_msg_clear(&m);
@@ -623,7 +641,8 @@ static int round_queue_drafts(struct store *st, const struct config *cfg,
 		struct round_req *q = &rq.v[i];
 		struct round_msg m = { 0 };
 		char *e = NULL;
-		if (round_build(cfg, h, r, t, q->b, q->reference, now, &m, &e) < 0) {
+		if (round_build(cfg, h, r, t, q->b, q->reference, now, NULL, 0, &m,
+		                &e) < 0) {
 			buf_addf(&errs, "%s%s", errs.len ? "\n" : "", e);
 			free(e);
 			round_msg_clear(&m);
@@ -857,8 +876,8 @@ int round_preview(struct store *st, const struct config *cfg,
 	for (size_t i = 0; i < rq.n; i++) {
 		struct round_msg m = { 0 };
 		char *e = NULL;
-		if (round_build(cfg, h, &r, t, rq.v[i].b, rq.v[i].reference, now, &m,
-		                &e) < 0) {
+		if (round_build(cfg, h, &r, t, rq.v[i].b, rq.v[i].reference, now, NULL,
+		                0, &m, &e) < 0) {
 			buf_addf(&errs, "%s%s", errs.len ? "\n" : "", e);
 		} else if (short_name) {
 			buf_addf(out, "Envelope-To: %s\n", m.rcpts.v[0]);
@@ -891,5 +910,113 @@ out:
 	holidays_free(h);
 	template_free(t);
 	round_row_clear(&r);
+	return rc;
+}
+
+struct round_orig {
+	int64_t round_id;
+	char *slug, *short_name, *reference, *message_id;
+	int64_t sent_at;
+};
+
+static int round_orig_cb(const struct store_row *row, void *arg)
+{
+	struct round_orig *o = arg;
+	o->round_id = store_row_int(row, 0);
+	o->slug = xstrdup(store_row_text(row, 1));
+	o->short_name = xstrdup(store_row_text(row, 2));
+	o->reference = xstrdup(store_row_text(row, 3));
+	o->message_id = xstrdup(store_row_text(row, 4));
+	o->sent_at = store_row_int(row, 5);
+	return 0;
+}
+
+int round_queue_followup(struct store *st, const struct config *cfg,
+                         int64_t request_id, const struct round_followup *fu,
+                         int64_t *row, char **errp)
+{
+	struct round_orig o = { 0 };
+	struct round_row r = { 0 };
+	struct body *b = NULL;
+	struct template *t = NULL;
+	struct holidays *h = NULL;
+	struct round_msg m = { 0 };
+	struct strv refs = STRV_INIT;
+	char *tpath = NULL, *rel = NULL, *to = NULL;
+	int rc = store_query(st, errp, round_orig_cb, &o,
+	                     "SELECT r.id, r.slug, b.short_name, q.reference,"
+	                     " m.message_id, coalesce(q.sent_at, 0) FROM requests q"
+	                     " JOIN rounds r ON r.id = q.round_id"
+	                     " JOIN bodies b ON b.id = q.body_id"
+	                     " JOIN messages m ON m.request_id = q.id"
+	                     " AND m.direction = 'out' AND m.purpose = 'request'"
+	                     " WHERE q.id = ?", "I", request_id);
+	if (rc == FOID_OK && !o.slug)
+		rc = err_set(errp, FOID_ENOTFOUND, "request %lld was never queued",
+		             (long long)request_id);
+	if (rc == FOID_OK)
+		rc = round_load(st, o.slug, &r, errp);
+	if (rc == FOID_OK)
+		rc = bodies_find_by_short_name(st, o.short_name, &b, errp);
+	if (rc == FOID_OK) {
+		tpath = round_template_path(cfg, fu->template_name);
+		rc = template_load(tpath, &t, errp);
+	}
+	if (rc == FOID_OK)
+		rc = round_load_holidays(cfg, &h, errp);
+	if (rc)
+		goto out;
+	strv_push(&refs, o.message_id);
+	if (fu->in_reply_to && strcmp(fu->in_reply_to, o.message_id) != 0)
+		strv_push(&refs, fu->in_reply_to);
+	struct round_followup f = *fu;
+	f.references = &refs;
+	if (!f.in_reply_to)
+		f.in_reply_to = o.message_id;
+	int64_t now = util_now();
+	rc = round_build(cfg, h, &r, t, b, o.reference, now, &f, o.sent_at, &m, errp);
+	char sha[65];
+	if (rc == FOID_OK)
+		rc = blob_put(cfg->storage_dir, "raw", m.raw, m.len, &rel, sha, errp);
+	if (rc)
+		goto out;
+	struct buf env = BUF_INIT;
+	for (size_t k = 0; k < m.rcpts.n; k++)
+		buf_addf(&env, "%s%s", k ? " " : "", m.rcpts.v[k]);
+	to = buf_detach(&env);
+	rc = store_begin(st, errp);
+	if (rc == FOID_OK)
+		rc = store_exec(st, errp,
+		                "INSERT INTO messages (direction, request_id, purpose,"
+		                " message_id, in_reply_to, from_addr, to_addrs, subject,"
+		                " raw_sha256, raw_size, raw_path, envelope_from, envelope_to,"
+		                " send_state, next_attempt_at, created_at) VALUES ('out', ?,"
+		                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
+		                "IsssssssIsssII", request_id, fu->purpose, m.message_id,
+		                f.in_reply_to, cfg->team_address, b->email, m.tr->subject,
+		                sha, (int64_t)m.len, rel, cfg->team_address, to, now, now);
+	if (rc == FOID_OK) {
+		*row = store_last_id(st);
+		rc = store_event(st, errp, r.id, request_id, *row, "message.queued",
+		                 fu->actor ? fu->actor : "foid", fu->purpose);
+	}
+	if (rc == FOID_OK)
+		rc = store_commit(st, errp);
+	else
+		store_rollback(st);
+out:
+	free(o.slug);
+	free(o.short_name);
+	free(o.reference);
+	free(o.message_id);
+	round_row_clear(&r);
+	bodies_body_free(b);
+	template_free(t);
+	holidays_free(h);
+	round_msg_clear(&m);
+	strv_free(&refs);
+	free(tpath);
+	free(rel);
+	free(to);
 	return rc;
 }

@@ -53,6 +53,31 @@ int round_add(struct store *st, const struct config *cfg, const char *slug,
 int round_set_paused(struct store *st, const char *slug, int paused,
                      char **errp);
 
+/* A name/value for a follow-up's own placeholders ({{clarification.text}}). */
+struct round_extra {
+	const char *name, *value;
+};
+
+/* A threaded follow-up to a request: a reminder, a chaser or our answer to
+ * a clarification request. */
+struct round_followup {
+	const char *template_name;   /* a file, or a name under templates_dir */
+	const char *purpose;         /* "clarification", "reminder:overdue", ... */
+	const char *in_reply_to;     /* NULL: our original request */
+	const struct strv *references; /* filled in by round_queue_followup */
+	const char *due;             /* {{request.due_date}}; NULL: computed */
+	const struct round_extra *extra; /* NULL-name-terminated, or NULL */
+	const char *actor;           /* for the event log */
+};
+
+/* Renders and queues a follow-up of request_id (In-Reply-To and References
+ * name our original request and, if given, fu->in_reply_to; the subject is
+ * the template's).  {{original.date}} is the day the request was sent.
+ * *row is the new message.  Runs its own transaction. */
+int round_queue_followup(struct store *st, const struct config *cfg,
+                         int64_t request_id, const struct round_followup *fu,
+                         int64_t *row, char **errp);
+
 struct holidays;
 /* The local date (day 0) of time t and the due date counted from it for a
  * round of this regime (closes, when set, is the due date), in YYYY-MM-DD. */

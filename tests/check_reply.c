@@ -252,6 +252,80 @@ START_TEST(test_every_rule_and_kind)
 }
 END_TEST
 
+START_TEST(test_clarify_extend_withdraw)
+{
+	struct testenv_opts o = { 0 };
+	o.smtp_port = sb->smtp_port;
+	o.imap_port = sb->imap_port;
+	o.password = sb->password;
+	o.team = "clock@uni.test";
+	struct testenv *te = testenv_new(&o);
+	testenv_bodies(te, "name,short_name,email\nAlpha Council,alpha,foi@alpha.clock.test\n"
+	                   "Beta Council,beta,foi@beta.clock.test\nGamma Council,gamma,foi@gamma.clock.test\n");
+	struct round_new rn = { .slug = "clk", .kind = "foi", .template_path = "foi-request.txt",
+	                        .title = "Bins" };
+	struct buf out = BUF_INIT;
+	char *err = NULL;
+	int n;
+	ck_assert_msg(round_create(te->st, te->cfg, &rn, &out, &err) == 0, "%s", err);
+	ck_assert_int_eq(round_launch(te->st, te->cfg, "clk", &n, &out, &err), 0);
+	once(te);
+	char *err2 = NULL;
+	ck_assert_int_eq(sandbox_append(sb, "clock@uni.test", "INBOX",
+		"From: foi@alpha.clock.test\r\nSubject: Re: FOI-CLK-001\r\n"
+		"Message-ID: <clar@alpha.clock.test>\r\n\r\nBefore we can proceed, could you "
+		"please clarify which years you mean?\r\n", 164, NULL, &err2), 0);
+	once(te);
+	char *o1 = NULL, *e1 = NULL;
+	ck_assert_int_eq(testenv_run(te, "foictl", &o1, &e1, "status", "clk", "--json", NULL), 0);
+	ck_assert_msg(strstr(o1, "\"status\": \"clarification\""), "%s", o1);
+	free(o1);
+	free(e1);
+	char *answer = fixture_write(te->fx, "answer.txt", "The financial years 2013/14 to 2015/16.\n");
+	ck_assert_int_eq(testenv_run(te, "foictl", &o1, &e1, "clarify", "clk", "alpha",
+	                             "--file", answer, NULL), 0);
+	free(o1);
+	free(e1);
+	once(te);
+	ck_assert_int_eq(sandbox_wait_count(sb, "foi@alpha.clock.test", "INBOX", 2, 30, &err2), 0);
+	size_t len = 0;
+	char *raw = sandbox_fetch(sb, "foi@alpha.clock.test", "INBOX", 2, &len, &err2);
+	ck_assert_ptr_nonnull(raw);
+	ck_assert_msg(strstr(raw, "In-Reply-To: <clar@alpha.clock.test>"), "%s", raw);
+	ck_assert_msg(strstr(raw, "The financial years 2013/14 to 2015/16."), "%s", raw);
+	ck_assert_msg(strstr(raw, "Subject: Re: Freedom of Information request FOI-CLK-001: Bins"),
+	              "%s", raw);
+	free(raw);
+	ck_assert_int_eq(testenv_run(te, "foictl", &o1, &e1, "status", "clk", "--json", NULL), 0);
+	ck_assert_msg(strstr(o1, "\"status\": \"awaiting\""), "%s", o1);
+	free(o1);
+	free(e1);
+	ck_assert_int_eq(testenv_run(te, "foictl", &o1, &e1, "extend", "clk", "beta", "--days", "10",
+	                             "--reason", "agreed by phone", NULL), 0);
+	free(o1);
+	free(e1);
+	ck_assert_int_eq(testenv_run(te, "foictl", &o1, &e1, "withdraw", "clk", "gamma", NULL), 0);
+	free(o1);
+	free(e1);
+	ck_assert_int_eq(testenv_run(te, "foictl", &o1, &e1, "status", "clk", NULL), 0);
+	ck_assert_msg(strstr(o1, "extended") && strstr(o1, "withdrawn"), "%s", o1);
+	free(o1);
+	free(e1);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM events WHERE type IN"
+	                                 " ('request.extended', 'request.withdrawn')"
+	                                 " AND actor = 'foictl'"), 2);
+	ck_assert_int_eq(testenv_run(te, "foictl", &o1, &e1, "extend", "clk", "beta", "--days", "x",
+	                             "--reason", "r", NULL), 64);
+	free(o1);
+	free(e1);
+	free(answer);
+	free(err2);
+	free(err);
+	buf_free(&out);
+	testenv_free(te);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("reply");
@@ -259,6 +333,7 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_unchecked_fixture(tc, sb_up, sb_down);
 	tcase_add_test(tc, test_every_rule_and_kind);
+	tcase_add_test(tc, test_clarify_extend_withdraw);
 	suite_add_tcase(s, tc);
 	return fixture_run(s);
 }

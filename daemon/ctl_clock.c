@@ -1,0 +1,185 @@
+/* foictl clarify, extend and withdraw: what a person decides about a
+ * request's clock.  Every change lands in the event log with its reason. */
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "message.h"
+#include "round.h"
+#include "store.h"
+#include "util.h"
+
+/* The request of ROUND SHORT_NAME. */
+static int ctl_clock_request(struct store *st, const char *slug,
+                             const char *short_name, int64_t *id, char **errp)
+{
+	int rc = store_query_int(st, errp, id,
+	                         "SELECT q.id FROM requests q JOIN rounds r"
+	                         " ON r.id = q.round_id JOIN bodies b ON b.id = q.body_id"
+	                         " WHERE r.slug = ? AND b.short_name = ?",
+	                         "ss", slug, short_name);
+	if (rc == FOID_ENOTFOUND)
+		err_set(errp, rc, "round %s has no request to %s", slug, short_name);
+	return rc;
+}
+
+/* Parses "ROUND SHORT_NAME [--opt VALUE]..." with the given value options;
+ * values[i] receives the value of opts[i]. */
+static int ctl_clock_args(int argc, char **argv, const char *const *opts,
+                          const char **values, const char **pos)
+{
+	int npos = 0;
+	for (int i = 1; i < argc; i++) {
+		int known = 0;
+		for (int k = 0; opts[k]; k++) {
+			if (strcmp(argv[i], opts[k]) == 0 && i + 1 < argc) {
+				values[k] = argv[++i];
+				known = 1;
+			}
+		}
+		if (known)
+			continue;
+		if (argv[i][0] == '-' || npos == 2)
+			return -1;
+		pos[npos++] = argv[i];
+	}
+	return npos == 2 ? 0 : -1;
+}
+
+int ctl_clarify(struct ctl *c, int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: foictl clarify ROUND SHORT_NAME --file TEXT\n"
+		"Sends our answer to the body's clarification request, threaded to it\n"
+		"(template clarification-reply.txt).  The count of working days\n"
+		"restarts from zero on the day it is sent.\n";
+	static const char *const opts[] = { "--file", "--template", NULL };
+	const char *values[2] = { NULL, "clarification-reply.txt" };
+	const char *pos[2] = { NULL, NULL };
+	if (ctl_clock_args(argc, argv, opts, values, pos) < 0 || !values[0]) {
+		int help = argc == 2 && strcmp(argv[1], "--help") == 0;
+		fputs(usage, help ? c->out : stderr);
+		return help ? EX_OK : EX_USAGE;
+	}
+	struct store *st = ctl_store(c);
+	if (!st)
+		return EX_CONFIG;
+	char *err = NULL, *text = NULL, *theirs = NULL;
+	size_t len = 0;
+	int64_t req = 0, row = 0;
+	int rc = util_read_file(values[0], &text, &len, &err);
+	if (rc == FOID_OK && !util_utf8_valid(text, len))
+		rc = err_set(&err, FOID_EINVAL, "%s: not valid UTF-8", values[0]);
+	if (rc == FOID_OK)
+		rc = ctl_clock_request(st, pos[0], pos[1], &req, &err);
+	if (rc == FOID_OK &&
+	    store_query_text(st, NULL, &theirs,
+	                     "SELECT message_id FROM messages WHERE request_id = ?"
+	                     " AND direction = 'in' AND kind = 'clarification'"
+	                     " ORDER BY internaldate DESC LIMIT 1", "I", req) != FOID_OK)
+		fprintf(stderr, "foictl clarify: %s %s has sent no clarification request; "
+		        "the answer is threaded to our request\n", pos[0], pos[1]);
+	if (rc == FOID_OK) {
+		struct round_extra extra[] = { { "clarification.text", util_trim(text) },
+		                               { NULL, NULL } };
+		struct round_followup fu = { values[1], "clarification", theirs, NULL, NULL,
+		                             extra, "foictl" };
+		rc = round_queue_followup(st, c->cfg, req, &fu, &row, &err);
+	}
+	if (rc == FOID_OK)
+		fprintf(c->out, "%s %s: answer queued (message #%lld); foid sends it and "
+		        "the clock restarts that day\n", pos[0], pos[1], (long long)row);
+	else
+		rc = ctl_fail("clarify", rc, err);
+	free(theirs);
+	free(text);
+	free(err);
+	return rc;
+}
+
+int ctl_extend(struct ctl *c, int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: foictl extend ROUND SHORT_NAME --days N --reason TEXT\n"
+		"Adds N working days to the request's due date.\n";
+	static const char *const opts[] = { "--days", "--reason", NULL };
+	const char *values[2] = { NULL, NULL };
+	const char *pos[2] = { NULL, NULL };
+	char *end = NULL;
+	long days = 0;
+	if (ctl_clock_args(argc, argv, opts, values, pos) == 0 && values[0] && values[1])
+		days = strtol(values[0], &end, 10);
+	if (!end || *end || days < 1 || days > 365 ||
+	    !message_header_value_ok(values[1])) {
+		int help = argc == 2 && strcmp(argv[1], "--help") == 0;
+		fputs(usage, help ? c->out : stderr);
+		return help ? EX_OK : EX_USAGE;
+	}
+	struct store *st = ctl_store(c);
+	if (!st)
+		return EX_CONFIG;
+	char *err = NULL;
+	int64_t req = 0;
+	int rc = ctl_clock_request(st, pos[0], pos[1], &req, &err);
+	char *detail = xasprintf("days=%ld; %s", days, values[1]);
+	if (rc == FOID_OK)
+		rc = store_event(st, &err, 0, req, 0, "request.extended", "foictl", detail);
+	if (rc == FOID_OK)
+		fprintf(c->out, "%s %s: extended by %ld working days\n", pos[0], pos[1], days);
+	else
+		rc = ctl_fail("extend", rc, err);
+	free(detail);
+	free(err);
+	return rc;
+}
+
+int ctl_withdraw(struct ctl *c, int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: foictl withdraw ROUND SHORT_NAME [--reason TEXT]\n"
+		"Withdraws the request: no reminder goes to the body any more.\n";
+	static const char *const opts[] = { "--reason", NULL };
+	const char *values[1] = { NULL };
+	const char *pos[2] = { NULL, NULL };
+	if (ctl_clock_args(argc, argv, opts, values, pos) < 0 ||
+	    (values[0] && !message_header_value_ok(values[0]))) {
+		int help = argc == 2 && strcmp(argv[1], "--help") == 0;
+		fputs(usage, help ? c->out : stderr);
+		return help ? EX_OK : EX_USAGE;
+	}
+	struct store *st = ctl_store(c);
+	if (!st)
+		return EX_CONFIG;
+	char *err = NULL;
+	int64_t req = 0;
+	int rc = ctl_clock_request(st, pos[0], pos[1], &req, &err);
+	if (rc == FOID_OK)
+		rc = store_begin(st, &err);
+	if (rc == FOID_OK) {
+		rc = store_exec(st, &err, "UPDATE requests SET withdrawn_at = ? WHERE id = ?"
+		                " AND withdrawn_at IS NULL", "II", util_now(), req);
+		if (rc == FOID_OK && store_changes(st) == 0)
+			rc = err_set(&err, FOID_EEXIST, "%s %s is withdrawn already", pos[0],
+			             pos[1]);
+		/* Nothing more of it goes out. */
+		if (rc == FOID_OK)
+			rc = store_exec(st, &err, "UPDATE messages SET send_state = 'failed',"
+			                " last_error = 'request withdrawn' WHERE request_id = ?"
+			                " AND direction = 'out' AND send_state = 'queued'", "I", req);
+		if (rc == FOID_OK)
+			rc = store_event(st, &err, 0, req, 0, "request.withdrawn", "foictl",
+			                 values[0]);
+		if (rc == FOID_OK)
+			rc = store_commit(st, &err);
+		else
+			store_rollback(st);
+	}
+	if (rc == FOID_OK)
+		fprintf(c->out, "%s %s: withdrawn\n", pos[0], pos[1]);
+	else
+		rc = ctl_fail("withdraw", rc, err);
+	free(err);
+	return rc;
+}
