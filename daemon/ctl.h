@@ -47,5 +47,6 @@ int ctl_show(struct ctl *c, int argc, char **argv);
 int ctl_clarify(struct ctl *c, int argc, char **argv);
 int ctl_extend(struct ctl *c, int argc, char **argv);
 int ctl_withdraw(struct ctl *c, int argc, char **argv);
+int ctl_remind(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -6,7 +6,9 @@
 
 #include "config.h"
 #include "ctl.h"
+#include "deadline.h"
 #include "message.h"
+#include "remind.h"
 #include "round.h"
 #include "store.h"
 #include "util.h"
@@ -180,6 +182,50 @@ int ctl_withdraw(struct ctl *c, int argc, char **argv)
 		fprintf(c->out, "%s %s: withdrawn\n", pos[0], pos[1]);
 	else
 		rc = ctl_fail("withdraw", rc, err);
+	free(err);
+	return rc;
+}
+
+int ctl_remind(struct ctl *c, int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: foictl remind [ROUND] [--dry-run]\n"
+		"Lists (--dry-run) or queues the reminders and chasers due now; foid\n"
+		"also queues them by itself.\n";
+	int dry = 0;
+	const char *slug = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--dry-run") == 0) {
+			dry = 1;
+		} else if (argv[i][0] != '-' && !slug) {
+			slug = argv[i];
+		} else {
+			int help = strcmp(argv[i], "--help") == 0;
+			fputs(usage, help ? c->out : stderr);
+			return help ? EX_OK : EX_USAGE;
+		}
+	}
+	struct store *st = ctl_store(c);
+	if (!st)
+		return EX_CONFIG;
+	struct holidays *h = NULL;
+	struct buf out = BUF_INIT;
+	char *err = NULL;
+	int n = 0;
+	char *dir = xasprintf("%s/holidays", ctl_data_dir(c));
+	int rc = holidays_load(dir, &h, &err);
+	free(dir);
+	if (rc == FOID_OK)
+		rc = remind_pass(st, c->cfg, h, slug, util_now(), dry, &out, &n, &err);
+	if (rc == FOID_OK) {
+		fputs(out.data ? out.data : "", c->out);
+		fprintf(c->out, "%d reminder%s %s\n", n, n == 1 ? "" : "s",
+		        dry ? "due now (nothing queued)" : "queued");
+	} else {
+		rc = ctl_fail("remind", rc, err);
+	}
+	holidays_free(h);
+	buf_free(&out);
 	free(err);
 	return rc;
 }

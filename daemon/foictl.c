@@ -30,6 +30,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "clarify", ctl_clarify, "answer a clarification request; the clock restarts" },
 	{ "extend", ctl_extend, "extend a request's due date by working days" },
 	{ "withdraw", ctl_withdraw, "withdraw a request" },
+	{ "remind", ctl_remind, "reminders and chasers due now (--dry-run)" },
 	{ NULL, NULL, NULL },
 };
 

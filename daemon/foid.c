@@ -14,11 +14,15 @@
 #include "blob.h"
 #include "classify.h"
 #include "config.h"
+#include "deadline.h"
+#include "digest.h"
 #include "imap.h"
 #include "ingest.h"
 #include "log.h"
 #include "notify.h"
+#include "remind.h"
 #include "send.h"
+#include "status.h"
 #include "store.h"
 
 #ifndef FOID_VERSION
@@ -88,6 +92,8 @@ struct foid {
 	struct store *st;
 	struct send *send;
 	struct classify_rules *rules;
+	struct holidays *h;
+	int64_t next_clock;      /* next due-date refresh and reminder pass */
 	int once;
 	struct imap *im;
 	int64_t imap_retry_at;   /* no connection attempt before this */
@@ -322,12 +328,40 @@ static void foid_do_reload(struct foid *f)
 	log_info("event=reload.ok config=%s", log_q(f->path));
 }
 
+/* Due dates that follow new holiday data, and reminders that fell due. */
+static void foid_clock(struct foid *f, int64_t now)
+{
+	if (!f->once && now < f->next_clock)
+		return;
+	f->next_clock = now + 60;
+	char *err = NULL;
+	int changed = 0, queued = 0;
+	if (status_refresh(f->st, f->cfg, f->h, now, &changed, &err) < 0)
+		log_error("event=clock.refresh error=%s", log_q(err));
+	else if (changed)
+		log_info("event=clock.due_changed requests=%d", changed);
+	free(err);
+	err = NULL;
+	struct buf report = BUF_INIT;
+	if (remind_pass(f->st, f->cfg, f->h, NULL, now, 0, &report, &queued, &err) < 0)
+		log_error("event=remind.pass error=%s", log_q(err));
+	buf_free(&report);
+	free(err);
+	err = NULL;
+	if (digest_pass(f->st, f->cfg, f->h, now, &queued, NULL, &err) < 0)
+		log_error("event=digest.pass error=%s", log_q(err));
+	else if (queued)
+		log_info("event=digest.queued to=%s", log_q(f->cfg->digest_address));
+	free(err);
+}
+
 /* One round of work.  *next_at: when there is more to do (0: nothing). */
 static int foid_pass(struct foid *f, int64_t *next_at)
 {
 	char *err = NULL;
 	int nsent = 0;
 	int64_t now = util_now();
+	foid_clock(f, now);
 	int rc = send_pass(f->send, now, &nsent, next_at, &err);
 	if (rc < 0 && rc != FOID_ETEMP)
 		log_error("event=send.pass error=%s", log_q(err));
@@ -453,7 +487,10 @@ int main(int argc, char **argv)
 		rc = lrc == FOID_EEXIST ? EX_TEMPFAIL : EX_CANTCREAT;
 		goto out;
 	}
-	if (store_open(&f.st, f.cfg->database, &err) < 0 ||
+	char *hdir = xasprintf("%s/holidays", f.cfg->data_dir);
+	int hr = holidays_load(hdir, &f.h, &err);
+	free(hdir);
+	if (hr < 0 || store_open(&f.st, f.cfg->database, &err) < 0 ||
 	    util_mkdirs(f.cfg->storage_dir, 0700, &err) < 0 ||
 	    send_new(f.st, f.cfg, &f.send, &err) < 0) {
 		log_error("event=start.failed error=%s", log_q(err));
@@ -472,6 +509,7 @@ out:
 	imap_free(f.im);
 	send_free(f.send);
 	classify_rules_free(f.rules);
+	holidays_free(f.h);
 	store_close(f.st);
 	config_free(f.cfg);
 	if (lockfd >= 0)

@@ -1,0 +1,236 @@
+#include "digest.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blob.h"
+#include "config.h"
+#include "deadline.h"
+#include "message.h"
+#include "status.h"
+#include "store.h"
+
+#define DIGEST_SOON 3 /* working days */
+
+struct digest_ctx {
+	struct store *st;
+	const struct holidays *h;
+	const char *slug;
+	const char *tz;
+	struct deadline_date today, soon;
+	int64_t since, now;
+	struct buf due, overdue, clar, unconfirmed;
+	int ndue, noverdue, nclar, nunconfirmed;
+};
+
+static int digest_status_cb(const struct status *s, void *arg)
+{
+	struct digest_ctx *x = arg;
+	struct deadline_date due;
+	int has_due = s->due[0] && deadline_date_parse(s->due, &due, NULL) == FOID_OK;
+	int waiting = !strcmp(s->status, "awaiting") || !strcmp(s->status, "acknowledged")
+	              || !strcmp(s->status, "extended");
+	struct buf *to = NULL;
+	int *count = NULL;
+	if (waiting && has_due && !s->overdue && deadline_date_cmp(due, x->soon) <= 0) {
+		to = &x->due;
+		count = &x->ndue;
+	} else if (s->overdue && has_due && deadline_end_of_day(due, x->tz) > x->since) {
+		/* Not yet overdue when the last digest went. */
+		to = &x->overdue;
+		count = &x->noverdue;
+	} else if (!strcmp(s->status, "clarification")) {
+		to = &x->clar;
+		count = &x->nclar;
+	} else if (!strcmp(s->status, "unconfirmed")) {
+		to = &x->unconfirmed;
+		count = &x->nunconfirmed;
+	}
+	if (!to)
+		return 0;
+	char *name = NULL, *ref = NULL;
+	store_query_text(x->st, NULL, &name, "SELECT b.short_name FROM requests q"
+	                 " JOIN bodies b ON b.id = q.body_id WHERE q.id = ?", "I",
+	                 s->request_id);
+	store_query_text(x->st, NULL, &ref, "SELECT reference FROM requests"
+	                 " WHERE id = ?", "I", s->request_id);
+	buf_addf(to, "  %s %s", name ? name : "?", ref ? ref : "?");
+	if (has_due && to != &x->clar && to != &x->unconfirmed)
+		buf_addf(to, ", due %s", s->due);
+	const char *who = name ? name : "?";
+	if (to == &x->clar)
+		buf_addf(to, ": foictl clarify %s %s --file ANSWER\n", x->slug, who);
+	else if (to == &x->unconfirmed)
+		buf_addf(to, ": foictl confirm %s %s --sent | --resend\n", x->slug, who);
+	else
+		buf_addf(to, ": foictl show %s %s\n", x->slug, who);
+	(*count)++;
+	free(name);
+	free(ref);
+	return 0;
+}
+
+static int digest_kind_cb(const struct store_row *row, void *arg)
+{
+	struct buf *b = arg;
+	buf_addf(b, "  %lld %s\n", (long long)store_row_int(row, 1), store_row_text(row, 0));
+	return 0;
+}
+
+static int digest_round_cb(const struct store_row *row, void *arg)
+{
+	struct strv *v = arg;
+	strv_push(v, store_row_text(row, 0));
+	strv_push(v, store_row_text(row, 1));
+	return 0;
+}
+
+static int digest_queue(struct store *st, const struct config *cfg,
+                        const char *subject, const char *body, int64_t now,
+                        char **errp)
+{
+	char *mid = message_new_id(strrchr(cfg->team_address, '@') + 1);
+	struct message_spec spec = { 0 };
+	spec.from_name = cfg->team_name;
+	spec.from_addr = cfg->team_address;
+	spec.to_addr = cfg->digest_address;
+	spec.subject = subject;
+	spec.body = body;
+	spec.message_id = mid;
+	spec.date = now;
+	spec.date_tz = cfg->timezone ? cfg->timezone : "Europe/London";
+	spec.auto_submitted = 1;
+	char *raw = NULL, *rel = NULL;
+	size_t len = 0;
+	char sha[65];
+	int rc = message_build(&spec, &raw, &len, errp);
+	if (rc == FOID_OK)
+		rc = blob_put(cfg->storage_dir, "raw", raw, len, &rel, sha, errp);
+	if (rc == FOID_OK)
+		rc = store_exec(st, errp,
+		                "INSERT INTO messages (direction, purpose, message_id,"
+		                " from_addr, to_addrs, subject, raw_sha256, raw_size, raw_path,"
+		                " envelope_from, envelope_to, send_state, next_attempt_at,"
+		                " created_at) VALUES ('out', 'digest', ?, ?, ?, ?, ?, ?, ?, ?,"
+		                " ?, 'queued', ?, ?)",
+		                "sssssIsssII", mid, cfg->team_address, cfg->digest_address,
+		                subject, sha, (int64_t)len, rel, cfg->team_address,
+		                cfg->digest_address, now, now);
+	free(raw);
+	free(rel);
+	free(mid);
+	return rc;
+}
+
+int digest_pass(struct store *st, const struct config *cfg,
+                const struct holidays *h, int64_t now, int *queued,
+                struct buf *text, char **errp)
+{
+	*queued = 0;
+	if (!cfg->digest_address)
+		return FOID_OK;
+	const char *tz = cfg->timezone ? cfg->timezone : "Europe/London";
+	struct digest_ctx x = { 0 };
+	x.st = st;
+	x.h = h;
+	x.tz = tz;
+	x.now = now;
+	x.today = deadline_local_date(now, tz);
+	char today[11];
+	deadline_date_format(x.today, today);
+	/* Once a day, on working days, from digest_time. */
+	char *last_day = NULL;
+	store_query_text(st, NULL, &last_day, "SELECT value FROM meta WHERE key = ?",
+	                 "s", "digest.last_day");
+	int hh = atoi(cfg->digest_time), mm = atoi(cfg->digest_time + 3);
+	int64_t at = deadline_end_of_day(deadline_date_add_days(x.today, -1), tz) +
+	             hh * 3600 + mm * 60;
+	int working = deadline_is_working_day(h, "uk", x.today, NULL) == 1;
+	int due_now = working && now >= at && (!last_day || strcmp(last_day, today) != 0);
+	free(last_day);
+	if (!due_now)
+		return FOID_OK;
+	int64_t since = 0;
+	char *s = NULL;
+	if (store_query_text(st, NULL, &s, "SELECT value FROM meta WHERE key = ?", "s",
+	                     "digest.last_at") == FOID_OK && s)
+		since = strtoll(s, NULL, 10);
+	free(s);
+	x.since = since;
+	int rc = deadline_add_working_days(h, "uk", x.today, DIGEST_SOON, &x.soon, errp);
+	struct buf replies = BUF_INIT, body = BUF_INIT;
+	if (rc == FOID_OK)
+		rc = store_query(st, errp, digest_kind_cb, &replies,
+		                 "SELECT kind, count(*) FROM messages WHERE direction = 'in'"
+		                 " AND request_id IS NOT NULL AND kind != 'own'"
+		                 " AND coalesce(internaldate, created_at) >= ?"
+		                 " GROUP BY kind ORDER BY count(*) DESC", "I", since);
+	struct strv rounds = STRV_INIT;
+	if (rc == FOID_OK)
+		rc = store_query(st, errp, digest_round_cb, &rounds,
+		                 "SELECT id, slug FROM rounds WHERE state != 'draft'"
+		                 " ORDER BY id", NULL);
+	for (size_t i = 0; rc == FOID_OK && i + 1 < rounds.n; i += 2) {
+		x.slug = rounds.v[i + 1];
+		rc = status_round(st, cfg, h, strtoll(rounds.v[i], NULL, 10), now,
+		                  digest_status_cb, &x, errp);
+	}
+	int64_t unmatched = 0;
+	if (rc == FOID_OK)
+		rc = store_query_int(st, errp, &unmatched,
+		                     "SELECT count(*) FROM messages WHERE direction = 'in'"
+		                     " AND request_id IS NULL AND (kind IS NULL OR kind != 'own')",
+		                     NULL);
+	if (rc)
+		goto out;
+	buf_addf(&body, "foid digest for %s\n\n", today);
+	if (replies.len)
+		buf_addf(&body, "Replies since the last digest (foictl status ROUND):\n%s\n",
+		         replies.data);
+	if (x.nclar)
+		buf_addf(&body, "Clarification requests waiting for you:\n%s\n", x.clar.data);
+	if (unmatched)
+		buf_addf(&body, "Mail that matched no request: %lld: foictl inbox\n\n",
+		         (long long)unmatched);
+	if (x.nunconfirmed)
+		buf_addf(&body, "Sends foid could not confirm:\n%s\n", x.unconfirmed.data);
+	if (x.noverdue)
+		buf_addf(&body, "Became overdue:\n%s\n", x.overdue.data);
+	if (x.ndue)
+		buf_addf(&body, "Due in the next %d working days:\n%s\n", DIGEST_SOON,
+		         x.due.data);
+	rc = store_begin(st, errp);
+	if (rc)
+		goto out;
+	int say = replies.len || x.nclar || unmatched || x.nunconfirmed ||
+	          x.noverdue || x.ndue;
+	if (say) {
+		char *subject = xasprintf("foid digest %s: %d due soon, %d overdue, %d "
+		                          "waiting for you", today, x.ndue, x.noverdue,
+		                          x.nclar + x.nunconfirmed + (unmatched > 0));
+		rc = digest_queue(st, cfg, subject, body.data, now, errp);
+		free(subject);
+		*queued = rc == FOID_OK;
+	}
+	char nowbuf[24];
+	snprintf(nowbuf, sizeof nowbuf, "%lld", (long long)now);
+	if (rc == FOID_OK)
+		rc = store_exec(st, errp, "INSERT OR REPLACE INTO meta VALUES (?, ?), (?, ?)",
+		                "ssss", "digest.last_day", today, "digest.last_at", nowbuf);
+	if (rc == FOID_OK)
+		rc = store_commit(st, errp);
+	else
+		store_rollback(st);
+	if (rc == FOID_OK && text && say)
+		buf_adds(text, body.data);
+out:
+	strv_free(&rounds);
+	buf_free(&replies);
+	buf_free(&body);
+	buf_free(&x.due);
+	buf_free(&x.overdue);
+	buf_free(&x.clar);
+	buf_free(&x.unconfirmed);
+	return rc;
+}

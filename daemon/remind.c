@@ -1,0 +1,180 @@
+#include "remind.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "deadline.h"
+#include "log.h"
+#include "round.h"
+#include "status.h"
+#include "store.h"
+
+/* One request that may get a reminder. */
+struct remind_cand {
+	int64_t request_id;
+	char due[11];
+};
+
+struct remind_round {
+	int64_t id;
+	char *slug, *kind, *regime, *closes;
+	struct remind_cand *v;
+	size_t n;
+};
+
+static int remind_cand_cb(const struct status *s, void *arg)
+{
+	struct remind_round *r = arg;
+	static const char *const waiting[] = { "awaiting", "acknowledged",
+		"extended", NULL };
+	int ok = 0;
+	for (const char *const *w = waiting; *w; w++)
+		ok |= strcmp(s->status, *w) == 0;
+	if (!ok || !s->due[0])
+		return 0;
+	r->v = xrealloc(r->v, (r->n + 1) * sizeof *r->v);
+	r->v[r->n].request_id = s->request_id;
+	snprintf(r->v[r->n].due, sizeof r->v[r->n].due, "%s", s->due);
+	r->n++;
+	return 0;
+}
+
+static int remind_round_cb(const struct store_row *row, void *arg)
+{
+	struct remind_round **v = ((void **)arg)[0];
+	size_t *n = ((void **)arg)[1];
+	*v = xrealloc(*v, (*n + 1) * sizeof **v);
+	struct remind_round *r = &(*v)[(*n)++];
+	memset(r, 0, sizeof *r);
+	r->id = store_row_int(row, 0);
+	r->slug = xstrdup(store_row_text(row, 1));
+	r->kind = xstrdup(store_row_text(row, 2));
+	r->regime = xstrdup(store_row_text(row, 3));
+	r->closes = xstrdup(store_row_text(row, 4));
+	return 0;
+}
+
+/* The day a step falls on: offset working days after the due date, or
+ * before it (before_close) when offset is negative. */
+static int remind_step_day(const struct holidays *h, const char *calendar,
+                           const char *due, int offset, struct deadline_date *out,
+                           char **errp)
+{
+	struct deadline_date d;
+	int rc = deadline_date_parse(due, &d, errp);
+	if (rc == FOID_OK)
+		rc = deadline_add_working_days(h, calendar, d, offset, out, errp);
+	return rc;
+}
+
+/* 1 when no mail went (or waits to go) to the request's body within the
+ * last gap working days. */
+static int remind_gap_ok(struct store *st, const struct holidays *h,
+                         const char *calendar, const char *tz, int64_t request_id,
+                         int gap, struct deadline_date today)
+{
+	int64_t last = 0;
+	if (store_query_int(st, NULL, &last,
+	                    "SELECT max(coalesce(m.sent_at, m.created_at)) FROM messages m"
+	                    " JOIN requests q ON q.id = m.request_id"
+	                    " WHERE q.body_id = (SELECT body_id FROM requests WHERE id = ?)"
+	                    " AND m.direction = 'out' AND m.send_state != 'failed'",
+	                    "I", request_id) != FOID_OK || !last)
+		return 1;
+	int between = 0;
+	if (deadline_working_days_between(h, calendar, deadline_local_date(last, tz),
+	                                  today, &between, NULL) < 0)
+		return 0;
+	return between >= gap;
+}
+
+static int remind_round_pass(struct store *st, const struct config *cfg,
+                             const struct holidays *h, struct remind_round *r,
+                             int64_t now, int dry_run, struct buf *report,
+                             int *nqueued, char **errp)
+{
+	const struct config_reminders *steps = strcmp(r->kind, "survey") == 0
+	                                       ? &cfg->reminders_survey
+	                                       : &cfg->reminders_foi;
+	struct deadline_regime reg;
+	int rc = deadline_regime_parse(r->regime, &reg, errp);
+	if (rc)
+		return rc;
+	const char *tz = cfg->timezone ? cfg->timezone : reg.tz;
+	struct deadline_date today = deadline_local_date(now, tz);
+	rc = status_round(st, cfg, h, r->id, now, remind_cand_cb, r, errp);
+	for (size_t i = 0; rc == FOID_OK && i < r->n; i++) {
+		const struct remind_cand *c = &r->v[i];
+		/* The first step that is due and not yet taken. */
+		for (int k = 0; k < steps->nsteps; k++) {
+			const struct config_reminder_step *s = &steps->steps[k];
+			if (s->offset_days < 0 && !r->closes)
+				continue;
+			struct deadline_date day;
+			if (remind_step_day(h, reg.calendar, c->due, s->offset_days, &day,
+			                    errp) < 0)
+				return FOID_EINVAL;
+			if (deadline_date_cmp(today, day) < 0)
+				continue;
+			char purpose[96];
+			snprintf(purpose, sizeof purpose, "reminder:%s", s->name);
+			int64_t taken = 0;
+			store_query_int(st, NULL, &taken,
+			                "SELECT count(*) FROM messages WHERE request_id = ?"
+			                " AND direction = 'out' AND purpose = ?", "Is",
+			                c->request_id, purpose);
+			if (taken)
+				continue;
+			if (!remind_gap_ok(st, h, reg.calendar, tz, c->request_id,
+			                   cfg->min_gap_days, today))
+				break;
+			char *ref = NULL;
+			store_query_text(st, NULL, &ref, "SELECT b.short_name FROM requests q"
+			                 " JOIN bodies b ON b.id = q.body_id WHERE q.id = ?",
+			                 "I", c->request_id);
+			buf_addf(report, "%s %-22s %-10s (due %s)%s\n", r->slug, ref ? ref : "?",
+			         s->name, c->due, dry_run ? "" : " queued");
+			free(ref);
+			if (!dry_run) {
+				struct round_followup fu = { s->template, purpose, NULL, NULL,
+				                             c->due, NULL, "foid" };
+				int64_t row = 0;
+				rc = round_queue_followup(st, cfg, c->request_id, &fu, &row, errp);
+				if (rc == FOID_OK)
+					log_info("event=remind.queued round=%s step=%s message=%lld",
+					         r->slug, s->name, (long long)row);
+			}
+			(*nqueued)++;
+			break;
+		}
+	}
+	return rc;
+}
+
+int remind_pass(struct store *st, const struct config *cfg,
+                const struct holidays *h, const char *round_slug, int64_t now,
+                int dry_run, struct buf *report, int *nqueued, char **errp)
+{
+	struct remind_round *v = NULL;
+	size_t n = 0;
+	void *arg[2] = { &v, &n };
+	*nqueued = 0;
+	int rc = store_query(st, errp, remind_round_cb, arg,
+	                     "SELECT id, slug, kind, regime, closes_on FROM rounds"
+	                     " WHERE state = 'launched' AND (? IS NULL OR slug = ?)"
+	                     " ORDER BY id", "ss", round_slug, round_slug);
+	for (size_t i = 0; rc == FOID_OK && i < n; i++)
+		rc = remind_round_pass(st, cfg, h, &v[i], now, dry_run, report, nqueued,
+		                       errp);
+	for (size_t i = 0; i < n; i++) {
+		free(v[i].slug);
+		free(v[i].kind);
+		free(v[i].regime);
+		free(v[i].closes);
+		free(v[i].v);
+	}
+	free(v);
+	return rc;
+}
