@@ -355,12 +355,16 @@ static void foid_clock(struct foid *f, int64_t now)
 	free(err);
 }
 
-/* One round of work.  *next_at: when there is more to do (0: nothing). */
+/* One round of work: file new mail first, so reminders and the digest
+ * know about today's replies, then send what is due.  *next_at: when there
+ * is more to do (0: nothing). */
 static int foid_pass(struct foid *f, int64_t *next_at)
 {
 	char *err = NULL;
 	int nsent = 0;
 	int64_t now = util_now();
+	if (f->once || f->cfg->idle || now >= f->next_poll)
+		foid_ingest(f);
 	foid_clock(f, now);
 	int rc = send_pass(f->send, now, &nsent, next_at, &err);
 	if (rc < 0 && rc != FOID_ETEMP)
@@ -370,8 +374,6 @@ static int foid_pass(struct foid *f, int64_t *next_at)
 		return rc;
 	if (nsent || f->once)
 		foid_copy_sent(f);
-	if (f->once || f->cfg->idle || now >= f->next_poll)
-		foid_ingest(f);
 	return FOID_OK;
 }
 
