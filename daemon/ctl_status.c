@@ -232,8 +232,7 @@ static void ctl_status_table(FILE *out, const struct ctl_round_head *h,
 		char last[24] = "";
 		if (r->s.last_event_at) {
 			char *iso = util_iso8601(r->s.last_event_at, NULL);
-			snprintf(last, sizeof last, "%.10s %.12s", iso,
-			         r->s.last_event ? r->s.last_event : "");
+			snprintf(last, sizeof last, "%.10s %.12s", iso, r->s.last_event);
 			free(iso);
 		}
 		fprintf(out, "%-22.22s %-13s %-10s %-6s %s\n", r->short_name, r->s.status,

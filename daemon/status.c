@@ -144,7 +144,7 @@ static int status_one(const struct holidays *h, const struct status_round_info *
 			strv_push(&s->reminders, evs[i].what + 9);
 		if (strcmp(evs[i].what, "own") != 0 && evs[i].at >= s->last_event_at) {
 			s->last_event_at = evs[i].at;
-			s->last_event = evs[i].what;
+			snprintf(s->last_event, sizeof s->last_event, "%s", evs[i].what);
 		}
 	}
 	if (s->status || !r->sent_at)

@@ -36,7 +36,7 @@ struct status {
 	int messages;               /* received, our own copies aside */
 	struct strv reminders;      /* reminder steps sent */
 	int64_t last_event_at;      /* last message in or out */
-	const char *last_event;     /* its kind or purpose */
+	char last_event[40];        /* its kind or purpose */
 };
 
 /* Called once per request of the round, in reference order; s is valid

@@ -588,6 +588,14 @@ START_TEST(test_response_not_held)
 }
 END_TEST
 
+START_TEST(test_response_find_our_response_below)
+{
+	text_kind("Dear Jane,\n\nPlease find our response below.\n\n1. The council received "
+	          "42 complaints in 2015/16.\n", CLASSIFY_RESPONSE,
+	          "text:response:answer-follows");
+}
+END_TEST
+
 START_TEST(test_response_partial_disclosure)
 {
 	text_kind("Please find the information below. Names of junior officers have been "
@@ -777,6 +785,7 @@ static Suite *classify_suite(void)
 	tcase_add_test(tc, test_refusal_section_14);
 	tcase_add_test(tc, test_refusal_exemption);
 	tcase_add_test(tc, test_response_not_held);
+	tcase_add_test(tc, test_response_find_our_response_below);
 	tcase_add_test(tc, test_response_partial_disclosure);
 	tcase_add_test(tc, test_response_in_attachment);
 	tcase_add_test(tc, test_quoted_request_ignored);
