@@ -94,3 +94,16 @@ int ctl_fail(const char *cmd, int rc, const char *msg)
 	}
 	return ctl_exit_code(rc);
 }
+
+int ctl_request_id(struct store *st, const char *slug, const char *short_name,
+                   int64_t *id, char **errp)
+{
+	int rc = store_query_int(st, errp, id,
+	                         "SELECT q.id FROM requests q JOIN rounds r"
+	                         " ON r.id = q.round_id JOIN bodies b ON b.id = q.body_id"
+	                         " WHERE r.slug = ? AND b.short_name = ?",
+	                         "ss", slug, short_name);
+	if (rc == FOID_ENOTFOUND)
+		err_set(errp, rc, "round %s has no request to %s", slug, short_name);
+	return rc;
+}

@@ -4,6 +4,7 @@
 #ifndef FOID_CTL_H
 #define FOID_CTL_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 struct config;
@@ -30,6 +31,10 @@ int ctl_exit_code(int rc);
 /* Prints "foictl CMD: msg" to stderr (each line of msg) and returns
  * ctl_exit_code(rc). */
 int ctl_fail(const char *cmd, int rc, const char *msg);
+
+/* The request of ROUND SHORT_NAME, or FOID_ENOTFOUND naming both. */
+int ctl_request_id(struct store *st, const char *slug, const char *short_name,
+                   int64_t *id, char **errp);
 
 /* Releases what ctl_config and ctl_store opened. */
 void ctl_release(struct ctl *c);

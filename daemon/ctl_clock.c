@@ -13,20 +13,6 @@
 #include "store.h"
 #include "util.h"
 
-/* The request of ROUND SHORT_NAME. */
-static int ctl_clock_request(struct store *st, const char *slug,
-                             const char *short_name, int64_t *id, char **errp)
-{
-	int rc = store_query_int(st, errp, id,
-	                         "SELECT q.id FROM requests q JOIN rounds r"
-	                         " ON r.id = q.round_id JOIN bodies b ON b.id = q.body_id"
-	                         " WHERE r.slug = ? AND b.short_name = ?",
-	                         "ss", slug, short_name);
-	if (rc == FOID_ENOTFOUND)
-		err_set(errp, rc, "round %s has no request to %s", slug, short_name);
-	return rc;
-}
-
 /* Parses "ROUND SHORT_NAME [--opt VALUE]..." with the given value options;
  * values[i] receives the value of opts[i]. */
 static int ctl_clock_args(int argc, char **argv, const char *const *opts,
@@ -75,7 +61,7 @@ int ctl_clarify(struct ctl *c, int argc, char **argv)
 	if (rc == FOID_OK && !util_utf8_valid(text, len))
 		rc = err_set(&err, FOID_EINVAL, "%s: not valid UTF-8", values[0]);
 	if (rc == FOID_OK)
-		rc = ctl_clock_request(st, pos[0], pos[1], &req, &err);
+		rc = ctl_request_id(st, pos[0], pos[1], &req, &err);
 	if (rc == FOID_OK &&
 	    store_query_text(st, NULL, &theirs,
 	                     "SELECT message_id FROM messages WHERE request_id = ?"
@@ -124,7 +110,7 @@ int ctl_extend(struct ctl *c, int argc, char **argv)
 		return EX_CONFIG;
 	char *err = NULL;
 	int64_t req = 0;
-	int rc = ctl_clock_request(st, pos[0], pos[1], &req, &err);
+	int rc = ctl_request_id(st, pos[0], pos[1], &req, &err);
 	char *detail = xasprintf("days=%ld; %s", days, values[1]);
 	if (rc == FOID_OK)
 		rc = store_event(st, &err, 0, req, 0, "request.extended", "foictl", detail);
@@ -156,7 +142,7 @@ int ctl_withdraw(struct ctl *c, int argc, char **argv)
 		return EX_CONFIG;
 	char *err = NULL;
 	int64_t req = 0;
-	int rc = ctl_clock_request(st, pos[0], pos[1], &req, &err);
+	int rc = ctl_request_id(st, pos[0], pos[1], &req, &err);
 	if (rc == FOID_OK)
 		rc = store_begin(st, &err);
 	if (rc == FOID_OK) {

@@ -107,19 +107,6 @@ int ctl_inbox(struct ctl *c, int argc, char **argv)
 	return rc;
 }
 
-static int ctl_request_of(struct store *st, const char *slug,
-                          const char *short_name, int64_t *id, char **errp)
-{
-	int rc = store_query_int(st, errp, id,
-	                         "SELECT q.id FROM requests q JOIN rounds r"
-	                         " ON r.id = q.round_id JOIN bodies b ON b.id = q.body_id"
-	                         " WHERE r.slug = ? AND b.short_name = ?",
-	                         "ss", slug, short_name);
-	if (rc == FOID_ENOTFOUND)
-		err_set(errp, rc, "round %s has no request to %s", slug, short_name);
-	return rc;
-}
-
 int ctl_assign(struct ctl *c, int argc, char **argv)
 {
 	if (argc != 4) {
@@ -141,7 +128,7 @@ int ctl_assign(struct ctl *c, int argc, char **argv)
 	}
 	int64_t req = 0;
 	char *err = NULL;
-	int rc = ctl_request_of(st, argv[2], argv[3], &req, &err);
+	int rc = ctl_request_id(st, argv[2], argv[3], &req, &err);
 	if (rc == FOID_OK)
 		rc = reply_assign(st, row, req, "foictl", &err);
 	if (rc == FOID_OK)
@@ -184,7 +171,7 @@ int ctl_mark(struct ctl *c, int argc, char **argv)
 		return EX_CONFIG;
 	int64_t req = 0, row = 0;
 	char *err = NULL;
-	int rc = ctl_request_of(st, pos[0], pos[1], &req, &err);
+	int rc = ctl_request_id(st, pos[0], pos[1], &req, &err);
 	if (rc == FOID_OK && msg) {
 		row = strtoll(msg[0] == '#' ? msg + 1 : msg, NULL, 10);
 		int64_t owner = 0;

@@ -105,13 +105,7 @@ int ctl_show(struct ctl *c, int argc, char **argv)
 		return EX_CONFIG;
 	char *err = NULL;
 	int64_t req = 0;
-	int rc = store_query_int(st, &err, &req,
-	                         "SELECT q.id FROM requests q JOIN rounds r"
-	                         " ON r.id = q.round_id JOIN bodies b ON b.id = q.body_id"
-	                         " WHERE r.slug = ? AND b.short_name = ?",
-	                         "ss", argv[1], argv[2]);
-	if (rc == FOID_ENOTFOUND)
-		err_set(&err, rc, "round %s has no request to %s", argv[1], argv[2]);
+	int rc = ctl_request_id(st, argv[1], argv[2], &req, &err);
 	if (rc == FOID_OK)
 		rc = store_query(st, &err, ctl_show_head, c->out,
 		                 "SELECT q.id, b.name, b.email, q.reference, r.slug, r.regime,"
