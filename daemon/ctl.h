@@ -53,5 +53,8 @@ int ctl_clarify(struct ctl *c, int argc, char **argv);
 int ctl_extend(struct ctl *c, int argc, char **argv);
 int ctl_withdraw(struct ctl *c, int argc, char **argv);
 int ctl_remind(struct ctl *c, int argc, char **argv);
+int ctl_question(struct ctl *c, int argc, char **argv);
+int ctl_code(struct ctl *c, int argc, char **argv);
+int ctl_export(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -31,6 +31,9 @@ static const struct ctl_command ctl_commands[] = {
 	{ "extend", ctl_extend, "extend a request's due date by working days" },
 	{ "withdraw", ctl_withdraw, "withdraw a request" },
 	{ "remind", ctl_remind, "reminders and chasers due now (--dry-run)" },
+	{ "question", ctl_question, "declare a coded question of a round" },
+	{ "code", ctl_code, "record coded answers for a body" },
+	{ "export", ctl_export, "export a round as CSV or JSON" },
 	{ NULL, NULL, NULL },
 };
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "classify.h"
+#include "code.h"
 #include "match.h"
 #include "mime.h"
 #include "store.h"
@@ -94,6 +95,16 @@ int reply_process(struct store *st, const struct classify_rules *rules,
 	}
 	if (rc == FOID_OK)
 		rc = reply_consequences(st, row, "foid", errp);
+	/* Survey replies in the "1: yes" form code themselves. */
+	int64_t survey = 0;
+	if (rc == FOID_OK && mr.request_id &&
+	    store_query_int(st, NULL, &survey,
+	                    "SELECT r.kind = 'survey' FROM rounds r JOIN requests q"
+	                    " ON q.round_id = r.id WHERE q.id = ?", "I",
+	                    mr.request_id) == FOID_OK && survey) {
+		int n = 0;
+		rc = code_parse_reply(st, mr.request_id, row, m->body_text, &n, errp);
+	}
 out:
 	free(our_ref);
 	match_result_clear(&mr);

@@ -161,6 +161,26 @@ const char *const store_migrations[] = {
 	"  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;"
 	"CREATE TRIGGER events_no_delete BEFORE DELETE ON events"
 	"  BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;",
+
+	/* 1 -> 2: coded answers. */
+	"CREATE TABLE questions ("
+	"  round_id INTEGER NOT NULL REFERENCES rounds(id),"
+	"  key TEXT NOT NULL,"
+	"  type TEXT NOT NULL CHECK (type IN ('choice', 'number', 'text')),"
+	"  choices TEXT,"                      /* '|'-separated, for choice */
+	"  position INTEGER NOT NULL,"         /* 1-based: survey answer numbers */
+	"  PRIMARY KEY (round_id, key)"
+	");"
+	"CREATE TABLE answers ("
+	"  request_id INTEGER NOT NULL REFERENCES requests(id),"
+	"  key TEXT NOT NULL,"
+	"  value TEXT NOT NULL,"
+	"  machine INTEGER NOT NULL DEFAULT 0," /* parsed from a reply, unconfirmed */
+	"  message_id INTEGER REFERENCES messages(id),"
+	"  at INTEGER NOT NULL,"
+	"  actor TEXT NOT NULL,"
+	"  PRIMARY KEY (request_id, key)"
+	");",
 };
 
 const int store_migration_count =

@@ -82,6 +82,33 @@ START_TEST(test_events_append_only)
 }
 END_TEST
 
+/* A database made by the first release upgrades in place, keeping its rows. */
+START_TEST(test_version_1_upgrades_in_place)
+{
+	struct fixture *fx = fixture_new();
+	struct store *st = open_tmp(fx);
+	ck_assert_int_eq(store_exec(st, NULL, "DROP TABLE answers", NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL, "DROP TABLE questions", NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL, "PRAGMA user_version = 1", NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO meta VALUES ('kept', 'yes')", NULL), 0);
+	store_close(st);
+	st = open_tmp(fx);
+	int v = 0;
+	ck_assert_int_eq(store_schema_version(st, &v, NULL), 0);
+	ck_assert_int_eq(v, 2);
+	int64_t n = -1;
+	ck_assert_int_eq(store_query_int(st, NULL, &n, "SELECT count(*) FROM answers", NULL), 0);
+	ck_assert_int_eq(n, 0);
+	char *kept = NULL;
+	ck_assert_int_eq(store_query_text(st, NULL, &kept, "SELECT value FROM meta WHERE key = 'kept'",
+	                                  NULL), 0);
+	ck_assert_str_eq(kept, "yes");
+	free(kept);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
 START_TEST(test_newer_schema_refused)
 {
 	struct fixture *fx = fixture_new();
@@ -121,6 +148,7 @@ int main(void)
 	tcase_add_test(tc, test_reopen_keeps_data);
 	tcase_add_test(tc, test_rollback_discards);
 	tcase_add_test(tc, test_events_append_only);
+	tcase_add_test(tc, test_version_1_upgrades_in_place);
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_missing_row_is_notfound);
 	suite_add_tcase(s, tc);

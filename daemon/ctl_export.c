@@ -1,0 +1,263 @@
+/* foictl export: one row per body with every timing field, the first
+ * response's kind, their reference and one column per coded question;
+ * CSV (RFC 4180) or JSON. */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "config.h"
+#include "ctl.h"
+#include "deadline.h"
+#include "json.h"
+#include "round.h"
+#include "status.h"
+#include "store.h"
+#include "util.h"
+
+static const char *const ctl_export_fixed[] = { "short_name", "name", "email",
+	"kind", "region", "reference", "status", "sent_at", "due_date",
+	"first_response_at", "first_response_kind", "on_time", "overdue",
+	"very_overdue", "working_days_taken", "their_reference", "reminders_sent",
+	"messages", "answers_unconfirmed", NULL };
+
+/* Officers' email addresses and phone numbers out of free text. */
+static char *ctl_redact(const char *s)
+{
+	struct buf b = BUF_INIT;
+	const char *p = s;
+	while (*p) {
+		/* A word with an @ inside: an address. */
+		const char *w = p;
+		while (*w && !isspace((unsigned char)*w))
+			w++;
+		const char *at = memchr(p, '@', (size_t)(w - p));
+		if (at && at > p && at + 1 < w && memchr(at, '.', (size_t)(w - at))) {
+			buf_adds(&b, "[email]");
+			p = w;
+			continue;
+		}
+		/* A run of digits, spaces and +()- holding 9 or more digits. */
+		if (isdigit((unsigned char)*p) || *p == '+' || *p == '(') {
+			const char *q = p;
+			int digits = 0;
+			while (*q && (isdigit((unsigned char)*q) || strchr(" +()-", *q))) {
+				digits += isdigit((unsigned char)*q) != 0;
+				q++;
+			}
+			if (digits >= 9) {
+				buf_adds(&b, "[phone]");
+				if (q > p && q[-1] == ' ')
+					buf_addc(&b, ' ');
+				p = q;
+				continue;
+			}
+		}
+		buf_addc(&b, *p++);
+	}
+	return buf_detach(&b);
+}
+
+static void ctl_csv_field(FILE *out, const char *s, int last)
+{
+	if (!s)
+		s = "";
+	if (strpbrk(s, ",\"\r\n") || (*s && (isspace((unsigned char)*s) ||
+	                                     isspace((unsigned char)s[strlen(s) - 1])))) {
+		fputc('"', out);
+		for (const char *p = s; *p; p++) {
+			if (*p == '"')
+				fputc('"', out);
+			fputc(*p, out);
+		}
+		fputc('"', out);
+	} else {
+		fputs(s, out);
+	}
+	fputs(last ? "\r\n" : ",", out);
+}
+
+struct ctl_export {
+	struct store *st;
+	const char *tz;
+	int redact;
+	struct strv keys;       /* question keys, in order */
+	struct strv *rows;      /* one strv of cells per body */
+	size_t nrows;
+};
+
+static int ctl_export_key_cb(const struct store_row *row, void *arg)
+{
+	strv_push(arg, store_row_text(row, 0));
+	return 0;
+}
+
+static int ctl_export_body_cb(const struct store_row *row, void *arg)
+{
+	struct strv *cells = arg;
+	for (int i = 0; i < 6; i++)
+		strv_push(cells, store_row_text(row, i) ? store_row_text(row, i) : "");
+	return 0;
+}
+
+static char *ctl_export_time(int64_t t, const char *tz)
+{
+	return t ? util_iso8601(t, tz) : xstrdup("");
+}
+
+static int ctl_export_row(const struct status *s, void *arg)
+{
+	struct ctl_export *x = arg;
+	x->rows = xrealloc(x->rows, (x->nrows + 1) * sizeof *x->rows);
+	struct strv *c = &x->rows[x->nrows++];
+	memset(c, 0, sizeof *c);
+	store_query(x->st, NULL, ctl_export_body_cb, c,
+	            "SELECT b.short_name, b.name, b.email, b.kind, b.region, q.reference"
+	            " FROM requests q JOIN bodies b ON b.id = q.body_id WHERE q.id = ?",
+	            "I", s->request_id);
+	strv_push(c, s->status);
+	strv_push_owned(c, ctl_export_time(s->sent_at, x->tz));
+	strv_push(c, s->due);
+	strv_push_owned(c, ctl_export_time(s->first_response_at, x->tz));
+	strv_push(c, s->first_response_kind ? s->first_response_kind : "");
+	strv_push(c, s->on_time < 0 ? "" : s->on_time ? "true" : "false");
+	strv_push(c, s->overdue ? "true" : "false");
+	strv_push(c, s->very_overdue ? "true" : "false");
+	strv_push_owned(c, s->working_days_taken < 0 ? xstrdup("")
+	                : xasprintf("%d", s->working_days_taken));
+	char *theirs = NULL;
+	store_query_text(x->st, NULL, &theirs, "SELECT their_reference FROM requests"
+	                 " WHERE id = ?", "I", s->request_id);
+	strv_push(c, theirs ? theirs : "");
+	free(theirs);
+	struct buf rem = BUF_INIT;
+	for (size_t i = 0; i < s->reminders.n; i++)
+		buf_addf(&rem, "%s%s", i ? ";" : "", s->reminders.v[i]);
+	strv_push_owned(c, buf_detach(&rem));
+	strv_push_owned(c, xasprintf("%d", s->messages));
+	int64_t unconfirmed = 0;
+	store_query_int(x->st, NULL, &unconfirmed, "SELECT count(*) FROM answers"
+	                " WHERE request_id = ? AND machine = 1", "I", s->request_id);
+	strv_push_owned(c, xasprintf("%lld", (long long)unconfirmed));
+	for (size_t k = 0; k < x->keys.n; k++) {
+		char *v = NULL;
+		store_query_text(x->st, NULL, &v, "SELECT value FROM answers WHERE"
+		                 " request_id = ? AND key = ?", "Is", s->request_id,
+		                 x->keys.v[k]);
+		strv_push_owned(c, v ? (x->redact ? ctl_redact(v) : xstrdup(v)) : xstrdup(""));
+		free(v);
+	}
+	return 0;
+}
+
+static void ctl_export_json(FILE *out, const struct ctl_export *x)
+{
+	struct jw *arr = jw_array();
+	size_t nfixed = 0;
+	while (ctl_export_fixed[nfixed])
+		nfixed++;
+	for (size_t r = 0; r < x->nrows; r++) {
+		struct jw *o = jw_object();
+		const struct strv *c = &x->rows[r];
+		for (size_t i = 0; i < c->n; i++) {
+			const char *key = i < nfixed ? ctl_export_fixed[i] : x->keys.v[i - nfixed];
+			const char *v = c->v[i];
+			if (!*v && i != 1)
+				jw_set_null(o, key);
+			else if (!strcmp(v, "true") || !strcmp(v, "false"))
+				jw_set_bool(o, key, !strcmp(v, "true"));
+			else if (!strcmp(key, "working_days_taken") || !strcmp(key, "messages") ||
+			         !strcmp(key, "answers_unconfirmed"))
+				jw_set_int(o, key, strtoll(v, NULL, 10));
+			else
+				jw_set_str(o, key, v);
+		}
+		jw_push(arr, o);
+	}
+	jw_dump_file(arr, out, JW_INDENT, NULL);
+	jw_free(arr);
+}
+
+int ctl_export(struct ctl *c, int argc, char **argv)
+{
+	static const char usage[] =
+		"usage: foictl export ROUND [--format csv|json] [--redact] [--output FILE]\n"
+		"One row per body: every timing field of foictl status --json, the kind\n"
+		"of the first response, their reference and one column per question.\n"
+		"--redact removes officers' email addresses and phone numbers from the\n"
+		"text it includes.\n";
+	const char *slug = NULL, *format = "csv", *output = NULL;
+	int redact = 0, bad = 0;
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+			format = argv[++i];
+		else if (strcmp(argv[i], "--output") == 0 && i + 1 < argc)
+			output = argv[++i];
+		else if (strcmp(argv[i], "--redact") == 0)
+			redact = 1;
+		else if (argv[i][0] != '-' && !slug)
+			slug = argv[i];
+		else
+			bad = 1;
+	}
+	if (bad || !slug || (strcmp(format, "csv") && strcmp(format, "json"))) {
+		int help = argc == 2 && strcmp(argv[1], "--help") == 0;
+		fputs(usage, help ? c->out : stderr);
+		return help ? EX_OK : EX_USAGE;
+	}
+	struct store *st = ctl_store(c);
+	if (!st)
+		return EX_CONFIG;
+	struct ctl_export x = { st, NULL, redact, STRV_INIT, NULL, 0 };
+	struct holidays *h = NULL;
+	char *err = NULL, *regime = NULL;
+	int64_t rid = 0;
+	FILE *out = c->out;
+	int rc = round_id(st, slug, &rid, &err);
+	if (rc == FOID_OK) {
+		char *dir = xasprintf("%s/holidays", ctl_data_dir(c));
+		rc = holidays_load(dir, &h, &err);
+		free(dir);
+	}
+	struct deadline_regime reg;
+	if (rc == FOID_OK &&
+	    store_query_text(st, NULL, &regime, "SELECT regime FROM rounds WHERE id = ?",
+	                     "I", rid) == FOID_OK &&
+	    deadline_regime_parse(regime, &reg, NULL) == FOID_OK)
+		x.tz = c->cfg->timezone ? c->cfg->timezone : reg.tz;
+	if (rc == FOID_OK)
+		rc = store_query(st, &err, ctl_export_key_cb, &x.keys,
+		                 "SELECT key FROM questions WHERE round_id = ? ORDER BY position",
+		                 "I", rid);
+	if (rc == FOID_OK)
+		rc = status_round(st, c->cfg, h, rid, util_now(), ctl_export_row, &x, &err);
+	if (rc == FOID_OK && output && !(out = fopen(output, "w")))
+		rc = err_set(&err, FOID_EIO, "%s: cannot write", output);
+	if (rc == FOID_OK && strcmp(format, "csv") == 0) {
+		struct strv head = STRV_INIT;
+		for (const char *const *k = ctl_export_fixed; *k; k++)
+			strv_push(&head, *k);
+		for (size_t k = 0; k < x.keys.n; k++)
+			strv_push(&head, x.keys.v[k]);
+		for (size_t i = 0; i < head.n; i++)
+			ctl_csv_field(out, head.v[i], i + 1 == head.n);
+		strv_free(&head);
+		for (size_t r = 0; r < x.nrows; r++)
+			for (size_t i = 0; i < x.rows[r].n; i++)
+				ctl_csv_field(out, x.rows[r].v[i], i + 1 == x.rows[r].n);
+	} else if (rc == FOID_OK) {
+		ctl_export_json(out, &x);
+	}
+	if (out && out != c->out && fclose(out) != 0 && rc == FOID_OK)
+		rc = err_set(&err, FOID_EIO, "%s: write failed", output);
+	if (rc)
+		rc = ctl_fail("export", rc, err);
+	for (size_t r = 0; r < x.nrows; r++)
+		strv_free(&x.rows[r]);
+	free(x.rows);
+	strv_free(&x.keys);
+	holidays_free(h);
+	free(regime);
+	free(err);
+	return rc;
+}
