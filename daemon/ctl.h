@@ -56,5 +56,6 @@ int ctl_remind(struct ctl *c, int argc, char **argv);
 int ctl_question(struct ctl *c, int argc, char **argv);
 int ctl_code(struct ctl *c, int argc, char **argv);
 int ctl_export(struct ctl *c, int argc, char **argv);
+int ctl_report(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -34,6 +34,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "question", ctl_question, "declare a coded question of a round" },
 	{ "code", ctl_code, "record coded answers for a body" },
 	{ "export", ctl_export, "export a round as CSV or JSON" },
+	{ "report", ctl_report, "write a self-contained HTML report of a round" },
 	{ NULL, NULL, NULL },
 };
 
