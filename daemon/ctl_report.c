@@ -214,7 +214,13 @@ static char *report_html(struct store *st, int64_t rid, const char *slug,
 	struct strv keys = STRV_INIT;
 	store_query(st, NULL, report_key_cb, &keys, "SELECT key FROM questions WHERE"
 	            " round_id = ? ORDER BY position", "I", rid);
-	if (keys.n) {
+	int64_t coded = 0;
+	store_query_int(st, NULL, &coded, "SELECT count(*) FROM answers a JOIN requests q"
+	                " ON q.id = a.request_id WHERE q.round_id = ?", "I", rid);
+	if (keys.n && !coded) {
+		buf_adds(&b, "<h2>Coded answers</h2>\n<p>No answers coded yet "
+		         "(foictl code).</p>\n");
+	} else if (keys.n) {
 		buf_adds(&b, "<h2>Coded answers</h2>\n<table><tr><th>question</th><th>answer</th>"
 		         "<th>bodies</th></tr>\n");
 		for (size_t k = 0; k < keys.n; k++) {
