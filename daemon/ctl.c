@@ -107,3 +107,30 @@ int ctl_request_id(struct store *st, const char *slug, const char *short_name,
 		err_set(errp, rc, "round %s has no request to %s", slug, short_name);
 	return rc;
 }
+
+int ctl_colour(FILE *out)
+{
+	const char *no = getenv("NO_COLOR");
+	return isatty(fileno(out)) && !(no && *no);
+}
+
+void ctl_progress(FILE *out, const char *what, size_t done, size_t total)
+{
+	static size_t last_tenth = (size_t)-1;
+	if (!total)
+		return;
+	if (isatty(fileno(out))) {
+		char bar[31];
+		size_t fill = done * 30 / total;
+		for (size_t i = 0; i < 30; i++)
+			bar[i] = i < fill ? '#' : '.';
+		bar[30] = '\0';
+		fprintf(out, "\r%s [%s] %zu/%zu", what, bar, done, total);
+		if (done >= total)
+			fputc('\n', out);
+	} else if (done * 10 / total != last_tenth || done >= total) {
+		fprintf(out, "%s: %zu of %zu\n", what, done, total);
+	}
+	last_tenth = done >= total ? (size_t)-1 : done * 10 / total;
+	fflush(out);
+}

@@ -32,6 +32,13 @@ int ctl_exit_code(int rc);
  * ctl_exit_code(rc). */
 int ctl_fail(const char *cmd, int rc, const char *msg);
 
+/* 1 when out is a terminal and NO_COLOR is not set: colour is allowed. */
+int ctl_colour(FILE *out);
+
+/* Progress of a long operation: a bar redrawn in place on a terminal,
+ * else a plain line whenever the tenth done changes, and at the end. */
+void ctl_progress(FILE *out, const char *what, size_t done, size_t total);
+
 /* The request of ROUND SHORT_NAME, or FOID_ENOTFOUND naming both. */
 int ctl_request_id(struct store *st, const char *slug, const char *short_name,
                    int64_t *id, char **errp);

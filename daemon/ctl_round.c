@@ -3,10 +3,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 #include "config.h"
 #include "ctl.h"
 #include "round.h"
+#include "store.h"
 #include "util.h"
 
 static const char ctl_round_usage[] =
@@ -14,14 +16,56 @@ static const char ctl_round_usage[] =
 	"                    [--regime REGIME] [--bodies all|tag:TAG|FILE]\n"
 	"                    [--closes YYYY-MM-DD] [--title TEXT] [--ref-prefix P]\n"
 	"       foictl round preview SLUG [SHORT_NAME]\n"
-	"       foictl round launch SLUG\n"
+	"       foictl round launch SLUG [--wait]\n"
 	"       foictl round add SLUG --bodies all|tag:TAG|FILE\n"
 	"       foictl round pause SLUG\n"
 	"       foictl round resume SLUG\n"
 	"\n"
 	"REGIME: uk-foia (default for foi), uk-eir, uk-foisa, us-foia,\n"
 	"working:N[:CALENDAR] or calendar:N.  FILE for --bodies lists short names,\n"
-	"one per line.  A template name without '/' is looked up in templates_dir.\n";
+	"one per line.  A template name without '/' is looked up in templates_dir.\n"
+	"launch --wait shows foid's progress until every request has been handed\n"
+	"to the SMTP server (or failed).\n";
+
+/* Waits while foid sends the round's requests, showing progress; gives up
+ * after ten minutes without any. */
+static int ctl_round_wait(struct ctl *c, struct store *st, const char *slug)
+{
+	int64_t rid = 0, total = 0, left = 0, last_left = -1;
+	char *err = NULL;
+	int rc = round_id(st, slug, &rid, &err);
+	if (rc == FOID_OK)
+		rc = store_query_int(st, &err, &total, "SELECT count(*) FROM messages m"
+		                     " JOIN requests q ON q.id = m.request_id WHERE q.round_id = ?"
+		                     " AND m.purpose = 'request'", "I", rid);
+	int64_t stalled = 0;
+	while (rc == FOID_OK) {
+		rc = store_query_int(st, &err, &left, "SELECT count(*) FROM messages m"
+		                     " JOIN requests q ON q.id = m.request_id WHERE q.round_id = ?"
+		                     " AND m.purpose = 'request' AND m.send_state IN"
+		                     " ('queued', 'sending')", "I", rid);
+		if (rc)
+			break;
+		if (left != last_left) {
+			ctl_progress(c->out, "sent", (size_t)(total - left), (size_t)total);
+			last_left = left;
+			stalled = 0;
+		}
+		if (left == 0)
+			break;
+		if (++stalled > 3000) {
+			rc = err_set(&err, FOID_ETEMP, "no progress for ten minutes: is foid "
+			             "running?");
+			break;
+		}
+		struct timespec ts = { 0, 200 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	if (rc)
+		rc = ctl_fail("round launch", rc, err);
+	free(err);
+	return rc;
+}
 
 static int ctl_round_create(struct ctl *c, struct store *st, int argc, char **argv)
 {
@@ -78,14 +122,19 @@ static int ctl_round_simple(struct ctl *c, struct store *st, int argc,
 {
 	static const struct option opts[] = {
 		{ "bodies", required_argument, NULL, 'b' },
+		{ "wait", no_argument, NULL, 'w' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *verb = argv[0];
 	const char *bodies = NULL;
-	int o;
+	int o, wait = 0;
 	optind = 0;
 	opterr = 0;
 	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		if (o == 'w' && strcmp(verb, "launch") == 0) {
+			wait = 1;
+			continue;
+		}
 		if (o != 'b' || strcmp(verb, "add") != 0) {
 			fprintf(stderr, "foictl round %s: bad option %s\n%s", verb,
 			        argv[optind - 1], ctl_round_usage);
@@ -125,6 +174,8 @@ static int ctl_round_simple(struct ctl *c, struct store *st, int argc,
 	buf_free(&out);
 	if (rc)
 		rc = ctl_fail(what, rc, err);
+	else if (wait)
+		rc = ctl_round_wait(c, st, slug);
 	free(err);
 	return rc;
 }

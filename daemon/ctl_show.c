@@ -4,7 +4,11 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "config.h"
 #include "ctl.h"
+#include "deadline.h"
+#include "round.h"
+#include "status.h"
 #include "store.h"
 #include "util.h"
 
@@ -85,12 +89,74 @@ static int ctl_show_head(const struct store_row *row, void *arg)
 	fprintf(out, "  delivery: %s%s%s\n", store_row_text(row, 6),
 	        store_row_text(row, 7) ? " - " : "",
 	        store_row_text(row, 7) ? store_row_text(row, 7) : "");
-	if (store_row_text(row, 8))
-		fprintf(out, "  due: %s (day 0: %s)\n", store_row_text(row, 8),
-		        store_row_text(row, 9) ? store_row_text(row, 9) : "?");
 	if (store_row_text(row, 10))
 		fprintf(out, "  their reference: %s\n", store_row_text(row, 10));
 	return 0;
+}
+
+struct ctl_show_clock {
+	int64_t request_id;
+	struct status s;
+	int found;
+};
+
+static int ctl_show_clock_cb(const struct status *s, void *arg)
+{
+	struct ctl_show_clock *x = arg;
+	if (s->request_id != x->request_id)
+		return 0;
+	x->s = *s;
+	x->s.reminders.v = NULL;
+	x->s.reminders.n = 0;
+	x->found = 1;
+	return 1;
+}
+
+/* The status and how the due date was reached. */
+static int ctl_show_clock(struct ctl *c, struct store *st, const char *slug,
+                          int64_t req, char **errp)
+{
+	struct holidays *h = NULL;
+	struct ctl_show_clock x = { req, { 0 }, 0 };
+	char *regime = NULL;
+	int64_t rid = 0;
+	char *dir = xasprintf("%s/holidays", ctl_data_dir(c));
+	int rc = holidays_load(dir, &h, errp);
+	free(dir);
+	if (rc == FOID_OK)
+		rc = round_id(st, slug, &rid, errp);
+	if (rc == FOID_OK)
+		rc = store_query_text(st, errp, &regime, "SELECT regime FROM rounds"
+		                      " WHERE id = ?", "I", rid);
+	if (rc == FOID_OK) {
+		rc = status_round(st, c->cfg, h, rid, util_now(), ctl_show_clock_cb, &x, errp);
+		if (rc > 0)
+			rc = FOID_OK;
+	}
+	if (rc == FOID_OK && x.found) {
+		struct deadline_regime reg;
+		int days = deadline_regime_parse(regime, &reg, NULL) == FOID_OK ? reg.days : 0;
+		fprintf(c->out, "  status: %s%s%s\n", x.s.status,
+		        x.s.overdue ? ", overdue" : "", x.s.very_overdue ? ", very overdue" : "");
+		if (x.s.due[0]) {
+			fprintf(c->out, "  due: %s = day 0 %s + %d working days (%s)", x.s.due,
+			        x.s.day0, days, regime);
+			if (x.s.extension_days)
+				fprintf(c->out, " + %d working days' extension", x.s.extension_days);
+			fputc('\n', c->out);
+			fprintf(c->out, "        day by day: foictl deadline --regime %s --from %s"
+			        " --explain\n", regime, x.s.day0);
+		}
+		if (x.s.clock_stopped)
+			fputs("  clock stopped: the body asked for clarification; answer with "
+			      "foictl clarify\n", c->out);
+		if (x.s.on_time >= 0)
+			fprintf(c->out, "  answered %s, after %d working days\n",
+			        x.s.on_time ? "on time" : "late", x.s.working_days_taken);
+	}
+	holidays_free(h);
+	free(regime);
+	return rc;
 }
 
 int ctl_show(struct ctl *c, int argc, char **argv)
@@ -113,6 +179,8 @@ int ctl_show(struct ctl *c, int argc, char **argv)
 		                 " q.their_reference FROM requests q"
 		                 " JOIN rounds r ON r.id = q.round_id"
 		                 " JOIN bodies b ON b.id = q.body_id WHERE q.id = ?", "I", req);
+	if (rc == FOID_OK)
+		rc = ctl_show_clock(c, st, argv[1], req, &err);
 	struct ctl_show x = { c->out, st };
 	if (rc == FOID_OK) {
 		fputs("messages:\n", c->out);

@@ -191,9 +191,25 @@ static void ctl_status_json(FILE *out, const struct ctl_round_head *h,
 	jw_free(root);
 }
 
+/* The escape sequence that colours a status (or "" without colour). */
+static const char *ctl_status_colour(const struct status *s, int colour)
+{
+	if (!colour)
+		return "";
+	if (s->overdue || !strcmp(s->status, "bounced") || !strcmp(s->status, "failed") ||
+	    !strcmp(s->status, "unconfirmed"))
+		return "\033[31m";
+	if (!strcmp(s->status, "clarification"))
+		return "\033[33m";
+	if (!strcmp(s->status, "responded") || !strcmp(s->status, "refused"))
+		return "\033[32m";
+	return "";
+}
+
 static void ctl_status_table(FILE *out, const struct ctl_round_head *h,
                              const struct ctl_status_all *a, int64_t unmatched)
 {
+	int colour = ctl_colour(out);
 	fprintf(out, "round %s (%s, %s): %zu bodies\n", h->slug, h->kind, h->regime, a->n);
 	for (const char *const *k = ctl_statuses; *k; k++) {
 		int n = 0;
@@ -235,8 +251,10 @@ static void ctl_status_table(FILE *out, const struct ctl_round_head *h,
 			snprintf(last, sizeof last, "%.10s %.12s", iso, r->s.last_event);
 			free(iso);
 		}
-		fprintf(out, "%-22.22s %-13s %-10s %-6s %s\n", r->short_name, r->s.status,
-		        r->s.due[0] ? r->s.due : "-", days, last);
+		const char *on = ctl_status_colour(&r->s, colour);
+		fprintf(out, "%-22.22s %s%-13s%s %-10s %-6s %s\n", r->short_name, on,
+		        r->s.status, *on ? "\033[0m" : "", r->s.due[0] ? r->s.due : "-", days,
+		        last);
 	}
 }
 

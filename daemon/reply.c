@@ -68,7 +68,8 @@ int reply_process(struct store *st, const struct classify_rules *rules,
 		goto out;
 	const char *kind = mr.own ? "own" : cr.kind;
 	const char *krule = mr.own ? "own-copy" : cr.rule;
-	const char *kev = is_bounce && cr.diagnostic ? cr.diagnostic : cr.evidence;
+	const char *kev = mr.own ? mr.evidence
+	                  : is_bounce && cr.diagnostic ? cr.diagnostic : cr.evidence;
 	rc = store_exec(st, errp,
 	                "UPDATE messages SET request_id = nullif(?, 0), match_rule = ?,"
 	                " match_evidence = ?, kind = CASE WHEN kind_override THEN kind"

@@ -134,6 +134,40 @@ START_TEST(test_export_csv_loads_in_python)
 }
 END_TEST
 
+/* Colour only on a terminal, and never with NO_COLOR. */
+START_TEST(test_status_colour_only_on_a_tty)
+{
+	struct testenv *te = setup("foi");
+	char *out = NULL, *err = NULL;
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "status", "r", NULL), 0);
+	ck_assert_ptr_null(strchr(out, '\033'));
+	free(out);
+	free(err);
+	ck_assert_int_eq(store_exec(te->st, NULL, "UPDATE requests SET delivery = 'bounced',"
+	                            " sent_at = 1467622800", NULL), 0);
+	char *bin = fixture_bin("foictl");
+	char *log = fixture_path(te->fx, "tty.txt");
+	char *cmd = xasprintf("script -qec '%s -c %s status r' /dev/null > %s", bin,
+	                      te->conf_path, log);
+	ck_assert_int_eq(system(cmd), 0);
+	char *text = NULL;
+	ck_assert_int_eq(util_read_file(log, &text, NULL, NULL), 0);
+	ck_assert_msg(strstr(text, "\033[31mbounced"), "%s", text);
+	free(text);
+	free(cmd);
+	cmd = xasprintf("NO_COLOR=1 script -qec '%s -c %s status r' /dev/null > %s", bin,
+	                te->conf_path, log);
+	ck_assert_int_eq(system(cmd), 0);
+	ck_assert_int_eq(util_read_file(log, &text, NULL, NULL), 0);
+	ck_assert_msg(strstr(text, "bounced") && !strchr(text, '\033'), "%s", text);
+	free(text);
+	free(cmd);
+	free(log);
+	free(bin);
+	testenv_free(te);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("code");
@@ -143,6 +177,7 @@ int main(void)
 	tcase_add_test(tc, test_values_must_fit_questions);
 	tcase_add_test(tc, test_machine_never_overwrites_person);
 	tcase_add_test(tc, test_export_csv_loads_in_python);
+	tcase_add_test(tc, test_status_colour_only_on_a_tty);
 	suite_add_tcase(s, tc);
 	return fixture_run(s);
 }

@@ -232,6 +232,8 @@ START_TEST(test_every_rule_and_kind)
 	ck_assert_msg(strstr(o1, "matched by: their-reference"), "%s", o1);
 	ck_assert_msg(strstr(o1, "their reference: FOI/2016/1234"), "%s", o1);
 	ck_assert_msg(strstr(o1, "proof: 250 "), "%s", o1);
+	ck_assert_msg(strstr(o1, "  due: ") && strstr(o1, " = day 0 ") &&
+	              strstr(o1, " + 20 working days (uk-foia)") && strstr(o1, "--explain"), "%s", o1);
 	free(o1);
 	free(e1);
 	ck_assert_int_eq(testenv_run(te, "foictl", &o1, &e1, "show", "r5", "zeta", NULL), 0);

@@ -1,6 +1,7 @@
 /* The sender against the real sandbox: every request delivered exactly
  * once, with proof, even when foid is killed at any point. */
 #include <check.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -290,6 +291,31 @@ START_TEST(test_sent_copy_appended_once)
 }
 END_TEST
 
+START_TEST(test_launch_wait_shows_progress)
+{
+	struct testenv *te = env("wait@uni.test");
+	testenv_bodies(te, "name,short_name,email\nA,a,foi@a.wait.test\nB,b,foi@b.wait.test\n"
+	                   "C,c,foi@c.wait.test\n");
+	struct round_new rn = { .slug = "w", .kind = "foi", .template_path = "foi-request.txt",
+	                        .title = "T" };
+	struct buf out = BUF_INIT;
+	char *err = NULL;
+	ck_assert_int_eq(round_create(te->st, te->cfg, &rn, &out, &err), 0);
+	int pid = testenv_start_foid(te);
+	char *o = NULL, *e = NULL;
+	ck_assert_int_eq(testenv_run(te, "foictl", &o, &e, "round", "launch", "w", "--wait", NULL), 0);
+	ck_assert_msg(strstr(o, "queued 3 requests") && strstr(o, "sent: 3 of 3\n"), "%s", o);
+	ck_assert_ptr_null(strchr(o, '\r'));
+	ck_assert_int_eq(fixture_stop(pid, SIGTERM), 0);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages WHERE send_state = 'sent'"), 3);
+	free(o);
+	free(e);
+	buf_free(&out);
+	free(err);
+	testenv_free(te);
+}
+END_TEST
+
 /* Sender passes against the scripted peer, with the clock given. */
 static struct testenv *peer_env(struct peer *p, const char *smtp_extra,
                                 const char *csv)
@@ -413,6 +439,7 @@ int main(void)
 	tcase_add_test(tc, test_paused_round_sends_nothing);
 	tcase_add_test(tc, test_550_marks_request_failed_with_text);
 	tcase_add_test(tc, test_sent_copy_appended_once);
+	tcase_add_test(tc, test_launch_wait_shows_progress);
 	suite_add_tcase(s, tc);
 	TCase *crash = tcase_create("crash");
 	tcase_set_timeout(crash, 300);
