@@ -17,6 +17,7 @@
 /* Messages per transaction: fewer fsyncs of the database, while a crash
  * loses at most this many messages' work (they are fetched again). */
 #define INGEST_BATCH 50
+#define INGEST_PROGRESS 500
 
 static char *ingest_headers_json(const struct mime_message *m)
 {
@@ -189,6 +190,10 @@ static int ingest_cb(const struct imap_msg *msg, void *arg)
 {
 	struct ingest_run *r = arg;
 	r->stats->fetched++;
+	/* A first sync of a large mailbox says how far it has got. */
+	if (r->stats->fetched % INGEST_PROGRESS == 0)
+		log_info("event=ingest.progress mailbox=%s fetched=%d uid=%u",
+		         log_q(r->mailbox), r->stats->fetched, msg->uid);
 	if (!r->in_tx) {
 		int rc = store_begin(r->st, &r->err);
 		if (rc)
