@@ -361,6 +361,10 @@ int smtp_send(struct smtp *s, const char *envelope_from,
 		goto out;
 	}
 	res->stage = s->stage;
+	/* "Authentication required" or "refused" concerns the session, not
+	 * this message: every message would get it. */
+	if (s->code == 530 || s->code == 535 || s->code == 538)
+		res->stage = SMTP_STAGE_CONNECT;
 	res->maybe_sent = s->data_accepted && (s->code == 0 || s->code == 354);
 	ret = smtp_failure(s, rc, res, errp);
 out:

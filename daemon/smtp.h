@@ -14,7 +14,8 @@ struct smtp;
 /* Where a send stopped. */
 enum smtp_stage {
 	SMTP_STAGE_NONE = 0,  /* accepted */
-	SMTP_STAGE_CONNECT,   /* TCP, TLS, greeting, EHLO, STARTTLS or AUTH */
+	SMTP_STAGE_CONNECT,   /* TCP, TLS, greeting, EHLO, STARTTLS or AUTH, and
+	                         530/535/538 authentication replies anywhere */
 	SMTP_STAGE_MAIL,      /* MAIL FROM */
 	SMTP_STAGE_RCPT,      /* RCPT TO */
 	SMTP_STAGE_DATA,      /* DATA, the content, or the final reply */

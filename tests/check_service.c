@@ -1,0 +1,226 @@
+/* foid as a service: the systemd unit, one foid per database, SIGHUP,
+ * logs without secrets, hostile text in every field. */
+#include <check.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "round.h"
+#include "sandbox.h"
+#include "testenv.h"
+#include "util.h"
+
+static struct sandbox *sb;
+static void sb_up(void) { sb = sandbox_start(); }
+static void sb_down(void) { sandbox_stop(sb); }
+
+static char *unit_copy(struct fixture *fx)
+{
+	char *src = xasprintf("%s/systemd/foid.service", fixture_srcdir()), *text = NULL;
+	ck_assert_int_eq(util_read_file(src, &text, NULL, NULL), 0);
+	char *bin = realpath(fixture_bin("foid"), NULL);
+	ck_assert_ptr_nonnull(bin);
+	struct buf b = BUF_INIT;
+	const char *p = strstr(text, "/usr/sbin/foid");
+	ck_assert_ptr_nonnull(p);
+	buf_add(&b, text, (size_t)(p - text));
+	buf_adds(&b, bin);
+	buf_adds(&b, p + strlen("/usr/sbin/foid"));
+	char *path = fixture_write(fx, "foid.service", b.data);
+	buf_free(&b);
+	free(bin);
+	free(text);
+	free(src);
+	return path;
+}
+
+START_TEST(test_unit_verifies)
+{
+	struct fixture *fx = fixture_new();
+	char *unit = unit_copy(fx);
+	char *out = NULL, *err = NULL;
+	char *argv[] = { "/usr/bin/systemd-analyze", "verify", "--man=no", unit, NULL };
+	ck_assert_int_eq(fixture_exec(fx, argv, NULL, &out, &err), 0);
+	ck_assert_msg(!*err && !*out, "%s%s", out, err);
+	free(out);
+	free(err);
+	free(unit);
+	fixture_free(fx);
+}
+END_TEST
+
+START_TEST(test_unit_security_at_most_2)
+{
+	struct fixture *fx = fixture_new();
+	char *unit = unit_copy(fx);
+	char *out = NULL, *err = NULL;
+	char *argv[] = { "/usr/bin/systemd-analyze", "security", "--offline=yes", unit, NULL };
+	fixture_exec(fx, argv, NULL, &out, &err);
+	const char *p = strstr(out, "Overall exposure level for foid.service: ");
+	ck_assert_msg(p, "%s%s", out, err);
+	double level = strtod(p + strlen("Overall exposure level for foid.service: "), NULL);
+	ck_assert_msg(level <= 2.0, "exposure %.1f", level);
+	free(out);
+	free(err);
+	free(unit);
+	fixture_free(fx);
+}
+END_TEST
+
+/* Waits until foid's log shows `what` (foid is up, or has reacted). */
+static char *log_wait(struct testenv *te, const char *what)
+{
+	char *log = fixture_path(te->fx, "foid.log");
+	char *text = NULL;
+	for (int i = 0; i < 500; i++) {
+		free(text);
+		text = NULL;
+		if (util_read_file(log, &text, NULL, NULL) == 0 && strstr(text, what))
+			break;
+		struct timespec ts = { 0, 20 * 1000 * 1000 };
+		nanosleep(&ts, NULL);
+	}
+	free(log);
+	ck_assert_msg(text && strstr(text, what), "no %s in: %s", what, text ? text : "");
+	return text;
+}
+
+START_TEST(test_one_foid_per_database)
+{
+	struct testenv_opts o = { 0 };
+	o.smtp_port = sb->smtp_port;
+	o.imap_port = sb->imap_port;
+	o.password = sb->password;
+	o.team = "lock@uni.test";
+	struct testenv *te = testenv_new(&o);
+	int pid = testenv_start_foid(te);
+	free(log_wait(te, "event=start"));
+	char *out = NULL, *err = NULL;
+	ck_assert_int_eq(testenv_run(te, "foid", &out, &err, "--once", NULL), 75);
+	ck_assert_msg(strstr(err, "another foid is running on this database"), "%s", err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(fixture_stop(pid, SIGTERM), 0);
+	testenv_free(te);
+}
+END_TEST
+
+START_TEST(test_sighup_keeps_old_config_when_new_is_bad)
+{
+	struct testenv_opts o = { 0 };
+	o.smtp_port = sb->smtp_port;
+	o.imap_port = sb->imap_port;
+	o.password = sb->password;
+	o.team = "hup@uni.test";
+	struct testenv *te = testenv_new(&o);
+	char *good = NULL;
+	ck_assert_int_eq(util_read_file(te->conf_path, &good, NULL, NULL), 0);
+	int pid = testenv_start_foid(te);
+	free(log_wait(te, "event=start"));
+	char *bad = xasprintf("%slog_level = \"loud\";\n", good);
+	ck_assert_int_eq(util_write_file_atomic(te->conf_path, bad, strlen(bad), 0600, NULL), 0);
+	kill(pid, SIGHUP);
+	char *text = log_wait(te, "event=reload.refused");
+	ck_assert_msg(strstr(text, "log_level"), "%s", text);
+	free(text);
+	ck_assert_int_eq(util_write_file_atomic(te->conf_path, good, strlen(good), 0600, NULL), 0);
+	kill(pid, SIGHUP);
+	free(log_wait(te, "event=reload.ok"));
+	ck_assert_int_eq(fixture_stop(pid, SIGTERM), 0);
+	free(bad);
+	free(good);
+	testenv_free(te);
+}
+END_TEST
+
+START_TEST(test_logs_hold_no_secret)
+{
+	struct testenv_opts o = { 0 };
+	o.smtp_port = sb->submission_port;
+	o.imap_port = sb->imap_port;
+	o.password = "Wr0ng-Secret-XYZZY";
+	o.team = "secret@uni.test";
+	o.smtp_extra = "rate_per_minute = 100;";
+	struct testenv *te = testenv_new(&o);
+	testenv_bodies(te, "name,short_name,email\nA,a,foi@a.secret.test\n");
+	struct round_new rn = { .slug = "s", .kind = "foi", .template_path = "foi-request.txt",
+	                        .title = "T" };
+	struct buf out = BUF_INIT;
+	char *err = NULL;
+	int n;
+	ck_assert_int_eq(round_create(te->st, te->cfg, &rn, &out, &err), 0);
+	ck_assert_int_eq(round_launch(te->st, te->cfg, "s", &n, &out, &err), 0);
+	char *o1 = NULL, *e1 = NULL;
+	/* -v: everything foid logs, while both servers refuse the password. */
+	ck_assert_int_eq(testenv_run(te, "foid", &o1, &e1, "-v", "--once", NULL), 0);
+	ck_assert_msg(strstr(e1, "event=imap.down") && strstr(e1, "event=send.server"), "%s", e1);
+	ck_assert_msg(!strstr(e1, "XYZZY") && !strstr(o1, "XYZZY"), "%s", e1);
+	/* A server that wants a login is not the message's fault. */
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages WHERE send_state = 'queued'"), 1);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages WHERE last_error LIKE"
+	                                 " '%XYZZY%' OR smtp_reply LIKE '%XYZZY%'"), 0);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM events WHERE detail LIKE '%XYZZY%'"), 0);
+	free(o1);
+	free(e1);
+	buf_free(&out);
+	free(err);
+	testenv_free(te);
+}
+END_TEST
+
+/* SQL metacharacters and quotes in every text field go through untouched. */
+START_TEST(test_sql_metacharacters_are_data)
+{
+	struct testenv *te = testenv_new(NULL);
+	testenv_bodies(te, "name,short_name,email,kind,region,tags,note\n"
+	               "\"Robert'); DROP TABLE bodies;--\",bobby,foi@bobby.test,"
+	               "\"k' OR '1'='1\",\"r\"\"; DELETE FROM requests\",\"t1;t2\","
+	               "\"%_\\\\ '\"\n");
+	struct round_new rn = { .slug = "q", .kind = "foi", .template_path = "foi-request.txt",
+	                        .title = "x'); DROP TABLE rounds;--" };
+	struct buf out = BUF_INIT;
+	char *err = NULL;
+	int n;
+	ck_assert_msg(round_create(te->st, te->cfg, &rn, &out, &err) == 0, "%s", err);
+	ck_assert_int_eq(round_launch(te->st, te->cfg, "q", &n, &out, &err), 0);
+	char *o = NULL, *e = NULL;
+	ck_assert_int_eq(testenv_run(te, "foictl", &o, &e, "code", "q", "bobby",
+	                             "x='; DROP TABLE answers;--", NULL), 65);
+	free(o);
+	free(e);
+	ck_assert_int_eq(testenv_run(te, "foictl", &o, &e, "export", "q", NULL), 0);
+	ck_assert_msg(strstr(o, "Robert'); DROP TABLE bodies;--"), "%s", o);
+	free(o);
+	free(e);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM bodies WHERE name ="
+	                                 " 'Robert''); DROP TABLE bodies;--'"), 1);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM requests"), 1);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM rounds WHERE title ="
+	                                 " 'x''); DROP TABLE rounds;--'"), 1);
+	ck_assert_int_eq(store_integrity_check(te->st, NULL), 0);
+	buf_free(&out);
+	free(err);
+	testenv_free(te);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("service");
+	TCase *unit = tcase_create("unit");
+	tcase_set_timeout(unit, 60);
+	tcase_add_test(unit, test_unit_verifies);
+	tcase_add_test(unit, test_unit_security_at_most_2);
+	tcase_add_test(unit, test_sql_metacharacters_are_data);
+	suite_add_tcase(s, unit);
+	TCase *run = tcase_create("run");
+	tcase_set_timeout(run, 120);
+	tcase_add_unchecked_fixture(run, sb_up, sb_down);
+	tcase_add_test(run, test_one_foid_per_database);
+	tcase_add_test(run, test_sighup_keeps_old_config_when_new_is_bad);
+	tcase_add_test(run, test_logs_hold_no_secret);
+	suite_add_tcase(s, run);
+	return fixture_run(s);
+}
