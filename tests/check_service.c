@@ -20,7 +20,9 @@ static char *unit_copy(struct fixture *fx)
 {
 	char *src = xasprintf("%s/systemd/foid.service", fixture_srcdir()), *text = NULL;
 	ck_assert_int_eq(util_read_file(src, &text, NULL, NULL), 0);
-	char *bin = realpath(fixture_bin("foid"), NULL);
+	char *rel = fixture_bin("foid");
+	char *bin = realpath(rel, NULL);
+	free(rel);
 	ck_assert_ptr_nonnull(bin);
 	struct buf b = BUF_INIT;
 	const char *p = strstr(text, "/usr/sbin/foid");
