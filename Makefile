@@ -82,6 +82,10 @@ check: all $(TESTS)
 demo: all
 	@FOID_BUILD=$(BUILD) sh scripts/demo.sh
 
+# Each libFuzzer harness for FUZZ_SECONDS seconds (default 60).
+fuzz: deps
+	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/fuzz.sh
+
 install: $(BUILD)/foid $(BUILD)/foictl
 	install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR)/templates \
 		$(DESTDIR)$(DATADIR)/holidays $(DESTDIR)$(SYSCONFDIR)/foid \
@@ -101,4 +105,4 @@ install: $(BUILD)/foid $(BUILD)/foictl
 	install -m 644 man/*.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz
