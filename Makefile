@@ -30,7 +30,7 @@ OBJ       = $(SRC:daemon/%.c=$(BUILD)/obj/%.o)
 TESTS     = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/check_*.c))
 TESTLIB   = $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(filter-out tests/check_%.c,$(wildcard tests/*.c)))
 
-.PHONY: all deps check demo install clean bench fuzz FORCE
+.PHONY: all deps check check-valgrind demo install clean bench fuzz FORCE
 .SECONDARY:
 all: deps $(BUILD)/foid $(BUILD)/foictl
 
@@ -81,6 +81,10 @@ check: all $(TESTS)
 
 demo: all
 	@FOID_BUILD=$(BUILD) sh scripts/demo.sh
+
+# The ingestion integration suite with every foid run under valgrind memcheck.
+check-valgrind: all $(BUILD)/tests/check_ingest
+	@FOID_VALGRIND=1 FOID_BUILD=$(BUILD) sh tests/run.sh $(BUILD)/tests/check_ingest
 
 # Each libFuzzer harness for FUZZ_SECONDS seconds (default 60).
 fuzz: deps

@@ -32,7 +32,7 @@ static void once(struct testenv *te)
 {
 	char *out = NULL, *err = NULL;
 	int rc = testenv_run(te, "foid", &out, &err, "--once", NULL);
-	ck_assert_msg(rc == 0, "foid --once exited %d: %s", rc, err);
+	ck_assert_msg(rc == 0, "foid --once exited %d: %.2000s", rc, err);
 	free(out);
 	free(err);
 }

@@ -83,6 +83,17 @@ int testenv_run(struct testenv *te, const char *prog, char **out, char **err,
                 ...)
 {
 	struct strv argv = STRV_INIT;
+	/* make check-valgrind: foid under memcheck; any error or leak fails. */
+	if (getenv("FOID_VALGRIND") && strcmp(prog, "foid") == 0) {
+		strv_push(&argv, "/usr/bin/valgrind");
+		strv_push(&argv, "--quiet");
+		strv_push_owned(&argv, xasprintf("--suppressions=%s/tests/valgrind.supp",
+		                                 fixture_srcdir()));
+		strv_push(&argv, "--leak-check=full");
+		strv_push(&argv, "--show-leak-kinds=definite,indirect");
+		strv_push(&argv, "--errors-for-leak-kinds=definite,indirect");
+		strv_push(&argv, "--error-exitcode=99");
+	}
 	strv_push_owned(&argv, fixture_bin(prog));
 	strv_push(&argv, "-c");
 	strv_push(&argv, te->conf_path);
