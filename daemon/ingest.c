@@ -168,8 +168,6 @@ struct ingest_run {
 	struct ingest_stats *stats;
 	int in_tx;
 	int pending;            /* messages in the open transaction */
-	uint32_t *done;         /* committed UIDs, to flag on the server */
-	size_t ndone, ntx;      /* ndone: committed; ntx: in the open transaction */
 	char *err;
 };
 
@@ -180,9 +178,6 @@ static int ingest_commit(struct ingest_run *r)
 	int rc = store_commit(r->st, &r->err);
 	r->in_tx = 0;
 	r->pending = 0;
-	if (rc == FOID_OK)
-		r->ndone += r->ntx;
-	r->ntx = 0;
 	return rc;
 }
 
@@ -208,7 +203,6 @@ static int ingest_cb(const struct imap_msg *msg, void *arg)
 	if (rc) {
 		store_rollback(r->st);
 		r->in_tx = 0;
-		r->ntx = 0;
 		return rc;
 	}
 	if (is_new) {
@@ -216,11 +210,16 @@ static int ingest_cb(const struct imap_msg *msg, void *arg)
 	} else {
 		r->stats->duplicates++;
 	}
-	r->done = xrealloc(r->done, (r->ndone + r->ntx + 1) * sizeof *r->done);
-	r->done[r->ndone + r->ntx++] = msg->uid;
+	util_crash_point("ingest.stored");
 	if (++r->pending >= INGEST_BATCH)
 		return ingest_commit(r);
 	return FOID_OK;
+}
+
+static int ingest_uid_cb(const struct store_row *row, void *arg)
+{
+	strv_push(arg, store_row_text(row, 0));
+	return 0;
 }
 
 static int ingest_last_uid(struct store *st, const char *mailbox,
@@ -284,24 +283,37 @@ int ingest_mailbox(struct store *st, const struct config *cfg,
 		err_prefix(errp, rc, "%s", r.err);
 	}
 	util_crash_point("ingest.committed");
-	/* Only what is committed is flagged, even after a failure. */
-	for (size_t i = 0; i < r.ndone; i++) {
-		char *e = NULL;
-		int frc = imap_add_keyword(im, r.done[i], cfg->processed_keyword, &e);
-		if (frc == FOID_OK && cfg->processed_mailbox)
-			frc = imap_move(im, r.done[i], cfg->processed_mailbox, &e);
-		if (frc) {
-			log_warn("event=imap.flag mailbox=%s uid=%u error=%s",
-			         log_q(mailbox), r.done[i], log_q(e));
-			free(e);
-			if (frc == FOID_ETEMP) {
-				if (rc == FOID_OK)
-					rc = err_set(errp, frc, "flagging processed mail: "
-					             "connection lost");
-				break;
+	/* Everything committed and not yet flagged, also what an earlier run
+	 * committed just before it died. */
+	struct strv uids = STRV_INIT;
+	if (store_query(st, NULL, ingest_uid_cb, &uids,
+	                "SELECT uid FROM message_locations WHERE mailbox = ?"
+	                " AND uidvalidity = ? AND flagged = 0 ORDER BY uid",
+	                "sI", mailbox, (int64_t)r.uidvalidity) == FOID_OK) {
+		for (size_t i = 0; i < uids.n; i++) {
+			uint32_t uid = (uint32_t)strtoul(uids.v[i], NULL, 10);
+			char *e = NULL;
+			int frc = imap_add_keyword(im, uid, cfg->processed_keyword, &e);
+			if (frc == FOID_OK && cfg->processed_mailbox)
+				frc = imap_move(im, uid, cfg->processed_mailbox, &e);
+			if (frc == FOID_OK)
+				store_exec(st, NULL, "UPDATE message_locations SET flagged = 1"
+				           " WHERE mailbox = ? AND uidvalidity = ? AND uid = ?",
+				           "sII", mailbox, (int64_t)r.uidvalidity, (int64_t)uid);
+			if (frc) {
+				log_warn("event=imap.flag mailbox=%s uid=%u error=%s",
+				         log_q(mailbox), uid, log_q(e));
+				free(e);
+				if (frc == FOID_ETEMP) {
+					if (rc == FOID_OK)
+						rc = err_set(errp, frc, "flagging processed mail: "
+						             "connection lost");
+					break;
+				}
 			}
 		}
 	}
+	strv_free(&uids);
 	/* From the store, not from this pass: a crash between the commit and
 	 * here must not leave a send unconfirmed for ever. */
 	int settled = 0;
@@ -312,7 +324,6 @@ int ingest_mailbox(struct store *st, const struct config *cfg,
 	if (stats->stored)
 		log_info("event=ingest mailbox=%s fetched=%d stored=%d duplicates=%d",
 		         log_q(mailbox), stats->fetched, stats->stored, stats->duplicates);
-	free(r.done);
 	free(r.err);
 	return rc;
 }

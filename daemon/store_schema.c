@@ -180,7 +180,10 @@ const char *const store_migrations[] = {
 	"  at INTEGER NOT NULL,"
 	"  actor TEXT NOT NULL,"
 	"  PRIMARY KEY (request_id, key)"
-	");",
+	");"
+	/* Set once the processed keyword is on the server: a crash between
+	 * commit and flag is made good on the next pass. */
+	"ALTER TABLE message_locations ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;",
 };
 
 const int store_migration_count =

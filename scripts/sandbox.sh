@@ -7,8 +7,9 @@
 #   scripts/sandbox.sh start DIR [--owner PID]
 #   scripts/sandbox.sh stop DIR
 #   scripts/sandbox.sh dovecot-down DIR | dovecot-up DIR
-#                         stop Dovecot alone and start it again on the same
-#                         ports, for tests of lost and regained connections
+#   scripts/sandbox.sh smtpd-down DIR | smtpd-up DIR
+#                         stop one server alone and start it again on the
+#                         same ports, for tests of lost and regained servers
 #
 # start creates DIR (mode 0755: Dovecot's mail processes run as dovenull and
 # must reach DIR/mail), generates a test CA and server certificates, writes
@@ -71,7 +72,7 @@ die() {
 }
 
 usage() {
-	die "usage: $0 start DIR [--owner PID] | $0 stop DIR | $0 dovecot-down DIR | $0 dovecot-up DIR"
+	die "usage: $0 start DIR [--owner PID] | $0 stop DIR | $0 dovecot-down|dovecot-up|smtpd-down|smtpd-up DIR"
 }
 
 # Pids of every process in mount namespace $1 (an inode number).
@@ -433,30 +434,33 @@ cmd_stop() {
 	rm -f "$dir/sandbox.env" "$dir/run/dovecot.pid" "$dir/run/smtpd.pid"
 }
 
-# Dovecot alone: down, then up again on the ports in sandbox.env.
-cmd_dovecot() {
-	local dir=$1 action=$2
+# One server alone (dovecot or smtpd): down, then up again on the ports in
+# sandbox.env.
+cmd_server() {
+	local dir=$1 server=$2 action=$3
 	[ -f "$dir/sandbox.env" ] || die "$dir is not a running sandbox"
 	# shellcheck disable=SC1091
 	. "$dir/sandbox.env"
 	if [ "$action" = down ]; then
-		stop_ns "$dir/run/dovecot.mntns"
+		stop_ns "$dir/run/$server.mntns"
 		return 0
 	fi
-	[ -e "$dir/run/dovecot.mntns" ] && die "dovecot is running already"
+	[ -e "$dir/run/$server.mntns" ] && die "$server is running already"
 	HOST=$SANDBOX_HOST IMAP_PORT=$SANDBOX_IMAP_PORT LMTP_PORT=$SANDBOX_LMTP_PORT \
-		SUBMISSION_PORT=$SANDBOX_SUBMISSION_PORT
-	start_dovecot "$dir" || die "dovecot did not start again; see $dir/log/dovecot.log"
-	sed -i -e "s/^SANDBOX_DOVECOT_PID=.*/SANDBOX_DOVECOT_PID=$(cat "$dir/run/dovecot.pid")/" \
-		-e "s/^SANDBOX_DOVECOT_MNTNS=.*/SANDBOX_DOVECOT_MNTNS=$(cat "$dir/run/dovecot.mntns")/" \
+		SUBMISSION_PORT=$SANDBOX_SUBMISSION_PORT SMTP_PORT=$SANDBOX_SMTP_PORT
+	"start_$server" "$dir" || die "$server did not start again; see $dir/log/$server.log"
+	local up
+	up=$(printf '%s' "$server" | tr '[:lower:]' '[:upper:]')
+	sed -i -e "s/^SANDBOX_${up}_PID=.*/SANDBOX_${up}_PID=$(cat "$dir/run/$server.pid")/" \
+		-e "s/^SANDBOX_${up}_MNTNS=.*/SANDBOX_${up}_MNTNS=$(cat "$dir/run/$server.mntns")/" \
 		"$dir/sandbox.env"
 }
 
 [ $# -ge 2 ] || usage
 case $1 in
-dovecot-down | dovecot-up)
+dovecot-down | dovecot-up | smtpd-down | smtpd-up)
 	[ $# -eq 2 ] || usage
-	cmd_dovecot "$2" "${1#dovecot-}"
+	cmd_server "$2" "${1%-*}" "${1#*-}"
 	;;
 start)
 	owner=

@@ -89,6 +89,8 @@ START_TEST(test_version_1_upgrades_in_place)
 	struct store *st = open_tmp(fx);
 	ck_assert_int_eq(store_exec(st, NULL, "DROP TABLE answers", NULL), 0);
 	ck_assert_int_eq(store_exec(st, NULL, "DROP TABLE questions", NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL, "ALTER TABLE message_locations DROP COLUMN flagged",
+	                            NULL), 0);
 	ck_assert_int_eq(store_exec(st, NULL, "PRAGMA user_version = 1", NULL), 0);
 	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO meta VALUES ('kept', 'yes')", NULL), 0);
 	store_close(st);
