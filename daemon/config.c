@@ -568,6 +568,15 @@ int config_load(struct config **out, const char *path, int check_secrets,
 		             "%s: %s", path, strerror(errno));
 		goto out;
 	}
+	/* The config names the servers and the password files: foid will not
+	 * run on one that anybody on the machine may read or change. */
+	struct stat sb;
+	if (check_secrets && stat(path, &sb) == 0 && (sb.st_mode & 006)) {
+		rc = err_set(errp, FOID_EPERM, "%s: readable or writable by others (mode "
+		             "%04o); fix with: chmod o-rwx %s", path,
+		             (unsigned)(sb.st_mode & 07777), path);
+		goto out;
+	}
 	if (!config_read_file(&lc, path)) {
 		rc = err_set(errp, FOID_EINVAL, "%s:%d: syntax error: %s",
 		             config_error_file(&lc) ? config_error_file(&lc) : path,

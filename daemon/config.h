@@ -76,7 +76,8 @@ struct config {
 /* Loads and validates path.  On success *out is owned by the caller
  * (config_free).  On failure *errp holds every problem found, one per line.
  * check_secrets = 0 skips reading password files (for foictl commands
- * that never touch the network). */
+ * that never touch the network); with it, a config file others may read
+ * or write is refused too. */
 int config_load(struct config **out, const char *path, int check_secrets,
                 char **errp);
 void config_free(struct config *cfg); /* NULL is fine */

@@ -4,6 +4,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "mime.h"
 #include "store.h"
@@ -241,9 +242,47 @@ static int match_bounce(struct store *st, const struct match_bounce *b,
 	return 0;
 }
 
+/* A reference can be quoted by anyone: when the sender is not of the
+ * body's domain, the evidence says so, for a person to check. */
+static void match_note_sender(struct store *st, const struct mime_message *m,
+                              struct match_result *res)
+{
+	const char *at = m->from ? strrchr(m->from, '@') : NULL;
+	char *email = NULL;
+	if (!at || store_query_text(st, NULL, &email,
+	                            "SELECT b.email FROM requests q JOIN bodies b"
+	                            " ON b.id = q.body_id WHERE q.id = ?", "I",
+	                            res->request_id) != FOID_OK || !email)
+		return;
+	const char *bat = strrchr(email, '@');
+	if (bat && strcasecmp(at, bat) != 0) {
+		char *ev = xasprintf("%s; sender %s is not of the body's domain %s",
+		                     res->evidence, m->from, bat + 1);
+		free(res->evidence);
+		res->evidence = ev;
+	}
+	free(email);
+}
+
+static int match_by_content(struct store *st, const struct mime_message *m,
+                            const struct match_bounce *bounce,
+                            struct match_result *res, char **errp);
+
 int match_message(struct store *st, const struct mime_message *m,
                   const struct match_bounce *bounce, struct match_result *res,
                   char **errp)
+{
+	int rc = match_by_content(st, m, bounce, res, errp);
+	if (rc == FOID_OK && res->rule && !res->own && !bounce &&
+	    (!strcmp(res->rule, "subject-reference") || !strcmp(res->rule, "body-reference") ||
+	     !strcmp(res->rule, "their-reference") || !strcmp(res->rule, "plus-address")))
+		match_note_sender(st, m, res);
+	return rc;
+}
+
+static int match_by_content(struct store *st, const struct mime_message *m,
+                            const struct match_bounce *bounce,
+                            struct match_result *res, char **errp)
 {
 	memset(res, 0, sizeof *res);
 	int found = 0;

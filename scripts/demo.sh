@@ -33,6 +33,7 @@ smtp = { host = "127.0.0.1"; port = $SANDBOX_SMTP_PORT; security = "plain";
 imap = { host = "127.0.0.1"; port = $SANDBOX_IMAP_PORT; security = "plain";
   username = "research@uni.test"; password_file = "password"; };
 CONF
+chmod 600 "$out/foid.conf"
 # The demo's clock runs in 2016, before the sandbox's certificates were
 # issued, so verified TLS would (rightly) refuse them: IMAP is plaintext on
 # loopback here.  The tests exercise TLS.

@@ -181,6 +181,25 @@ START_TEST(test_reminder_steps_validated)
 }
 END_TEST
 
+START_TEST(test_config_readable_by_others_refused)
+{
+	struct fixture *fx = fixture_new();
+	char *path = write_config(fx, NULL, 0600);
+	ck_assert_int_eq(chmod(path, 0644), 0);
+	struct config *cfg = NULL;
+	char *err = NULL;
+	ck_assert_int_eq(config_load(&cfg, path, 1, &err), FOID_EPERM);
+	ck_assert_msg(strstr(err, "readable or writable by others") && strstr(err, "chmod o-rwx"),
+	              "%s", err);
+	/* foictl reads no secrets and may read it. */
+	ck_assert_int_eq(config_load(&cfg, path, 0, &err), 0);
+	config_free(cfg);
+	free(err);
+	free(path);
+	fixture_free(fx);
+}
+END_TEST
+
 START_TEST(test_bad_send_window_has_line)
 {
 	struct fixture *fx = fixture_new();
@@ -256,6 +275,7 @@ int main(void)
 	tcase_add_test(tc, test_group_readable_secret_refused);
 	tcase_add_test(tc, test_password_env);
 	tcase_add_test(tc, test_reminder_steps_validated);
+	tcase_add_test(tc, test_config_readable_by_others_refused);
 	tcase_add_test(tc, test_bad_send_window_has_line);
 	tcase_add_test(tc, test_example_config_is_valid);
 	tcase_add_test(tc, test_foid_n_reports_and_exits);

@@ -133,6 +133,32 @@ START_TEST(test_subject_reference_any_case_and_prefix)
 }
 END_TEST
 
+/* Anyone can quote a reference: it still matches, and the evidence says
+ * the sender is not of the body's domain. */
+START_TEST(test_reference_from_another_domain_is_flagged)
+{
+	struct testenv *te = setup(0);
+	struct mime_message *m = NULL;
+	const char raw[] = "From: someone@evil.test\r\nSubject: Re: FOI-STP16-001\r\n\r\nhi\r\n";
+	ck_assert_int_eq(mime_parse(raw, strlen(raw), NULL, &m, NULL), 0);
+	struct match_result res;
+	ck_assert_int_eq(match_message(te->st, m, NULL, &res, NULL), 0);
+	ck_assert_str_eq(res.rule, "subject-reference");
+	ck_assert_int_eq(res.request_id, req_of(te, "kent"));
+	ck_assert_msg(strstr(res.evidence, "sender someone@evil.test is not of the body's domain"
+	                                   " kent.gov.test"), "%s", res.evidence);
+	match_result_clear(&res);
+	mime_message_free(m);
+	const char ok[] = "From: clerk@kent.gov.test\r\nSubject: Re: FOI-STP16-001\r\n\r\nhi\r\n";
+	ck_assert_int_eq(mime_parse(ok, strlen(ok), NULL, &m, NULL), 0);
+	ck_assert_int_eq(match_message(te->st, m, NULL, &res, NULL), 0);
+	ck_assert_ptr_null(strstr(res.evidence, "not of the body's domain"));
+	match_result_clear(&res);
+	mime_message_free(m);
+	testenv_free(te);
+}
+END_TEST
+
 START_TEST(test_body_reference_including_html)
 {
 	struct testenv *te = setup(0);
@@ -248,6 +274,7 @@ int main(void)
 	tcase_add_test(tc, test_own_copy_is_recognised);
 	tcase_add_test(tc, test_plus_address);
 	tcase_add_test(tc, test_subject_reference_any_case_and_prefix);
+	tcase_add_test(tc, test_reference_from_another_domain_is_flagged);
 	tcase_add_test(tc, test_body_reference_including_html);
 	tcase_add_test(tc, test_their_reference);
 	tcase_add_test(tc, test_sender_address_and_domain_only_when_unique);

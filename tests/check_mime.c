@@ -446,6 +446,40 @@ START_TEST(test_deep_nesting_limited)
 }
 END_TEST
 
+/* A 50 MB message: a 20 MB attachment (base64) and text, under the
+ * default limits; parsed whole, the attachment's bytes intact. */
+START_TEST(test_fifty_megabyte_message)
+{
+	struct buf b = BUF_INIT;
+	buf_adds(&b, "From: a@b.test\r\nSubject: big\r\nMIME-Version: 1.0\r\n"
+	         "Content-Type: multipart/mixed; boundary=zz\r\n\r\n--zz\r\n"
+	         "Content-Type: text/plain\r\n\r\n");
+	while (b.len < 20u * 1024 * 1024)
+		buf_adds(&b, "The council holds the following information about bins.\r\n");
+	buf_adds(&b, "--zz\r\nContent-Type: application/octet-stream; name=data.bin\r\n"
+	         "Content-Transfer-Encoding: base64\r\n\r\n");
+	/* "AAAA" is three zero bytes: 20 MiB of them in 76-character lines. */
+	size_t zeros = 0;
+	while (zeros < 20u * 1024 * 1024) {
+		for (int i = 0; i < 19; i++)
+			buf_adds(&b, "AAAA");
+		buf_adds(&b, "\r\n");
+		zeros += 57;
+	}
+	buf_adds(&b, "--zz--\r\n");
+	ck_assert_int_gt(b.len, 45u * 1024 * 1024);
+	struct mime_message *m = NULL;
+	ck_assert_int_eq(mime_parse(b.data, b.len, NULL, &m, NULL), 0);
+	ck_assert_int_eq(m->status, MIME_OK);
+	ck_assert_int_eq(m->nattachments, 1);
+	ck_assert_uint_eq(m->attachments[0].size, zeros);
+	ck_assert_int_eq(m->attachments[0].data[zeros - 1], 0);
+	ck_assert_ptr_nonnull(strstr(m->body_text, "following information about bins."));
+	mime_message_free(m);
+	buf_free(&b);
+}
+END_TEST
+
 START_TEST(test_message_over_limit)
 {
 	struct buf b = BUF_INIT;
@@ -570,6 +604,7 @@ int main(void)
 	tcase_add_test(tc, test_safe_filename);
 	tcase_add_test(tc, test_many_parts_limited);
 	tcase_add_test(tc, test_deep_nesting_limited);
+	tcase_add_test(tc, test_fifty_megabyte_message);
 	tcase_add_test(tc, test_message_over_limit);
 	tcase_add_test(tc, test_charsets_never_fail);
 	tcase_add_test(tc, test_unparsable_still_gives_message);

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <stdio.h>
@@ -51,6 +52,8 @@ char *fixture_write(const struct fixture *fx, const char *name, const char *text
 	char *p = fixture_path(fx, name);
 	FILE *f = fopen(p, "w");
 	ck_assert_ptr_nonnull(f);
+	/* Owner only, as foid wants its config and secrets. */
+	ck_assert_int_eq(fchmod(fileno(f), 0600), 0);
 	fputs(text, f);
 	fclose(f);
 	return p;

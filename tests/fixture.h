@@ -12,7 +12,7 @@ struct fixture *fixture_new(void);
 void fixture_free(struct fixture *fx); /* removes the directory tree */
 /* A new string: dir/name. */
 char *fixture_path(const struct fixture *fx, const char *name);
-/* Writes text to dir/name and returns the new path string. */
+/* Writes text to dir/name (mode 0600) and returns the new path string. */
 char *fixture_write(const struct fixture *fx, const char *name, const char *text);
 /* Top of the source tree (FOID_SRCDIR or the current directory). */
 const char *fixture_srcdir(void);

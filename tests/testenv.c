@@ -44,6 +44,7 @@ struct testenv *testenv_new(const struct testenv_opts *opts)
 		opts->imap_extra ? opts->imap_extra : "",
 		opts->extra ? opts->extra : "");
 	te->conf_path = fixture_write(te->fx, "foid.conf", text);
+	ck_assert_int_eq(chmod(te->conf_path, 0600), 0);
 	char *err = NULL;
 	ck_assert_msg(config_load(&te->cfg, te->conf_path, 1, &err) == 0, "%s", err);
 	ck_assert_msg(store_open(&te->st, te->cfg->database, &err) == 0, "%s", err);
