@@ -26,6 +26,7 @@ static int ctl_status_rank(const char *status, int overdue)
 }
 
 struct ctl_status_row {
+	int64_t request_id;
 	struct status s;
 	char *short_name, *name, *email, *reference, *their_ref;
 	struct strv reminders;
@@ -35,35 +36,37 @@ struct ctl_status_all {
 	struct store *st;
 	struct ctl_status_row *v;
 	size_t n;
+	size_t next;    /* status_round visits requests in the same order */
 };
 
-static int ctl_status_collect(const struct status *s, void *arg)
+static int ctl_status_body_cb(const struct store_row *row, void *arg)
 {
 	struct ctl_status_all *a = arg;
 	a->v = xrealloc(a->v, (a->n + 1) * sizeof *a->v);
 	struct ctl_status_row *r = &a->v[a->n++];
 	memset(r, 0, sizeof *r);
+	r->request_id = store_row_int(row, 0);
+	r->short_name = xstrdup(store_row_text(row, 1));
+	r->name = xstrdup(store_row_text(row, 2));
+	r->email = xstrdup(store_row_text(row, 3));
+	r->reference = xstrdup(store_row_text(row, 4));
+	r->their_ref = xstrdup(store_row_text(row, 5));
+	return 0;
+}
+
+static int ctl_status_collect(const struct status *s, void *arg)
+{
+	struct ctl_status_all *a = arg;
+	while (a->next < a->n && a->v[a->next].request_id != s->request_id)
+		a->next++;
+	if (a->next == a->n)
+		return FOID_EIO;
+	struct ctl_status_row *r = &a->v[a->next++];
 	r->s = *s;
 	r->s.reminders.v = NULL;
 	r->s.reminders.n = 0;
 	for (size_t i = 0; i < s->reminders.n; i++)
 		strv_push(&r->reminders, s->reminders.v[i]);
-	char *row = NULL;
-	store_query_text(a->st, NULL, &row,
-	                 "SELECT b.short_name || char(9) || b.name || char(9) || b.email"
-	                 " || char(9) || q.reference || char(9) || coalesce(q.their_reference, '')"
-	                 " FROM requests q JOIN bodies b ON b.id = q.body_id WHERE q.id = ?",
-	                 "I", s->request_id);
-	char *save = NULL, *f[5] = { 0 };
-	char *p = row ? row : xstrdup("\t\t\t\t");
-	for (int k = 0; k < 5; k++)
-		f[k] = xstrdup(strtok_r(k ? NULL : p, "\t", &save));
-	r->short_name = f[0];
-	r->name = f[1];
-	r->email = f[2];
-	r->reference = f[3];
-	r->their_ref = f[4] && *f[4] ? f[4] : (free(f[4]), NULL);
-	free(p);
 	return 0;
 }
 
@@ -90,23 +93,16 @@ static int ctl_status_cmp(const void *x, const void *y)
 	return strcmp(a->reference, b->reference);
 }
 
-static void ctl_status_iso(struct jw *o, const char *key, int64_t t, const char *tz)
+static void ctl_status_iso(struct jws *w, const char *key, int64_t t, const char *tz)
 {
+	jws_key(w, key);
 	if (!t) {
-		jw_set_null(o, key);
+		jws_null(w);
 		return;
 	}
 	char *s = util_iso8601(t, tz);
-	jw_set_str(o, key, s);
+	jws_str(w, s);
 	free(s);
-}
-
-static void ctl_status_tristate(struct jw *o, const char *key, int v)
-{
-	if (v < 0)
-		jw_set_null(o, key);
-	else
-		jw_set_bool(o, key, v);
 }
 
 struct ctl_round_head {
@@ -131,18 +127,27 @@ static const char *const ctl_statuses[] = { "queued", "unconfirmed", "failed",
 static void ctl_status_json(FILE *out, const struct ctl_round_head *h,
                             const struct ctl_status_all *a, const char *tz)
 {
-	struct jw *root = jw_object(), *round = jw_object(), *totals = jw_object();
-	jw_set_str(round, "slug", h->slug);
-	jw_set_str(round, "kind", h->kind);
-	jw_set_str(round, "regime", h->regime);
-	ctl_status_iso(round, "launched_at", h->launched_at, tz);
-	jw_set(root, "round", round);
+	struct jws *w = jws_new();
+	jws_begin_object(w);
+	jws_key(w, "round");
+	jws_begin_object(w);
+	jws_key(w, "slug");
+	jws_str(w, h->slug);
+	jws_key(w, "kind");
+	jws_str(w, h->kind);
+	jws_key(w, "regime");
+	jws_str(w, h->regime);
+	ctl_status_iso(w, "launched_at", h->launched_at, tz);
+	jws_end_object(w);
+	jws_key(w, "totals");
+	jws_begin_object(w);
 	int on_time = 0, late = 0, overdue = 0, very = 0;
 	for (const char *const *k = ctl_statuses; *k; k++) {
 		int n = 0;
 		for (size_t i = 0; i < a->n; i++)
 			n += strcmp(a->v[i].s.status, *k) == 0;
-		jw_set_int(totals, *k, n);
+		jws_key(w, *k);
+		jws_int(w, n);
 	}
 	for (size_t i = 0; i < a->n; i++) {
 		on_time += a->v[i].s.on_time == 1;
@@ -150,45 +155,67 @@ static void ctl_status_json(FILE *out, const struct ctl_round_head *h,
 		overdue += a->v[i].s.overdue;
 		very += a->v[i].s.very_overdue;
 	}
-	jw_set_int(totals, "on_time", on_time);
-	jw_set_int(totals, "late", late);
-	jw_set_int(totals, "overdue", overdue);
-	jw_set_int(totals, "very_overdue", very);
-	jw_set_int(totals, "bodies", (int64_t)a->n);
-	jw_set(root, "totals", totals);
-	struct jw *reqs = jw_array();
+	jws_key(w, "on_time");
+	jws_int(w, on_time);
+	jws_key(w, "late");
+	jws_int(w, late);
+	jws_key(w, "overdue");
+	jws_int(w, overdue);
+	jws_key(w, "very_overdue");
+	jws_int(w, very);
+	jws_key(w, "bodies");
+	jws_int(w, (int64_t)a->n);
+	jws_end_object(w);
+	jws_key(w, "requests");
+	jws_begin_array(w);
 	for (size_t i = 0; i < a->n; i++) {
 		const struct ctl_status_row *r = &a->v[i];
-		struct jw *o = jw_object();
-		jw_set_str(o, "short_name", r->short_name);
-		jw_set_str(o, "name", r->name);
-		jw_set_str(o, "email", r->email);
-		jw_set_str(o, "reference", r->reference);
-		jw_set_str(o, "status", r->s.status);
-		ctl_status_iso(o, "sent_at", r->s.sent_at, tz);
-		if (r->s.due[0])
-			jw_set_str(o, "due_date", r->s.due);
+		jws_begin_object(w);
+		jws_key(w, "short_name");
+		jws_str(w, r->short_name);
+		jws_key(w, "name");
+		jws_str(w, r->name);
+		jws_key(w, "email");
+		jws_str(w, r->email);
+		jws_key(w, "reference");
+		jws_str(w, r->reference);
+		jws_key(w, "status");
+		jws_str(w, r->s.status);
+		ctl_status_iso(w, "sent_at", r->s.sent_at, tz);
+		jws_key(w, "due_date");
+		jws_str(w, r->s.due[0] ? r->s.due : NULL);
+		ctl_status_iso(w, "first_response_at", r->s.first_response_at, tz);
+		jws_key(w, "on_time");
+		if (r->s.on_time < 0)
+			jws_null(w);
 		else
-			jw_set_null(o, "due_date");
-		ctl_status_iso(o, "first_response_at", r->s.first_response_at, tz);
-		ctl_status_tristate(o, "on_time", r->s.on_time);
-		jw_set_bool(o, "overdue", r->s.overdue);
-		jw_set_bool(o, "very_overdue", r->s.very_overdue);
+			jws_bool(w, r->s.on_time);
+		jws_key(w, "overdue");
+		jws_bool(w, r->s.overdue);
+		jws_key(w, "very_overdue");
+		jws_bool(w, r->s.very_overdue);
+		jws_key(w, "working_days_taken");
 		if (r->s.working_days_taken < 0)
-			jw_set_null(o, "working_days_taken");
+			jws_null(w);
 		else
-			jw_set_int(o, "working_days_taken", r->s.working_days_taken);
-		jw_set_str(o, "their_reference", r->their_ref);
-		struct jw *rem = jw_array();
+			jws_int(w, r->s.working_days_taken);
+		jws_key(w, "their_reference");
+		jws_str(w, r->their_ref);
+		jws_key(w, "reminders_sent");
+		jws_begin_array(w);
 		for (size_t k = 0; k < r->reminders.n; k++)
-			jw_push_str(rem, r->reminders.v[k]);
-		jw_set(o, "reminders_sent", rem);
-		jw_set_int(o, "messages", r->s.messages);
-		jw_push(reqs, o);
+			jws_str(w, r->reminders.v[k]);
+		jws_end_array(w);
+		jws_key(w, "messages");
+		jws_int(w, r->s.messages);
+		jws_end_object(w);
 	}
-	jw_set(root, "requests", reqs);
-	jw_dump_file(root, out, JW_INDENT, NULL);
-	jw_free(root);
+	jws_end_array(w);
+	jws_end_object(w);
+	char *text = jws_finish(w);
+	fputs(text, out);
+	fputc('\n', out);
+	free(text);
 }
 
 /* The escape sequence that colours a status (or "" without colour). */
@@ -264,7 +291,7 @@ static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
 	int64_t id;
 	char *err = NULL;
 	struct holidays *h = NULL;
-	struct ctl_status_all a = { st, NULL, 0 };
+	struct ctl_status_all a = { st, NULL, 0, 0 };
 	struct ctl_round_head head = { 0 };
 	int rc = round_id(st, slug, &id, &err);
 	if (rc == FOID_OK) {
@@ -276,6 +303,12 @@ static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
 		rc = store_query(st, &err, ctl_round_head_cb, &head,
 		                 "SELECT slug, kind, regime, coalesce(launched_at, 0)"
 		                 " FROM rounds WHERE id = ?", "I", id);
+	if (rc == FOID_OK)
+		rc = store_query(st, &err, ctl_status_body_cb, &a,
+		                 "SELECT q.id, b.short_name, b.name, b.email, q.reference,"
+		                 " q.their_reference FROM requests q JOIN bodies b"
+		                 " ON b.id = q.body_id WHERE q.round_id = ? ORDER BY q.seq",
+		                 "I", id);
 	if (rc == FOID_OK)
 		rc = status_round(st, c->cfg, h, id, util_now(), ctl_status_collect, &a, &err);
 	if (rc)

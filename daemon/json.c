@@ -149,9 +149,13 @@ char *jw_dump(const struct jw *v, int flags)
 
 int jw_dump_file(const struct jw *v, FILE *f, int flags, char **errp)
 {
-	if (json_dumpf(J(v), f, jw_flags(flags)) < 0 || fputc('\n', f) == EOF)
-		return err_set(errp, FOID_EIO, "cannot write JSON output");
-	return FOID_OK;
+	/* One write: jansson's FILE output writes token by token. */
+	char *s = json_dumps(J(v), jw_flags(flags));
+	int rc = FOID_OK;
+	if (!s || fputs(s, f) == EOF || fputc('\n', f) == EOF)
+		rc = err_set(errp, FOID_EIO, "cannot write JSON output");
+	free(s);
+	return rc;
 }
 
 int jw_parse(struct jw **out, const char *text, size_t len, char **errp)
@@ -220,4 +224,148 @@ int64_t jw_int(const struct jw *v)
 int jw_bool(const struct jw *v)
 {
 	return json_is_true(J(v));
+}
+
+/* Nesting: for each open container, whether it has a value yet. */
+#define JWS_DEPTH 64
+struct jws {
+	struct buf b;
+	int depth;
+	int has[JWS_DEPTH];
+	int after_key;
+};
+
+struct jws *jws_new(void)
+{
+	return xcalloc(1, sizeof(struct jws));
+}
+
+static void jws_indent(struct jws *w, int depth)
+{
+	static const char spaces[] = "\n                                                  ";
+	int n = depth * 2;
+	if (n > (int)sizeof spaces - 2)
+		n = (int)sizeof spaces - 2;
+	buf_add(&w->b, spaces, (size_t)n + 1);
+}
+
+/* What goes before a value: a comma and new line inside a container. */
+static void jws_pre(struct jws *w)
+{
+	if (w->after_key) {
+		w->after_key = 0;
+		return;
+	}
+	if (w->depth > 0) {
+		if (w->has[w->depth - 1])
+			buf_addc(&w->b, ',');
+		w->has[w->depth - 1] = 1;
+		jws_indent(w, w->depth);
+	}
+}
+
+static void jws_open(struct jws *w, char c)
+{
+	jws_pre(w);
+	buf_addc(&w->b, c);
+	if (w->depth < JWS_DEPTH)
+		w->has[w->depth] = 0;
+	w->depth++;
+}
+
+static void jws_close(struct jws *w, char c)
+{
+	w->depth--;
+	if (w->depth < JWS_DEPTH && w->has[w->depth])
+		jws_indent(w, w->depth);
+	buf_addc(&w->b, c);
+}
+
+void jws_begin_object(struct jws *w) { jws_open(w, '{'); }
+void jws_end_object(struct jws *w) { jws_close(w, '}'); }
+void jws_begin_array(struct jws *w) { jws_open(w, '['); }
+void jws_end_array(struct jws *w) { jws_close(w, ']'); }
+
+static void jws_quoted(struct buf *b, const char *s)
+{
+	size_t n = strlen(s);
+	if (!util_utf8_valid(s, n)) {
+		/* The tree's own escaping of a repaired copy. */
+		json_t *j = jw_string(s);
+		char *t = json_dumps(j, JSON_ENCODE_ANY);
+		buf_adds(b, t ? t : "\"\"");
+		free(t);
+		json_decref(j);
+		return;
+	}
+	buf_addc(b, '"');
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		/* A run that needs no escape goes in one piece. */
+		const unsigned char *q = p;
+		while (*q >= 0x20 && *q != '"' && *q != '\\')
+			q++;
+		if (q > p) {
+			buf_add(b, p, (size_t)(q - p));
+			p = q - 1;
+			continue;
+		}
+		switch (*p) {
+		case '"': buf_adds(b, "\\\""); break;
+		case '\\': buf_adds(b, "\\\\"); break;
+		case '\n': buf_adds(b, "\\n"); break;
+		case '\r': buf_adds(b, "\\r"); break;
+		case '\t': buf_adds(b, "\\t"); break;
+		case '\b': buf_adds(b, "\\b"); break;
+		case '\f': buf_adds(b, "\\f"); break;
+		default:
+			if (*p < 0x20)
+				buf_addf(b, "\\u%04X", *p);
+			else
+				buf_addc(b, (char)*p);
+		}
+	}
+	buf_addc(b, '"');
+}
+
+void jws_key(struct jws *w, const char *key)
+{
+	jws_pre(w);
+	jws_quoted(&w->b, key);
+	buf_adds(&w->b, ": ");
+	w->after_key = 1;
+}
+
+void jws_str(struct jws *w, const char *s)
+{
+	if (!s) {
+		jws_null(w);
+		return;
+	}
+	jws_pre(w);
+	jws_quoted(&w->b, s);
+}
+
+void jws_int(struct jws *w, int64_t v)
+{
+	jws_pre(w);
+	buf_addf(&w->b, "%lld", (long long)v);
+}
+
+void jws_bool(struct jws *w, int v)
+{
+	jws_pre(w);
+	buf_adds(&w->b, v ? "true" : "false");
+}
+
+void jws_null(struct jws *w)
+{
+	jws_pre(w);
+	buf_adds(&w->b, "null");
+}
+
+char *jws_finish(struct jws *w)
+{
+	char *s = buf_detach(&w->b);
+	free(w);
+	return s;
 }

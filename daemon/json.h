@@ -73,4 +73,22 @@ const char *jw_str(const struct jw *v);
 int64_t jw_int(const struct jw *v);
 int jw_bool(const struct jw *v);
 
+/* Streaming output for large documents (foictl status --json over ten
+ * thousand bodies): no tree is built.  The text is what jw_dump with
+ * JW_INDENT gives for the same values.  Keys and strings are escaped;
+ * invalid UTF-8 becomes U+FFFD as in the tree.  Call jws_key before each
+ * value inside an object.  jws_finish hands the text to the caller. */
+struct jws;
+struct jws *jws_new(void);
+void jws_begin_object(struct jws *w);
+void jws_end_object(struct jws *w);
+void jws_begin_array(struct jws *w);
+void jws_end_array(struct jws *w);
+void jws_key(struct jws *w, const char *key);
+void jws_str(struct jws *w, const char *s); /* NULL writes null */
+void jws_int(struct jws *w, int64_t v);
+void jws_bool(struct jws *w, int v);
+void jws_null(struct jws *w);
+char *jws_finish(struct jws *w); /* frees w; the caller frees the text */
+
 #endif

@@ -94,11 +94,41 @@ static int status_load(struct store *st, int64_t round_id, struct status_load *l
 	return rc;
 }
 
+/* Results of the date arithmetic, shared by the requests of a round (most
+ * were sent the same day): kind 0 due dates, 1 working days between two
+ * dates, 2 very-overdue dates. */
+#define STATUS_MEMO 512
+struct status_memo {
+	int64_t a, b, v;
+};
+
 struct status_round_info {
 	struct deadline_regime reg;
 	char *closes;
 	int launched;
+	struct status_memo memo[3][STATUS_MEMO];
+	int nmemo[3];
 };
+
+static int status_memo_get(const struct status_round_info *ri, int kind, int64_t a,
+                           int64_t b, int64_t *v)
+{
+	for (int i = 0; i < ri->nmemo[kind]; i++) {
+		const struct status_memo *m = &ri->memo[kind][i];
+		if (m->a == a && m->b == b) {
+			*v = m->v;
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void status_memo_put(struct status_round_info *ri, int kind, int64_t a,
+                            int64_t b, int64_t v)
+{
+	if (ri->nmemo[kind] < STATUS_MEMO)
+		ri->memo[kind][ri->nmemo[kind]++] = (struct status_memo){ a, b, v };
+}
 
 static int status_round_cb(const struct store_row *row, void *arg)
 {
@@ -111,16 +141,54 @@ static int status_round_cb(const struct store_row *row, void *arg)
 }
 
 /* Due date from day0 plus ext working days; a survey's closing date wins. */
-static int status_due(const struct holidays *h, const struct status_round_info *ri,
+static int status_due(const struct holidays *h, struct status_round_info *ri,
                       struct deadline_date day0, int ext, struct deadline_date *due,
                       char **errp)
 {
 	if (ri->closes)
 		return deadline_date_parse(ri->closes, due, errp);
-	return deadline_due(h, &ri->reg, day0, ext, due, NULL, errp);
+	int64_t key = deadline_date_to_days(day0), v;
+	if (status_memo_get(ri, 0, key, ext, &v)) {
+		*due = deadline_date_from_days(v);
+		return FOID_OK;
+	}
+	int rc = deadline_due(h, &ri->reg, day0, ext, due, NULL, errp);
+	if (rc == FOID_OK)
+		status_memo_put(ri, 0, key, ext, deadline_date_to_days(*due));
+	return rc;
 }
 
-static int status_one(const struct holidays *h, const struct status_round_info *ri,
+static int status_between(const struct holidays *h, struct status_round_info *ri,
+                          struct deadline_date from, struct deadline_date to, int *out,
+                          char **errp)
+{
+	int64_t a = deadline_date_to_days(from), b = deadline_date_to_days(to), v;
+	if (status_memo_get(ri, 1, a, b, &v)) {
+		*out = (int)v;
+		return FOID_OK;
+	}
+	int rc = deadline_working_days_between(h, ri->reg.calendar, from, to, out, errp);
+	if (rc == FOID_OK)
+		status_memo_put(ri, 1, a, b, *out);
+	return rc;
+}
+
+static int status_very(const struct holidays *h, struct status_round_info *ri,
+                       struct deadline_date due, struct deadline_date *out)
+{
+	int64_t a = deadline_date_to_days(due), v;
+	if (status_memo_get(ri, 2, a, 0, &v)) {
+		*out = deadline_date_from_days(v);
+		return FOID_OK;
+	}
+	int rc = deadline_add_working_days(h, ri->reg.calendar, due, ri->reg.very_overdue,
+	                                   out, NULL);
+	if (rc == FOID_OK)
+		status_memo_put(ri, 2, a, 0, deadline_date_to_days(*out));
+	return rc;
+}
+
+static int status_one(const struct holidays *h, struct status_round_info *ri,
                       const struct status_req *r, const struct status_ev *evs,
                       size_t nevs, int64_t now, struct status *s, char **errp)
 {
@@ -205,17 +273,13 @@ static int status_one(const struct holidays *h, const struct status_round_info *
 	struct deadline_date today = deadline_local_date(now, tz);
 	if (s->first_response_at) {
 		s->on_time = deadline_on_time(s->first_response_at, due_at_response, tz);
-		rc = deadline_working_days_between(h, ri->reg.calendar, day0,
-		                                   deadline_local_date(s->first_response_at, tz),
-		                                   &s->working_days_taken, errp);
+		rc = status_between(h, ri, day0, deadline_local_date(s->first_response_at, tz),
+		                    &s->working_days_taken, errp);
 	} else if (strcmp(s->status, "bounced") != 0) {
-		rc = deadline_working_days_between(h, ri->reg.calendar, day0, today,
-		                                   &s->working_days_taken, errp);
+		rc = status_between(h, ri, day0, today, &s->working_days_taken, errp);
 		s->overdue = !stopped && now >= deadline_end_of_day(due, tz);
 		struct deadline_date very;
-		if (s->overdue && deadline_add_working_days(h, ri->reg.calendar, due,
-		                                            ri->reg.very_overdue, &very,
-		                                            NULL) == FOID_OK)
+		if (s->overdue && status_very(h, ri, due, &very) == FOID_OK)
 			s->very_overdue = now >= deadline_end_of_day(very, tz);
 	}
 	return rc;
@@ -225,19 +289,20 @@ int status_round(struct store *st, const struct config *cfg,
                  const struct holidays *h, int64_t round_id, int64_t now,
                  status_fn fn, void *arg, char **errp)
 {
-	struct status_round_info ri = { 0 };
+	struct status_round_info *ri = xcalloc(1, sizeof *ri);
 	struct status_load l = { 0 };
-	int rc = store_query(st, errp, status_round_cb, &ri,
+	int rc = store_query(st, errp, status_round_cb, ri,
 	                     "SELECT regime, closes_on, state FROM rounds WHERE id = ?",
 	                     "I", round_id);
-	if (rc == FOID_OK && !ri.reg.name[0])
+	if (rc == FOID_OK && !ri->reg.name[0])
 		rc = err_set(errp, FOID_ENOTFOUND, "no round %lld", (long long)round_id);
 	if (rc == FOID_OK && cfg->very_overdue_days)
-		ri.reg.very_overdue = cfg->very_overdue_days;
+		ri->reg.very_overdue = cfg->very_overdue_days;
 	if (rc == FOID_OK && cfg->timezone)
-		snprintf(ri.reg.tz, sizeof ri.reg.tz, "%s", cfg->timezone);
+		snprintf(ri->reg.tz, sizeof ri->reg.tz, "%s", cfg->timezone);
 	if (rc == FOID_OK)
 		rc = status_load(st, round_id, &l, errp);
+	/* Both lists are in request order (ids follow seq within a round). */
 	size_t e = 0;
 	for (size_t i = 0; rc == FOID_OK && i < l.nreqs; i++) {
 		while (e < l.nevs && l.evs[e].request_id < l.reqs[i].id)
@@ -247,13 +312,14 @@ int status_round(struct store *st, const struct config *cfg,
 			e++;
 		struct status s;
 		memset(&s, 0, sizeof s);
-		rc = status_one(h, &ri, &l.reqs[i], l.evs + first, e - first, now, &s, errp);
+		rc = status_one(h, ri, &l.reqs[i], l.evs + first, e - first, now, &s, errp);
 		if (rc == FOID_OK)
 			rc = fn(&s, arg);
 		strv_free(&s.reminders);
 	}
 	status_load_free(&l);
-	free(ri.closes);
+	free(ri->closes);
+	free(ri);
 	return rc;
 }
 

@@ -161,6 +161,53 @@ START_TEST(test_free_null)
 }
 END_TEST
 
+/* The streaming writer gives the tree's indented text for the same values. */
+START_TEST(test_stream_matches_tree)
+{
+	static const char *const strs[] = { "plain", "q\"uote\\back", "tab\tnl\ncr\r\x01",
+		"caf\xc3\xa9 \xe2\x80\x9cok\xe2\x80\x9d", "bad \xff utf8", "" };
+	struct jw *root = jw_object(), *arr = jw_array(), *empty = jw_array();
+	struct jws *w = jws_new();
+	jws_begin_object(w);
+	jws_key(w, "list");
+	jws_begin_array(w);
+	for (size_t i = 0; i < sizeof strs / sizeof strs[0]; i++) {
+		jw_push_str(arr, strs[i]);
+		jws_str(w, strs[i]);
+	}
+	jws_end_array(w);
+	jw_set(root, "list", arr);
+	jws_key(w, "empty");
+	jws_begin_array(w);
+	jws_end_array(w);
+	jw_set(root, "empty", empty);
+	jws_key(w, "n");
+	jws_int(w, -42);
+	jw_set_int(root, "n", -42);
+	jws_key(w, "t");
+	jws_bool(w, 1);
+	jw_set_bool(root, "t", 1);
+	jws_key(w, "none");
+	jws_str(w, NULL);
+	jw_set_null(root, "none");
+	jws_key(w, "obj");
+	jws_begin_object(w);
+	jws_key(w, "k\"ey");
+	jws_str(w, "v");
+	jws_end_object(w);
+	struct jw *o = jw_object();
+	jw_set_str(o, "k\"ey", "v");
+	jw_set(root, "obj", o);
+	jws_end_object(w);
+	char *streamed = jws_finish(w);
+	char *tree = jw_dump(root, JW_INDENT);
+	ck_assert_str_eq(streamed, tree);
+	free(streamed);
+	free(tree);
+	jw_free(root);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("json");
@@ -176,6 +223,7 @@ int main(void)
 	tcase_add_test(tc, test_parse_round_trip);
 	tcase_add_test(tc, test_parse_error_has_position);
 	tcase_add_test(tc, test_free_null);
+	tcase_add_test(tc, test_stream_matches_tree);
 	suite_add_tcase(s, tc);
 	return fixture_run(s);
 }
