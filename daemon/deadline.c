@@ -337,9 +337,8 @@ struct deadline_date deadline_local_date(int64_t utc_seconds, const char *tz)
 	if (!tz) {
 		gmtime_r(&t, &tm);
 	} else {
-		struct util_tz s = util_tz_enter(tz);
+		util_tz_use(tz);
 		localtime_r(&t, &tm);
-		util_tz_leave(s);
 	}
 	return (struct deadline_date){ tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday };
 }
@@ -351,9 +350,8 @@ int64_t deadline_end_of_day(struct deadline_date d, const char *tz)
 		return deadline_date_to_days(next) * 86400;
 	struct tm tm = { .tm_year = next.y - 1900, .tm_mon = next.m - 1,
 	                 .tm_mday = next.d, .tm_isdst = -1 };
-	struct util_tz s = util_tz_enter(tz);
+	util_tz_use(tz);
 	time_t t = mktime(&tm);
-	util_tz_leave(s);
 	return (int64_t)t;
 }
 

@@ -216,8 +216,8 @@ out:
 	return rc;
 }
 
-int util_write_file_atomic(const char *path, const void *data, size_t len,
-                           int mode, char **errp)
+static int util_write_file(const char *path, const void *data, size_t len,
+                           int mode, int sync, char **errp)
 {
 	int rc = FOID_EIO;
 	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
@@ -239,7 +239,7 @@ int util_write_file_atomic(const char *path, const void *data, size_t len,
 		p += w;
 		left -= (size_t)w;
 	}
-	if (fsync(fd) < 0) {
+	if (sync && fsync(fd) < 0) {
 		err_set(errp, FOID_EIO, "%s: fsync: %s", tmp, strerror(errno));
 		goto out;
 	}
@@ -260,6 +260,29 @@ out:
 	if (rc != FOID_OK)
 		unlink(tmp);
 	free(tmp);
+	return rc;
+}
+
+int util_write_file_atomic(const char *path, const void *data, size_t len,
+                           int mode, char **errp)
+{
+	return util_write_file(path, data, len, mode, 1, errp);
+}
+
+int util_write_file_atomic_nosync(const char *path, const void *data,
+                                  size_t len, int mode, char **errp)
+{
+	return util_write_file(path, data, len, mode, 0, errp);
+}
+
+int util_sync_fs(const char *dir, char **errp)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(errp, FOID_EIO, "%s: %s", dir, strerror(errno));
+	int rc = syncfs(fd) < 0 ? err_set(errp, FOID_EIO, "%s: syncfs: %s", dir,
+	                                  strerror(errno)) : FOID_OK;
+	close(fd);
 	return rc;
 }
 
@@ -374,23 +397,17 @@ int64_t util_now(void)
 	return (int64_t)time(NULL);
 }
 
-struct util_tz util_tz_enter(const char *tz)
+void util_tz_use(const char *tz)
 {
-	const char *cur = getenv("TZ");
-	struct util_tz s = { xstrdup(cur), cur != NULL };
-	setenv("TZ", tz ? tz : "UTC", 1);
+	static char *active;
+	const char *want = tz ? tz : "UTC";
+	const char *env = getenv("TZ");
+	if (active && env && strcmp(active, want) == 0 && strcmp(env, want) == 0)
+		return;
+	setenv("TZ", want, 1);
 	tzset();
-	return s;
-}
-
-void util_tz_leave(struct util_tz s)
-{
-	if (s.had)
-		setenv("TZ", s.old, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(s.old);
+	free(active);
+	active = xstrdup(want);
 }
 
 char *util_iso8601(int64_t t, const char *tz)
@@ -403,9 +420,8 @@ char *util_iso8601(int64_t t, const char *tz)
 		strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
 		return xstrdup(buf);
 	}
-	struct util_tz saved = util_tz_enter(tz);
+	util_tz_use(tz);
 	localtime_r(&tt, &tm);
-	util_tz_leave(saved);
 	long off = tm.tm_gmtoff;
 	char sign = off < 0 ? '-' : '+';
 	if (off < 0)

@@ -70,6 +70,12 @@ int util_read_file(const char *path, char **out, size_t *len, char **errp);
 /* Write atomically: temp file in the same directory, fsync, rename. */
 int util_write_file_atomic(const char *path, const void *data, size_t len,
                            int mode, char **errp);
+/* The same without the fsync: for callers that make many files durable at
+ * once (util_sync_fs) before anything depends on them. */
+int util_write_file_atomic_nosync(const char *path, const void *data,
+                                  size_t len, int mode, char **errp);
+/* Makes everything written to the file system holding dir durable. */
+int util_sync_fs(const char *dir, char **errp);
 /* mkdir -p with the given mode for directories it creates. */
 int util_mkdirs(const char *path, int mode, char **errp);
 
@@ -94,15 +100,12 @@ int util_utf8_valid(const char *s, size_t n);
 void util_sha256_hex(const void *data, size_t len, char out[65]);
 /* Current time in seconds since the epoch; honours libfaketime. */
 int64_t util_now(void);
-/* Switches the process's zone to tz ("Europe/London"; NULL: UTC) for
- * localtime_r and mktime, and restores the previous one.  Single-threaded
- * use only: TZ is process-wide. */
-struct util_tz {
-	char *old;
-	int had;
-};
-struct util_tz util_tz_enter(const char *tz);
-void util_tz_leave(struct util_tz saved);
+/* Makes tz ("Europe/London"; NULL: UTC) the process's zone for
+ * localtime_r and mktime.  The zone stays in force afterwards: nothing in
+ * foid reads local time except through this, and switching only when the
+ * zone changes spares a re-read of the zoneinfo file per conversion.
+ * Single-threaded use only: TZ is process-wide. */
+void util_tz_use(const char *tz);
 /* ISO 8601 with offset in the local zone of tz ("Europe/London"), or UTC
  * ("...Z") when tz is NULL.  Returns a new string. */
 char *util_iso8601(int64_t t, const char *tz);

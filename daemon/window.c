@@ -88,7 +88,7 @@ static int window_inside(const struct window *w, const struct tm *tm)
 int window_open(const struct window *w, const char *tz, int64_t t,
                 int64_t *next_open)
 {
-	struct util_tz saved = util_tz_enter(tz);
+	util_tz_use(tz);
 	struct tm tm;
 	time_t tt = (time_t)t;
 	localtime_r(&tt, &tm);
@@ -106,6 +106,5 @@ int window_open(const struct window *w, const char *tz, int64_t t,
 			}
 		}
 	}
-	util_tz_leave(saved);
 	return open;
 }
