@@ -21,7 +21,7 @@ static int blob_fsync_dir(const char *path, char **errp)
 }
 
 int blob_put(const char *dir, const char *kind, const void *data, size_t len,
-             char **relpath, char sha256[65], char **errp)
+             int durable, char **relpath, char sha256[65], char **errp)
 {
 	int rc;
 	util_sha256_hex(data, len, sha256);
@@ -36,10 +36,10 @@ int blob_put(const char *dir, const char *kind, const void *data, size_t len,
 	rc = util_mkdirs(sub, 0700, errp);
 	if (rc)
 		goto out;
-	rc = util_write_file_atomic(full, data, len, 0600, errp);
-	if (rc)
-		goto out;
-	rc = blob_fsync_dir(sub, errp);
+	rc = durable ? util_write_file_atomic(full, data, len, 0600, errp)
+	             : util_write_file_atomic_nosync(full, data, len, 0600, errp);
+	if (rc == FOID_OK && durable)
+		rc = blob_fsync_dir(sub, errp);
 out:
 	if (rc == FOID_OK)
 		*relpath = rel;
@@ -48,6 +48,11 @@ out:
 	free(sub);
 	free(full);
 	return rc;
+}
+
+int blob_sync(const char *dir, char **errp)
+{
+	return util_sync_fs(dir, errp);
 }
 
 int blob_get(const char *dir, const char *relpath, char **data, size_t *len,

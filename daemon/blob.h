@@ -8,11 +8,14 @@
 #include <stddef.h>
 
 /* Writes data under dir as KIND/ab/abcdef... (KIND: "raw", "att") unless it
- * is already there, durably (fsync of file and directory) before returning.
- * *relpath (caller frees) is relative to dir; sha256 receives the hex digest.
- * Returns 0 or FOID_EIO. */
+ * is already there.  With durable, the file and its directory are synced
+ * before returning; without, the caller calls blob_sync before anything
+ * that points at the blob is committed.  *relpath (caller frees) is
+ * relative to dir; sha256 receives the hex digest.  0 or FOID_EIO. */
 int blob_put(const char *dir, const char *kind, const void *data, size_t len,
-             char **relpath, char sha256[65], char **errp);
+             int durable, char **relpath, char sha256[65], char **errp);
+/* Makes every blob written under dir durable (one syncfs). */
+int blob_sync(const char *dir, char **errp);
 
 /* Reads a blob back; *data is owned by the caller.  relpath must be one that
  * blob_put returned (no "..", not absolute). */

@@ -106,7 +106,7 @@ static int digest_queue(struct store *st, const struct config *cfg,
 	char sha[65];
 	int rc = message_build(&spec, &raw, &len, errp);
 	if (rc == FOID_OK)
-		rc = blob_put(cfg->storage_dir, "raw", raw, len, &rel, sha, errp);
+		rc = blob_put(cfg->storage_dir, "raw", raw, len, 1, &rel, sha, errp);
 	if (rc == FOID_OK)
 		rc = store_exec(st, errp,
 		                "INSERT INTO messages (direction, purpose, message_id,"

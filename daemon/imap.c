@@ -689,24 +689,41 @@ int imap_fetch_new(struct imap *im, uint32_t after_uid, imap_msg_fn cb, void *ar
 
 /* ---- changes ---- */
 
-int imap_add_keyword(struct imap *im, uint32_t uid, const char *keyword, char **errp)
+int imap_add_keyword_uids(struct imap *im, const uint32_t *uids, size_t n,
+                          const char *keyword, char **errp)
 {
 	if (!imap_valid_keyword(keyword))
 		return err_set(errp, FOID_EINVAL, "%s: invalid keyword \"%s\"", im->where,
 		               keyword);
+	if (n == 0)
+		return 0;
 	struct mailimap_flag_list *fl = imap_nn(mailimap_flag_list_new_empty());
 	if (mailimap_flag_list_add(fl, imap_nn(mailimap_flag_new_flag_keyword(
 		                               xstrdup(keyword)))) != MAILIMAP_NO_ERROR)
 		imap_nn(NULL);
 	struct mailimap_store_att_flags *att =
 		imap_nn(mailimap_store_att_flags_new_add_flags_silent(fl));
-	struct mailimap_set *set = imap_nn(mailimap_set_new_single(uid));
+	/* Runs of consecutive UIDs become ranges: one short command. */
+	struct mailimap_set *set = imap_nn(mailimap_set_new_empty());
+	for (size_t i = 0; i < n;) {
+		size_t j = i;
+		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
+			j++;
+		if (mailimap_set_add_interval(set, uids[i], uids[j]) != MAILIMAP_NO_ERROR)
+			imap_nn(NULL);
+		i = j + 1;
+	}
 	int r = mailimap_uid_store(im->mi, set, att);
 	mailimap_set_free(set);
 	mailimap_store_att_flags_free(att);
 	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(im, r, errp, "UID STORE %u +FLAGS (%s)", uid, keyword);
+		return imap_fail(im, r, errp, "UID STORE %u... +FLAGS (%s)", uids[0], keyword);
 	return 0;
+}
+
+int imap_add_keyword(struct imap *im, uint32_t uid, const char *keyword, char **errp)
+{
+	return imap_add_keyword_uids(im, &uid, 1, keyword, errp);
 }
 
 static int imap_trycreate(const struct imap *im)

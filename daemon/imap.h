@@ -70,6 +70,9 @@ int imap_fetch_uids(struct imap *im, const uint32_t *uids, size_t n, imap_msg_fn
 
 /* UID STORE +FLAGS.SILENT (keyword).  keyword must be an IMAP atom. */
 int imap_add_keyword(struct imap *im, uint32_t uid, const char *keyword, char **errp);
+/* The same for n UIDs (ascending) in one command. */
+int imap_add_keyword_uids(struct imap *im, const uint32_t *uids, size_t n,
+                          const char *keyword, char **errp);
 /* Moves a message of the selected mailbox to dest: UID MOVE when the server
  * has MOVE, else UID COPY and IMAP_COPIED_KEYWORD on the source. */
 int imap_move(struct imap *im, uint32_t uid, const char *dest, char **errp);

@@ -52,7 +52,7 @@ static int ingest_attachments(struct store *st, const struct config *cfg,
 		char *name = mime_safe_filename(a->filename, fallback);
 		char *rel = NULL;
 		char sha[65];
-		int rc = blob_put(cfg->storage_dir, "att", a->data, a->size, &rel, sha,
+		int rc = blob_put(cfg->storage_dir, "att", a->data, a->size, 0, &rel, sha,
 		                  errp);
 		if (rc == FOID_OK)
 			rc = store_exec(st, errp,
@@ -87,7 +87,7 @@ int ingest_store(struct store *st, const struct config *cfg,
 	struct mime_message *m = NULL;
 	char *rel = NULL, *headers = NULL, *refs = NULL, *to = NULL, *cc = NULL;
 	char sha[65];
-	int rc = blob_put(cfg->storage_dir, "raw", raw, len, &rel, sha, errp);
+	int rc = blob_put(cfg->storage_dir, "raw", raw, len, 0, &rel, sha, errp);
 	if (rc)
 		return rc;
 	struct mime_limits lim = { (size_t)cfg->max_message_size,
@@ -175,7 +175,15 @@ static int ingest_commit(struct ingest_run *r)
 {
 	if (!r->in_tx)
 		return FOID_OK;
-	int rc = store_commit(r->st, &r->err);
+	/* Every file the batch wrote is durable before a row points at it. */
+	int rc = blob_sync(r->cfg->storage_dir, &r->err);
+	if (rc) {
+		store_rollback(r->st);
+		r->in_tx = 0;
+		r->pending = 0;
+		return rc;
+	}
+	rc = store_commit(r->st, &r->err);
 	r->in_tx = 0;
 	r->pending = 0;
 	return rc;
@@ -285,35 +293,36 @@ int ingest_mailbox(struct store *st, const struct config *cfg,
 	util_crash_point("ingest.committed");
 	/* Everything committed and not yet flagged, also what an earlier run
 	 * committed just before it died. */
-	struct strv uids = STRV_INIT;
-	if (store_query(st, NULL, ingest_uid_cb, &uids,
+	struct strv owed = STRV_INIT;
+	if (store_query(st, NULL, ingest_uid_cb, &owed,
 	                "SELECT uid FROM message_locations WHERE mailbox = ?"
 	                " AND uidvalidity = ? AND flagged = 0 ORDER BY uid",
-	                "sI", mailbox, (int64_t)r.uidvalidity) == FOID_OK) {
-		for (size_t i = 0; i < uids.n; i++) {
-			uint32_t uid = (uint32_t)strtoul(uids.v[i], NULL, 10);
-			char *e = NULL;
-			int frc = imap_add_keyword(im, uid, cfg->processed_keyword, &e);
-			if (frc == FOID_OK && cfg->processed_mailbox)
-				frc = imap_move(im, uid, cfg->processed_mailbox, &e);
-			if (frc == FOID_OK)
+	                "sI", mailbox, (int64_t)r.uidvalidity) == FOID_OK && owed.n) {
+		uint32_t *uids = xcalloc(owed.n, sizeof *uids);
+		for (size_t i = 0; i < owed.n; i++)
+			uids[i] = (uint32_t)strtoul(owed.v[i], NULL, 10);
+		char *e = NULL;
+		int frc = imap_add_keyword_uids(im, uids, owed.n, cfg->processed_keyword, &e);
+		/* A move, where configured, is per message. */
+		for (size_t i = 0; frc == FOID_OK && cfg->processed_mailbox && i < owed.n; i++)
+			frc = imap_move(im, uids[i], cfg->processed_mailbox, &e);
+		if (frc == FOID_OK && store_begin(st, NULL) == FOID_OK) {
+			for (size_t i = 0; i < owed.n; i++)
 				store_exec(st, NULL, "UPDATE message_locations SET flagged = 1"
 				           " WHERE mailbox = ? AND uidvalidity = ? AND uid = ?",
-				           "sII", mailbox, (int64_t)r.uidvalidity, (int64_t)uid);
-			if (frc) {
-				log_warn("event=imap.flag mailbox=%s uid=%u error=%s",
-				         log_q(mailbox), uid, log_q(e));
-				free(e);
-				if (frc == FOID_ETEMP) {
-					if (rc == FOID_OK)
-						rc = err_set(errp, frc, "flagging processed mail: "
-						             "connection lost");
-					break;
-				}
-			}
+				           "sII", mailbox, (int64_t)r.uidvalidity, (int64_t)uids[i]);
+			if (store_commit(st, NULL) != FOID_OK)
+				store_rollback(st);
 		}
+		if (frc) {
+			log_warn("event=imap.flag mailbox=%s error=%s", log_q(mailbox), log_q(e));
+			if (frc == FOID_ETEMP && rc == FOID_OK)
+				rc = err_set(errp, frc, "flagging processed mail: connection lost");
+		}
+		free(e);
+		free(uids);
 	}
-	strv_free(&uids);
+	strv_free(&owed);
 	/* From the store, not from this pass: a crash between the commit and
 	 * here must not leave a send unconfirmed for ever. */
 	int settled = 0;

@@ -29,8 +29,9 @@ struct ingest_stats {
 /* Stores one message seen at (mailbox, uidvalidity, uid).  *row is its
  * messages.id; *is_new is 0 when the same message was stored before.  A new
  * message is matched and classified (reply.h) when rules is not NULL.
- * Runs in the caller's transaction when there is one.  The raw bytes are
- * written (and synced) before the row that points to them. */
+ * Runs in the caller's transaction when there is one.  The raw bytes and
+ * attachments are written but not synced: the caller calls blob_sync
+ * before committing the rows that point at them. */
 int ingest_store(struct store *st, const struct config *cfg,
                  const struct classify_rules *rules,
                  const char *mailbox, uint32_t uidvalidity, uint32_t uid,

@@ -650,7 +650,7 @@ static int round_queue_drafts(struct store *st, const struct config *cfg,
 		}
 		char *rel = NULL;
 		char sha[65];
-		rc = blob_put(cfg->storage_dir, "raw", m.raw, m.len, &rel, sha, errp);
+		rc = blob_put(cfg->storage_dir, "raw", m.raw, m.len, 1, &rel, sha, errp);
 		char *to = NULL;
 		if (rc == FOID_OK) {
 			struct buf env = BUF_INIT;
@@ -977,7 +977,7 @@ int round_queue_followup(struct store *st, const struct config *cfg,
 	rc = round_build(cfg, h, &r, t, b, o.reference, now, &f, o.sent_at, &m, errp);
 	char sha[65];
 	if (rc == FOID_OK)
-		rc = blob_put(cfg->storage_dir, "raw", m.raw, m.len, &rel, sha, errp);
+		rc = blob_put(cfg->storage_dir, "raw", m.raw, m.len, 1, &rel, sha, errp);
 	if (rc)
 		goto out;
 	struct buf env = BUF_INIT;
