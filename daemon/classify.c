@@ -53,12 +53,24 @@ struct rule {
 	enum rule_kind kind;
 	char *name;
 	int where;
+	char *pattern; /* as written, for the kind's filter */
 	regex_t re;
+};
+
+/* One regex per kind and place (subject rules, body rules, all rules)
+ * that matches when any of those rules does: most kinds match nothing in
+ * a message, and one pass over the text costs far less than one per rule. */
+enum { F_SUBJECT, F_BODY, F_ALL, F_COUNT };
+
+struct kind_filter {
+	regex_t re[F_COUNT];
+	int state[F_COUNT]; /* 0 no rules, 1 compiled, -1 not compiled (rules run alone) */
 };
 
 struct classify_rules {
 	struct rule *v;
 	size_t n;
+	struct kind_filter filter[K_COUNT];
 };
 
 /* The text a decision looked at: subject and body folded to single spaces. */
@@ -76,8 +88,13 @@ void classify_rules_free(struct classify_rules *r)
 		return;
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[i].name);
+		free(r->v[i].pattern);
 		regfree(&r->v[i].re);
 	}
+	for (int k = 0; k < K_COUNT; k++)
+		for (int f = 0; f < F_COUNT; f++)
+			if (r->filter[k].state[f] == 1)
+				regfree(&r->filter[k].re[f]);
 	free(r->v);
 	free(r);
 }
@@ -153,8 +170,48 @@ static char *parse_rule(char *line, struct rule *out)
 	}
 	out->kind = (enum rule_kind)k;
 	out->name = xstrdup(name);
+	out->pattern = xstrdup(p + 1);
 	out->where = w;
 	return NULL;
+}
+
+static const int filter_where[F_COUNT] = { W_SUBJECT, W_BODY, W_ANY };
+
+static void classify_build_filters(struct classify_rules *r)
+{
+	for (int k = 0; k < K_COUNT; k++) {
+		for (int f = 0; f < F_COUNT; f++) {
+			struct buf b = BUF_INIT;
+			for (size_t i = 0; i < r->n; i++) {
+				if (r->v[i].kind != (enum rule_kind)k || !(r->v[i].where & filter_where[f]))
+					continue;
+				buf_adds(&b, b.len ? "|(" : "(");
+				buf_adds(&b, r->v[i].pattern);
+				buf_addc(&b, ')');
+			}
+			struct kind_filter *kf = &r->filter[k];
+			if (b.len)
+				kf->state[f] = regcomp(&kf->re[f], b.data,
+				                       REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0 ? 1 : -1;
+			buf_free(&b);
+		}
+	}
+}
+
+/* 1 when some rule of kind placed at f matches s. */
+static int kind_any_match(const struct classify_rules *r, enum rule_kind kind, int f,
+                          const char *s)
+{
+	const struct kind_filter *kf = &r->filter[kind];
+	if (!s || kf->state[f] == 0)
+		return 0;
+	if (kf->state[f] == 1)
+		return regexec(&kf->re[f], s, 0, NULL, 0) == 0;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].kind == kind && (r->v[i].where & filter_where[f]) &&
+		    regexec(&r->v[i].re, s, 0, NULL, 0) == 0)
+			return 1;
+	return 0;
 }
 
 int classify_load(const char *rules_path, struct classify_rules **out, char **errp)
@@ -187,6 +244,7 @@ int classify_load(const char *rules_path, struct classify_rules **out, char **er
 		}
 		line = nl ? nl + 1 : NULL;
 	}
+	classify_build_filters(r);
 out:
 	free(text);
 	if (ret != 0) {
@@ -271,6 +329,9 @@ static int rule_match(const struct rule *ru, const char *s, regmatch_t *m, size_
 static const struct rule *match_kind(const struct classify_rules *r, enum rule_kind kind,
                                      const struct text *t, char **evidence)
 {
+	if (!kind_any_match(r, kind, F_SUBJECT, t->subject) &&
+	    !kind_any_match(r, kind, F_BODY, t->body))
+		return NULL;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rule *ru = &r->v[i];
 		if (ru->kind != kind)
@@ -291,11 +352,8 @@ static const struct rule *match_kind(const struct classify_rules *r, enum rule_k
 
 static int line_is_quote(const struct classify_rules *r, const char *line, int bounce)
 {
-	for (size_t i = 0; i < r->n; i++)
-		if ((r->v[i].kind == K_ORIGINAL || (!bounce && r->v[i].kind == K_QUOTE)) &&
-		    regexec(&r->v[i].re, line, 0, NULL, 0) == 0)
-			return 1;
-	return 0;
+	return kind_any_match(r, K_ORIGINAL, F_BODY, line) ||
+	       (!bounce && kind_any_match(r, K_QUOTE, F_BODY, line));
 }
 
 /* A new string: a reply's body without '>' lines, cut at the first quote
@@ -346,16 +404,13 @@ static int set_from_rule(struct classify_result *res, const struct rule *ru, cha
 
 static int is_notref(const struct classify_rules *r, const char *s)
 {
-	for (size_t i = 0; i < r->n; i++)
-		if (r->v[i].kind == K_NOTREF && regexec(&r->v[i].re, s, 0, NULL, 0) == 0)
-			return 1;
-	return 0;
+	return kind_any_match(r, K_NOTREF, F_ALL, s);
 }
 
 /* The first acceptable reference any reference rule finds in s, or NULL. */
 static char *reference_in(const struct classify_rules *r, const char *s, const char *ours)
 {
-	if (!s)
+	if (!kind_any_match(r, K_REFERENCE, F_ALL, s))
 		return NULL;
 	for (size_t i = 0; i < r->n; i++) {
 		const struct rule *ru = &r->v[i];
