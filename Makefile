@@ -86,6 +86,16 @@ demo: all
 check-valgrind: all $(BUILD)/tests/check_ingest
 	@FOID_VALGRIND=1 FOID_BUILD=$(BUILD) sh tests/run.sh $(BUILD)/tests/check_ingest
 
+# Benchmarks against msmtp, curl, mbsync and doveadm; never part of check.
+bench: all $(BUILD)/tests/bench/poll
+	@sh scripts/install-deps.sh --bench
+	@FOID_BUILD=$(BUILD) python3 scripts/bench.py
+
+$(BUILD)/tests/bench/poll: tests/bench/poll.c $(BUILD)/libfoid.a
+	@mkdir -p $(@D)
+	@echo "LD $@"
+	@$(CC) $(ALL_CFLAGS) $(PKG_CFLAGS) -Idaemon -o $@ $< $(BUILD)/libfoid.a $(PKG_LIBS) $(LIBS)
+
 # Each libFuzzer harness for FUZZ_SECONDS seconds (default 60).
 fuzz: deps
 	@FUZZ_SECONDS=$(FUZZ_SECONDS) sh scripts/fuzz.sh

@@ -270,6 +270,7 @@ static void foid_wait(struct foid *f, int64_t until)
 		if (rc == FOID_OK)
 			rc = imap_idle_start(im, &err);
 		if (rc == FOID_OK) {
+			log_debug("event=imap.idle.start mailbox=%s", log_q(f->cfg->mailboxes[0]));
 			rc = imap_idle_wait(im, ms, foid_wake[0], &err);
 			if (rc >= 0) {
 				int done = imap_idle_done(im, &err);

@@ -28,6 +28,7 @@ struct imap {
 	char *io_err;     /* why the stream driver last failed */
 	int broken;       /* the stream is unusable: no LOGOUT, just close */
 	int idling;
+	char *selected;   /* the mailbox SELECTed now, NULL for none */
 };
 
 static void *imap_nn(void *p)
@@ -401,6 +402,7 @@ void imap_free(struct imap *im)
 	}
 	if (im->fd >= 0)
 		close(im->fd);
+	free(im->selected);
 	free(im->host);
 	free(im->where);
 	free(im->io_err);
@@ -426,9 +428,22 @@ int imap_noop(struct imap *im, char **errp)
 int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
                 uint32_t *uidnext, uint32_t *exists, char **errp)
 {
-	int r = mailimap_select(im->mi, mailbox);
-	if (r != MAILIMAP_NO_ERROR)
-		return imap_fail(im, r, errp, "SELECT %s", mailbox);
+	int r;
+	if (!uidnext && !exists && im->selected && strcmp(im->selected, mailbox) == 0) {
+		/* SELECT costs the server time in proportion to the mailbox; on
+		 * the mailbox already selected a NOOP brings the same news (EXISTS,
+		 * EXPUNGE), so a quiet poll stays cheap however full it is. */
+		r = mailimap_noop(im->mi);
+		if (r != MAILIMAP_NO_ERROR)
+			return imap_fail(im, r, errp, "NOOP in %s", mailbox);
+	} else {
+		free(im->selected);
+		im->selected = NULL;
+		r = mailimap_select(im->mi, mailbox);
+		if (r != MAILIMAP_NO_ERROR)
+			return imap_fail(im, r, errp, "SELECT %s", mailbox);
+		im->selected = xstrdup(mailbox);
+	}
 	struct mailimap_selection_info *sel = im->mi->imap_selection_info;
 	if (uidvalidity)
 		*uidvalidity = sel ? sel->sel_uidvalidity : 0;

@@ -39,7 +39,9 @@ int imap_has_idle(const struct imap *im);
 int imap_has_move(const struct imap *im);
 
 /* SELECT mailbox (read-write).  Any of the out pointers may be NULL; a value
- * the server did not announce is 0. */
+ * the server did not announce is 0.  When mailbox is selected already and
+ * only uidvalidity is asked for, this is a NOOP (SELECT's cost grows with
+ * the size of the mailbox). */
 int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
                 uint32_t *uidnext, uint32_t *exists, char **errp);
 

@@ -9,6 +9,9 @@ libjansson-dev libcsv-dev libxml2-dev libytnef0-dev libsystemd-dev libgnutls28-d
 dovecot-imapd dovecot-lmtpd dovecot-submissiond opensmtpd faketime openssl sqlite3 util-linux
 python3 chromium systemd valgrind clang"
 
+# make bench also compares foid with these.
+[ "${1:-}" = --bench ] && PKGS="$PKGS msmtp isync time"
+
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -346,6 +346,39 @@ START_TEST(test_fetch_after_last_finds_nothing)
 }
 END_TEST
 
+/* Selecting the selected mailbox again is a NOOP: news of mail delivered
+ * meanwhile still arrives, and switching mailboxes still SELECTs. */
+START_TEST(test_reselect_sees_new_mail)
+{
+	struct imap *im = login("resel@foid.test");
+	uint32_t v1 = 0, v2 = 0;
+	char *err = NULL;
+	ck_assert_int_eq(imap_create(im, "Other", &err), 0);
+	ck_assert_int_eq(imap_select(im, "INBOX", &v1, NULL, NULL, &err), 0);
+	struct got g = { .n = 0 };
+	ck_assert_int_eq(imap_fetch_new(im, 0, collect, &g, &err), 0);
+	ck_assert_uint_eq(g.n, 0);
+	char *a = message("resel");
+	append("resel@foid.test", "INBOX", a, NULL);
+	ck_assert_int_eq(imap_select(im, "INBOX", &v2, NULL, NULL, &err), 0);
+	ck_assert_uint_eq(v1, v2);
+	ck_assert_int_eq(imap_fetch_new(im, 0, collect, &g, &err), 0);
+	ck_assert_uint_eq(g.n, 1);
+	char *b = message("resel-other");
+	append("resel@foid.test", "Other", b, NULL);
+	ck_assert_int_eq(imap_select(im, "Other", NULL, NULL, NULL, &err), 0);
+	struct got h = { .n = 0 };
+	ck_assert_int_eq(imap_fetch_new(im, 0, collect, &h, &err), 0);
+	ck_assert_uint_eq(h.n, 1);
+	ck_assert_msg(strstr(h.raw[0], "Subject: resel-other"), "%s", h.raw[0]);
+	got_free(&g);
+	got_free(&h);
+	free(a);
+	free(b);
+	imap_free(im);
+}
+END_TEST
+
 START_TEST(test_fetch_spans_batches)
 {
 	struct imap *im = login_select("batch@foid.test", "INBOX");
@@ -650,6 +683,7 @@ int main(void)
 	tcase_add_test(tc, test_select_returns_uidvalidity);
 	tcase_add_test(tc, test_fetch_new_dates_and_bytes);
 	tcase_add_test(tc, test_fetch_after_last_finds_nothing);
+	tcase_add_test(tc, test_reselect_sees_new_mail);
 	tcase_add_test(tc, test_fetch_spans_batches);
 	tcase_add_test(tc, test_callback_error_stops_fetch);
 	tcase_add_test(tc, test_keyword_visible);

@@ -1,0 +1,410 @@
+#!/usr/bin/env python3
+"""make bench: foid beside the tools a team would otherwise use, measured
+in the same run on the same machine, against the local mail sandbox.
+Writes bench-out/results.md and bench-out/results.json (median, min and
+max of RUNS runs for each figure) and prints the table.
+
+Figures: sending 1 000 requests (foid, msmtp per message, curl per
+message, one bare SMTP connection); ingesting 10 000 messages (foid,
+mbsync, doveadm fetch); the cost of a poll that finds nothing with 1 000,
+10 000 and 100 000 messages in the mailbox; the time from the SMTP
+server's 250 to foid's committed row with foid in IDLE; foictl status
+--json over 10 000 bodies and 20 rounds; foid's peak memory."""
+import glob, json, os, re, shutil, smtplib, socket, sqlite3, statistics, subprocess, sys, threading, time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.environ.get("FOID_BUILD", "build")
+BUILD = BUILD if BUILD.startswith("/") else os.path.join(TOP, BUILD)
+OUT = os.path.join(TOP, "bench-out")
+RUNS = int(os.environ.get("BENCH_RUNS", "3"))
+SEND_N = int(os.environ.get("BENCH_SEND", "1000"))
+INGEST_N = int(os.environ.get("BENCH_INGEST", "10000"))
+results = {}
+
+def sh(*args, **kw):
+    return subprocess.run(args, check=True, **kw)
+
+def timed(fn):
+    t0 = time.monotonic()
+    fn()
+    return time.monotonic() - t0
+
+def stats(xs):
+    return {"median": statistics.median(xs), "min": min(xs), "max": max(xs), "runs": len(xs)}
+
+def record(name, xs, unit):
+    results[name] = dict(stats(xs), unit=unit)
+    r = results[name]
+    print(f"  {name}: median {r['median']:.3f} {unit} (min {r['min']:.3f}, max {r['max']:.3f})", flush=True)
+
+class Sandbox:
+    def __init__(self, d):
+        self.dir = d
+        sh("bash", f"{TOP}/scripts/sandbox.sh", "start", d, "--owner", str(os.getpid()),
+           stdout=subprocess.DEVNULL)
+        self.env = dict(l.strip().split("=", 1) for l in open(f"{d}/sandbox.env") if "=" in l)
+        self.smtp = int(self.env["SANDBOX_SMTP_PORT"])
+        self.imap = int(self.env["SANDBOX_IMAP_PORT"])
+        self.pw = self.env["SANDBOX_PASSWORD"]
+    def stop(self):
+        subprocess.run(["bash", f"{TOP}/scripts/sandbox.sh", "stop", self.dir],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    def count(self, user, box="INBOX"):
+        out = subprocess.run(["doveadm", "-c", self.env["SANDBOX_DOVECOT_CONF"], "mailbox",
+                              "status", "-u", user, "messages", box],
+                             capture_output=True, text=True).stdout
+        m = re.search(r"messages=(\d+)", out)
+        return int(m.group(1)) if m else 0
+    def maildir(self, user):
+        local, domain = user.split("@")
+        return f"{self.dir}/mail/{domain}/{local}"
+
+def foid_setup(sb, d, team, extra_smtp="", extra=""):
+    os.makedirs(d, exist_ok=True)
+    with open(f"{d}/pw", "w") as f:
+        f.write(sb.pw + "\n")
+    os.chmod(f"{d}/pw", 0o600)
+    conf = f"""database = "foid.db";
+data_dir = "{TOP}/data";
+templates_dir = "{TOP}/templates";
+team = {{ name = "Bench"; address = "{team}"; }};
+smtp = {{ host = "127.0.0.1"; port = {sb.smtp}; security = "plain";
+  rate_per_minute = 100000; rate_per_domain = 100000; bcc_self = false; {extra_smtp} }};
+imap = {{ host = "127.0.0.1"; port = {sb.imap}; security = "plain";
+  username = "{team}"; password_file = "pw"; }};
+{extra}
+"""
+    with open(f"{d}/foid.conf", "w") as f:
+        f.write(conf)
+    os.chmod(f"{d}/foid.conf", 0o600)
+    return f"{d}/foid.conf"
+
+def ctl(conf, *args, **kw):
+    return sh(f"{BUILD}/foictl", "-c", conf, *args, stdout=subprocess.DEVNULL, **kw)
+
+def wait_count(sb, user, n, limit=600):
+    end = time.monotonic() + limit
+    while sb.count(user) < n and time.monotonic() < end:
+        time.sleep(0.2)
+
+# --- 1. sending -------------------------------------------------------------
+def bench_send(sb):
+    print("sending", SEND_N, "requests", flush=True)
+    raws = []
+    foid_t, msmtp_t, curl_t, loop_t = [], [], [], []
+    for run in range(RUNS):
+        d = f"{OUT}/send{run}"
+        shutil.rmtree(d, ignore_errors=True)
+        conf = foid_setup(sb, d, f"send{run}@uni.test")
+        with open(f"{d}/bodies.csv", "w") as f:
+            f.write("name,short_name,email\n")
+            for i in range(SEND_N):
+                f.write(f"Body {i},b{i},foi@b{i}.r{run}.send.test\n")
+        ctl(conf, "bodies", "import", f"{d}/bodies.csv")
+        ctl(conf, "round", "create", "s", "--kind", "foi", "--template", "foi-request.txt")
+        ctl(conf, "round", "launch", "s")
+        foid_t.append(timed(lambda: sh(f"{BUILD}/foid", "-c", conf, "--once",
+                                       stderr=subprocess.DEVNULL)))
+        db = sqlite3.connect(f"{d}/foid.db")
+        assert db.execute("SELECT count(*) FROM messages WHERE send_state='sent'").fetchone()[0] == SEND_N
+        if not raws:
+            raws = [(open(f"{d}/store/{p}", "rb").read(), to) for p, to in
+                    db.execute("SELECT raw_path, to_addrs FROM messages ORDER BY id")]
+        db.close()
+    files = []
+    for i, (raw, to) in enumerate(raws):
+        p = f"{OUT}/send-msg-{i}.eml"
+        open(p, "wb").write(raw)
+        files.append((p, to))
+    for run in range(RUNS):
+        def msmtp():
+            for p, to in files:
+                with open(p, "rb") as f:
+                    sh("msmtp", "--host=127.0.0.1", f"--port={sb.smtp}", "--auth=off",
+                       "--tls=off", "--from=bench@uni.test", to, stdin=f)
+        msmtp_t.append(timed(msmtp))
+        def curl():
+            for p, to in files:
+                sh("curl", "-s", f"smtp://127.0.0.1:{sb.smtp}", "--mail-from",
+                   "bench@uni.test", "--mail-rcpt", to, "-T", p)
+        curl_t.append(timed(curl))
+        def loop():
+            s = smtplib.SMTP("127.0.0.1", sb.smtp)
+            for i, (raw, to) in enumerate(raws):
+                try:
+                    s.sendmail("bench@uni.test", [to], raw)
+                except smtplib.SMTPException:
+                    s = smtplib.SMTP("127.0.0.1", sb.smtp)
+                    s.sendmail("bench@uni.test", [to], raw)
+            s.quit()
+        loop_t.append(timed(loop))
+    record("send_foid_s", foid_t, "s")
+    record("send_msmtp_s", msmtp_t, "s")
+    record("send_curl_s", curl_t, "s")
+    record("send_one_connection_s", loop_t, "s")
+
+# --- 2. ingestion -----------------------------------------------------------
+def fill_maildir(sb, user, n, sources):
+    """n messages straight into user's maildir (unique Message-IDs)."""
+    sb.count(user)  # makes the mailbox
+    d = sb.maildir(user)
+    os.makedirs(f"{d}/cur", exist_ok=True)
+    for i in range(n):
+        raw = sources[i % len(sources)]
+        raw = re.sub(rb"(?im)^message-id:[^\n]*\n", b"", raw, count=1)
+        raw = b"Message-ID: <bench-%d@bench.test>\r\n" % i + raw
+        with open(f"{d}/cur/{1600000000 + i}.bench{i}:2,", "wb") as f:
+            f.write(raw)
+    sh("chown", "-R", "dovenull:dovenull", d)
+    sh("doveadm", "-c", sb.env["SANDBOX_DOVECOT_CONF"], "force-resync", "-u", user, "INBOX")
+
+def bench_ingest(sb):
+    print("ingesting", INGEST_N, "messages", flush=True)
+    sources = [open(p, "rb").read() for p in sorted(glob.glob(f"{TOP}/tests/corpus/replies/*.eml"))
+               + sorted(glob.glob(f"{TOP}/tests/corpus/bounces/*.eml"))
+               + sorted(glob.glob(f"{TOP}/tests/corpus/autoreplies/*.eml"))]
+    user = "ingest@uni.test"
+    fill_maildir(sb, user, INGEST_N, sources)
+    assert sb.count(user) == INGEST_N
+    foid_t, mbsync_t, fetch_t, rss = [], [], [], []
+    for run in range(RUNS):
+        d = f"{OUT}/ingest{run}"
+        shutil.rmtree(d, ignore_errors=True)
+        conf = foid_setup(sb, d, user)
+        t0 = time.monotonic()
+        p = subprocess.run(["/usr/bin/time", "-f", "%M", f"{BUILD}/foid", "-c", conf, "--once"],
+                           capture_output=True, text=True, check=True)
+        foid_t.append(time.monotonic() - t0)
+        rss.append(int(p.stderr.strip().splitlines()[-1]) / 1024)
+        n = sqlite3.connect(f"{d}/foid.db").execute(
+            "SELECT count(*) FROM message_locations").fetchone()[0]
+        assert n == INGEST_N, n
+        m = f"{OUT}/mbsync{run}"
+        shutil.rmtree(m, ignore_errors=True)
+        os.makedirs(m)
+        with open(f"{m}/rc", "w") as f:
+            f.write(f"""IMAPAccount b
+Host 127.0.0.1
+Port {sb.imap}
+User {user}
+Pass {sb.pw}
+SSLType None
+AuthMechs LOGIN
+
+IMAPStore r
+Account b
+
+MaildirStore l
+Path {m}/
+Inbox {m}/INBOX
+
+Channel c
+Far :r:
+Near :l:
+Patterns INBOX
+Create Near
+SyncState *
+""")
+        mbsync_t.append(timed(lambda: sh("mbsync", "-q", "-c", f"{m}/rc", "c",
+                                         stdout=subprocess.DEVNULL)))
+        fetch_t.append(timed(lambda: sh("doveadm", "-c", sb.env["SANDBOX_DOVECOT_CONF"], "fetch",
+                                        "-u", user, "text", "mailbox", "INBOX", "all",
+                                        stdout=subprocess.DEVNULL)))
+    record("ingest_foid_s", foid_t, "s")
+    record("ingest_mbsync_s", mbsync_t, "s")
+    record("ingest_doveadm_fetch_s", fetch_t, "s")
+    record("rss_ingest_mb", rss, "MB")
+
+# --- 3. quiet poll ------------------------------------------------------------
+def bench_poll(sb):
+    small = [b"From: a@b.test\r\nSubject: s\r\n\r\nbody\r\n"]
+    for n in [int(x) for x in os.environ.get("BENCH_POLL", "1000,10000,100000").split(",")]:
+        print("quiet poll with", n, "messages", flush=True)
+        user = f"poll{n}@uni.test"
+        fill_maildir(sb, user, n, small)
+        d = f"{OUT}/poll{n}"
+        shutil.rmtree(d, ignore_errors=True)
+        conf = foid_setup(sb, d, user)
+        ctl(conf, "bodies", "list")  # creates the database
+        st = subprocess.run(["doveadm", "-c", sb.env["SANDBOX_DOVECOT_CONF"], "mailbox", "status",
+                             "-u", user, "uidvalidity uidnext", "INBOX"],
+                            capture_output=True, text=True, check=True).stdout
+        v = int(re.search(r"uidvalidity=(\d+)", st).group(1))
+        nxt = int(re.search(r"uidnext=(\d+)", st).group(1))
+        db = sqlite3.connect(f"{d}/foid.db")
+        db.execute("INSERT INTO mailbox_state VALUES ('INBOX', ?, ?, 0)", (v, nxt - 1))
+        db.commit()
+        db.close()
+        out = subprocess.run([f"{BUILD}/tests/bench/poll", conf, "50"], capture_output=True,
+                             text=True, check=True).stdout
+        r = json.loads(out)
+        results[f"poll_{n}_ms"] = {"median": r["median"], "min": r["min"], "max": r["max"],
+                                   "runs": 50, "unit": "ms"}
+        print(f"  poll_{n}_ms: median {r['median']:.3f} ms (min {r['min']:.3f}, max {r['max']:.3f})",
+              flush=True)
+
+# --- 4. latency -----------------------------------------------------------------
+class IdleWatch(threading.Thread):
+    """A bare IDLE client on the same mailbox: when the server itself tells
+    any client of new mail (the floor for every IDLE client)."""
+    def __init__(self, port, user, pw):
+        super().__init__(daemon=True)
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=60)
+        self.f = self.sock.makefile("rb")
+        self.f.readline()
+        for tag, cmd in (("a1", f"LOGIN {user} {pw}"), ("a2", "SELECT INBOX")):
+            self.sock.sendall(f"{tag} {cmd}\r\n".encode())
+            while not self.f.readline().startswith(tag.encode()):
+                pass
+        self.sock.sendall(b"a3 IDLE\r\n")
+        while not self.f.readline().startswith(b"+"):
+            pass
+        self.exists = []
+        self.cond = threading.Condition()
+    def run(self):
+        for line in self.f:
+            if line.rstrip().endswith(b"EXISTS"):
+                with self.cond:
+                    self.exists.append(time.monotonic())
+                    self.cond.notify()
+    def wait(self, n):
+        with self.cond:
+            self.cond.wait_for(lambda: len(self.exists) >= n, timeout=30)
+            return self.exists[n - 1]
+
+def bench_latency(sb):
+    print("latency: SMTP 250 to committed row, foid in IDLE", flush=True)
+    d = f"{OUT}/latency"
+    shutil.rmtree(d, ignore_errors=True)
+    user = "latency@uni.test"
+    conf = foid_setup(sb, d, user)
+    log = open(f"{d}/foid.log", "w")
+    p = subprocess.Popen([f"{BUILD}/foid", "-c", conf, "-v"], stderr=log)
+    try:
+        # foid is in IDLE once its log says so (it connects, syncs, then idles).
+        while "event=imap.idle" not in open(f"{d}/foid.log").read():
+            time.sleep(0.05)
+        watch = IdleWatch(sb.imap, user, sb.pw)
+        watch.start()
+        db = sqlite3.connect(f"{d}/foid.db", timeout=10)
+        lat, floor, share = [], [], []
+        for i in range(20):
+            s = smtplib.SMTP("127.0.0.1", sb.smtp)
+            s.sendmail("a@b.test", [user], b"Subject: lat %d\r\nMessage-ID: <lat%d@b.test>\r\n\r\nhi\r\n" % (i, i))
+            t0 = time.monotonic()
+            s.quit()
+            while db.execute("SELECT count(*) FROM messages WHERE message_id = ?",
+                             (f"lat{i}@b.test",)).fetchone()[0] == 0:
+                time.sleep(0.002)
+            t1 = time.monotonic()
+            te = watch.wait(i + 1)
+            lat.append((t1 - t0) * 1000)
+            floor.append((te - t0) * 1000)
+            share.append((t1 - te) * 1000)
+        rss_idle = 0
+        for line in open(f"/proc/{p.pid}/status"):
+            if line.startswith("VmHWM:"):
+                rss_idle = int(line.split()[1]) / 1024
+        record("latency_ms", lat, "ms")
+        record("latency_idle_floor_ms", floor, "ms")
+        record("latency_foid_share_ms", share, "ms")
+        results["rss_idle_mb"] = {"median": rss_idle, "min": rss_idle, "max": rss_idle, "runs": 1,
+                                  "unit": "MB"}
+        print(f"  rss_idle_mb: {rss_idle:.1f} MB", flush=True)
+    finally:
+        p.terminate()
+        p.wait()
+
+# --- 5. CLI -------------------------------------------------------------------------
+def bench_cli(sb):
+    print("foictl status --json: 10 000 bodies, 20 rounds", flush=True)
+    d = f"{OUT}/cli"
+    shutil.rmtree(d, ignore_errors=True)
+    conf = foid_setup(sb, d, "cli@uni.test")
+    with open(f"{d}/bodies.csv", "w") as f:
+        f.write("name,short_name,email\n")
+        for i in range(10000):
+            f.write(f"Body {i},c{i},foi@c{i}.cli.test\n")
+    ctl(conf, "bodies", "import", f"{d}/bodies.csv")
+    tpl = f"{d}/t.txt"
+    open(tpl, "w").write("Subject: {{request.reference}}\n\nDear {{body.name}}\n")
+    for r in range(20):
+        ctl(conf, "round", "create", f"r{r}", "--kind", "foi", "--template", tpl)
+    db = sqlite3.connect(f"{d}/foid.db")
+    db.execute("UPDATE rounds SET state = 'launched', launched_at = 1467622800")
+    db.execute("UPDATE requests SET delivery = 'sent', sent_at = 1467622800 + (id % 5) * 3600")
+    db.execute("INSERT INTO messages (direction, request_id, kind, internaldate, created_at)"
+               " SELECT 'in', id, CASE id % 3 WHEN 0 THEN 'response' WHEN 1 THEN"
+               " 'acknowledgement' ELSE 'refusal' END, 1467622800 + (id % 40) * 86400, 0"
+               " FROM requests WHERE id % 4 != 0")
+    db.commit()
+    db.close()
+    xs = []
+    for _ in range(5):
+        xs.append(timed(lambda: ctl(conf, "status", "r7", "--json")) * 1000)
+    record("cli_status_json_ms", xs, "ms")
+
+def table():
+    r = results
+    def m(k):
+        return r[k]["median"] if k in r else float("nan")
+    rows = [
+        ("Send 1 000 requests: foid (one connection)", "send_foid_s", "s", ""),
+        ("Send 1 000: msmtp, one process per message", "send_msmtp_s", "s",
+         f"foid {m('send_msmtp_s') / m('send_foid_s'):.1f}x faster (target 10x)"),
+        ("Send 1 000: curl, one process per message", "send_curl_s", "s",
+         f"foid {m('send_curl_s') / m('send_foid_s'):.1f}x faster"),
+        ("Send 1 000: one bare SMTP connection (server's rate)", "send_one_connection_s", "s",
+         f"foid takes {m('send_foid_s') / m('send_one_connection_s'):.2f}x (target within 2x)"),
+        ("Ingest 10 000: foid (store, parse, match, classify)", "ingest_foid_s", "s", ""),
+        ("Ingest 10 000: mbsync to a Maildir", "ingest_mbsync_s", "s",
+         f"foid takes {m('ingest_foid_s') / m('ingest_mbsync_s'):.2f}x mbsync (target <= 1x)"),
+        ("Ingest 10 000: doveadm fetch (server's own speed)", "ingest_doveadm_fetch_s", "s", ""),
+        ("Quiet poll, 1 000 messages", "poll_1000_ms", "ms", "target flat, < 20 ms"),
+        ("Quiet poll, 10 000 messages", "poll_10000_ms", "ms", ""),
+        ("Quiet poll, 100 000 messages", "poll_100000_ms", "ms", ""),
+        ("Latency: SMTP 250 to committed row (IDLE)", "latency_ms", "ms", "target median < 300 ms"),
+        ("Latency: SMTP 250 to a bare IDLE client's EXISTS", "latency_idle_floor_ms", "ms",
+         "the server's own notification delay"),
+        ("Latency: EXISTS to foid's committed row", "latency_foid_share_ms", "ms", "foid's share"),
+        ("foictl status --json, 10 000 bodies x 20 rounds", "cli_status_json_ms", "ms",
+         "target < 100 ms"),
+        ("foid peak RSS, idle", "rss_idle_mb", "MB", "target < 16 MB"),
+        ("foid peak RSS, ingesting 10 000", "rss_ingest_mb", "MB", ""),
+    ]
+    lines = ["| figure | median | min | max | note |", "| --- | ---: | ---: | ---: | --- |"]
+    for label, k, unit, note in rows:
+        if k in r:
+            lines.append(f"| {label} | {r[k]['median']:.3f} {unit} | {r[k]['min']:.3f} | "
+                         f"{r[k]['max']:.3f} | {note} |")
+    return "\n".join(lines)
+
+def main():
+    shutil.rmtree(OUT, ignore_errors=True)
+    os.makedirs(OUT)
+    sb = Sandbox(f"{OUT}/sandbox")
+    try:
+        t0 = time.monotonic()
+        only = os.environ.get("BENCH_ONLY", "send,ingest,poll,latency,cli").split(",")
+        for name in only:
+            globals()["bench_" + name](sb)
+        took = time.monotonic() - t0
+    finally:
+        sb.stop()
+    machine = subprocess.run(["sh", "-c", "nproc; grep -m1 'model name' /proc/cpuinfo; "
+                              "free -g | awk '/Mem/ {print $2 \" GiB\"}'"],
+                             capture_output=True, text=True).stdout.split("\n")
+    meta = {"cores": machine[0], "cpu": machine[1].split(":")[-1].strip(), "memory": machine[2],
+            "runs": RUNS, "seconds": round(took)}
+    md = table()
+    with open(f"{OUT}/results.md", "w") as f:
+        f.write(md + "\n")
+    with open(f"{OUT}/results.json", "w") as f:
+        json.dump({"machine": meta, "results": results}, f, indent=2)
+    print()
+    print(md)
+    print(f"\nmachine: {meta['cores']} cores, {meta['cpu']}, {meta['memory']}; {RUNS} runs; "
+          f"{meta['seconds']} s.  Written to bench-out/results.md and results.json")
+
+if __name__ == "__main__":
+    main()
