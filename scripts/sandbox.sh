@@ -330,8 +330,12 @@ start_smtpd() {
 	# The control socket (/run/smtpd.sock) and the queue (/var/spool/smtpd)
 	# are compiled in: bind this sandbox's own over them, privately.
 	# shellcheck disable=SC2016
+	# OpenSMTPD looks up each client's name before its greeting; from
+	# /etc/hosts only, so a slow resolver never stalls a connection.
+	printf 'lookup file\n' >"$dir/resolv.conf"
 	launch "$dir" smtpd sh -c \
-		'mount --bind "$1/run/smtpd" /run && mount --bind "$1/spool" /var/spool &&
+		'{ [ ! -e /etc/resolv.conf ] || mount --bind "$1/resolv.conf" /etc/resolv.conf; } &&
+		 mount --bind "$1/run/smtpd" /run && mount --bind "$1/spool" /var/spool &&
 		 exec smtpd -d -f "$1/smtpd.conf"' sh "$dir" || return 1
 	wait_port "$HOST" "$SMTP_PORT" "220" "$LAUNCHED"
 }
