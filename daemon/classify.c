@@ -53,7 +53,9 @@ struct rule {
 	enum rule_kind kind;
 	char *name;
 	int where;
-	char *pattern; /* as written, for the kind's filter */
+	char *pattern; /* as written */
+	size_t nsub;   /* its (groups) */
+	int compiled;  /* re is compiled: see rule_re() */
 	regex_t re;
 };
 
@@ -64,7 +66,9 @@ enum { F_SUBJECT, F_BODY, F_ALL, F_COUNT };
 
 struct kind_filter {
 	regex_t re[F_COUNT];
-	int state[F_COUNT]; /* 0 no rules, 1 compiled, -1 not compiled (rules run alone) */
+	/* 0 no rules, 1 compiled, 2 the same rules as F_ALL (use that one),
+	 * -1 not compiled (too big: the rules run one by one) */
+	int state[F_COUNT];
 };
 
 struct classify_rules {
@@ -89,7 +93,8 @@ void classify_rules_free(struct classify_rules *r)
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[i].name);
 		free(r->v[i].pattern);
-		regfree(&r->v[i].re);
+		if (r->v[i].compiled)
+			regfree(&r->v[i].re);
 	}
 	for (int k = 0; k < K_COUNT; k++)
 		for (int f = 0; f < F_COUNT; f++)
@@ -157,17 +162,20 @@ static char *parse_rule(char *line, struct rule *out)
 	if (len < 3 || p[0] != '/' || p[len - 1] != '/')
 		return xstrdup("expected a /REGEX/ after WHERE");
 	p[len - 1] = '\0';
-	int rc = regcomp(&out->re, p + 1, REG_EXTENDED | REG_ICASE);
+	/* Checked here, compiled again when first needed (rule_re). */
+	regex_t re;
+	int rc = regcomp(&re, p + 1, REG_EXTENDED | REG_ICASE);
 	if (rc != 0) {
 		char msg[256];
-		regerror(rc, &out->re, msg, sizeof msg);
-		regfree(&out->re);
+		regerror(rc, &re, msg, sizeof msg);
+		regfree(&re);
 		return xasprintf("bad regex: %s", msg);
 	}
-	if (k == K_REFERENCE && out->re.re_nsub == 0) {
-		regfree(&out->re);
+	out->nsub = re.re_nsub;
+	regfree(&re);
+	if (k == K_REFERENCE && out->nsub == 0)
 		return xstrdup("a reference rule needs a (group) around the reference");
-	}
+	out->compiled = 0;
 	out->kind = (enum rule_kind)k;
 	out->name = xstrdup(name);
 	out->pattern = xstrdup(p + 1);
@@ -180,17 +188,23 @@ static const int filter_where[F_COUNT] = { W_SUBJECT, W_BODY, W_ANY };
 static void classify_build_filters(struct classify_rules *r)
 {
 	for (int k = 0; k < K_COUNT; k++) {
-		for (int f = 0; f < F_COUNT; f++) {
+		size_t all = 0;
+		for (int f = F_COUNT - 1; f >= 0; f--) {
 			struct buf b = BUF_INIT;
+			size_t n = 0;
 			for (size_t i = 0; i < r->n; i++) {
 				if (r->v[i].kind != (enum rule_kind)k || !(r->v[i].where & filter_where[f]))
 					continue;
-				buf_adds(&b, b.len ? "|(" : "(");
+				buf_adds(&b, n++ ? "|(" : "(");
 				buf_adds(&b, r->v[i].pattern);
 				buf_addc(&b, ')');
 			}
 			struct kind_filter *kf = &r->filter[k];
-			if (b.len)
+			if (f == F_ALL)
+				all = n;
+			if (n && f != F_ALL && n == all)
+				kf->state[f] = 2;
+			else if (n)
 				kf->state[f] = regcomp(&kf->re[f], b.data,
 				                       REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0 ? 1 : -1;
 			buf_free(&b);
@@ -198,19 +212,36 @@ static void classify_build_filters(struct classify_rules *r)
 	}
 }
 
+/* A rule's own regex, compiled when first needed: the kind filters answer
+ * most questions, and a daemon at rest need not hold both.  NULL only when
+ * memory runs out (the pattern was checked at load). */
+static const regex_t *rule_re(struct rule *ru)
+{
+	if (!ru->compiled) {
+		if (regcomp(&ru->re, ru->pattern, REG_EXTENDED | REG_ICASE) != 0)
+			return NULL;
+		ru->compiled = 1;
+	}
+	return &ru->re;
+}
+
 /* 1 when some rule of kind placed at f matches s. */
 static int kind_any_match(const struct classify_rules *r, enum rule_kind kind, int f,
                           const char *s)
 {
 	const struct kind_filter *kf = &r->filter[kind];
+	if (kf->state[f] == 2)
+		f = F_ALL;
 	if (!s || kf->state[f] == 0)
 		return 0;
 	if (kf->state[f] == 1)
 		return regexec(&kf->re[f], s, 0, NULL, 0) == 0;
-	for (size_t i = 0; i < r->n; i++)
-		if (r->v[i].kind == kind && (r->v[i].where & filter_where[f]) &&
-		    regexec(&r->v[i].re, s, 0, NULL, 0) == 0)
+	for (size_t i = 0; i < r->n; i++) {
+		const regex_t *re = r->v[i].kind == kind && (r->v[i].where & filter_where[f])
+		                            ? rule_re(&r->v[i]) : NULL;
+		if (re && regexec(re, s, 0, NULL, 0) == 0)
 			return 1;
+	}
 	return 0;
 }
 
@@ -320,9 +351,10 @@ static char *excerpt(const char *s, size_t so, size_t eo)
 	return util_trim(xstrndup(s + start, end - start));
 }
 
-static int rule_match(const struct rule *ru, const char *s, regmatch_t *m, size_t nm)
+static int rule_match(struct rule *ru, const char *s, regmatch_t *m, size_t nm)
 {
-	return s && regexec(&ru->re, s, nm, m, 0) == 0;
+	const regex_t *re = s ? rule_re(ru) : NULL;
+	return re && regexec(re, s, nm, m, 0) == 0;
 }
 
 /* First rule of kind (file order) matching t; fills *evidence. */
@@ -333,7 +365,7 @@ static const struct rule *match_kind(const struct classify_rules *r, enum rule_k
 	    !kind_any_match(r, kind, F_BODY, t->body))
 		return NULL;
 	for (size_t i = 0; i < r->n; i++) {
-		const struct rule *ru = &r->v[i];
+		struct rule *ru = &r->v[i];
 		if (ru->kind != kind)
 			continue;
 		regmatch_t m[1];
@@ -413,13 +445,14 @@ static char *reference_in(const struct classify_rules *r, const char *s, const c
 	if (!kind_any_match(r, K_REFERENCE, F_ALL, s))
 		return NULL;
 	for (size_t i = 0; i < r->n; i++) {
-		const struct rule *ru = &r->v[i];
-		if (ru->kind != K_REFERENCE)
+		struct rule *ru = &r->v[i];
+		const regex_t *re = ru->kind == K_REFERENCE ? rule_re(ru) : NULL;
+		if (!re)
 			continue;
 		for (size_t off = 0; s[off]; ) {
 			regmatch_t m[10];
-			size_t nm = ru->re.re_nsub + 1 < 10 ? ru->re.re_nsub + 1 : 10;
-			if (regexec(&ru->re, s + off, nm, m, off ? REG_NOTBOL : 0) != 0)
+			size_t nm = ru->nsub + 1 < 10 ? ru->nsub + 1 : 10;
+			if (regexec(re, s + off, nm, m, off ? REG_NOTBOL : 0) != 0)
 				break;
 			size_t g = nm - 1;
 			while (g > 0 && m[g].rm_so < 0)
