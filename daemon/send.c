@@ -176,10 +176,15 @@ static int send_settle(struct send *s, const struct send_msg *m,
                        const char *state, const char *detail, int64_t now,
                        const char *actor, char **errp)
 {
-	int rc = store_begin(s->st, errp);
-	if (rc)
-		return rc;
 	int sent = strcmp(state, "sent") == 0;
+	/* A 250 need not wait for the disk: the next message's 'sending' mark
+	 * flushes it, and should power fail first the message is found
+	 * 'sending' on restart and settled from evidence, never sent twice. */
+	int rc = sent ? store_lazy(s->st, 1, errp) : FOID_OK;
+	if (rc == FOID_OK)
+		rc = store_begin(s->st, errp);
+	if (rc)
+		goto out;
 	rc = store_exec(s->st, errp,
 	                "UPDATE messages SET send_state = ?,"
 	                " smtp_reply = CASE WHEN ? THEN ? ELSE smtp_reply END,"
@@ -214,6 +219,11 @@ static int send_settle(struct send *s, const struct send_msg *m,
 		rc = store_commit(s->st, errp);
 	else
 		store_rollback(s->st);
+out:
+	if (sent) {
+		int back = store_lazy(s->st, 0, rc ? NULL : errp);
+		rc = rc ? rc : back;
+	}
 	return rc;
 }
 

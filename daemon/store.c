@@ -308,6 +308,12 @@ int store_commit(struct store *st, char **errp)
 	return rc;
 }
 
+int store_lazy(struct store *st, int lazy, char **errp)
+{
+	return store_exec_plain(st, lazy ? "PRAGMA synchronous = NORMAL"
+	                                 : "PRAGMA synchronous = FULL", errp);
+}
+
 void store_rollback(struct store *st)
 {
 	if (!st->in_tx)

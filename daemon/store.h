@@ -32,6 +32,11 @@ const char *store_path(const struct store *st);
 
 int store_begin(struct store *st, char **errp);
 int store_commit(struct store *st, char **errp);
+/* With lazy on, commits do not wait for the disk (PRAGMA synchronous =
+ * NORMAL): they survive a crash of the process, and the next durable
+ * commit makes them safe from power loss too.  For writes whose loss on
+ * power failure the caller can recover from; call outside a transaction. */
+int store_lazy(struct store *st, int lazy, char **errp);
 void store_rollback(struct store *st);
 
 /* Run a statement that returns no rows (or whose rows are ignored). */

@@ -52,6 +52,40 @@ START_TEST(test_reopen_keeps_data)
 }
 END_TEST
 
+/* Writes are durable (synchronous FULL) except between store_lazy(1) and
+ * store_lazy(0); a lazy commit is still a commit. */
+START_TEST(test_lazy_commit_then_durable_again)
+{
+	struct fixture *fx = fixture_new();
+	struct store *st = open_tmp(fx);
+	int64_t sync = 0;
+	ck_assert_int_eq(store_query_int(st, NULL, &sync, "PRAGMA synchronous", NULL), 0);
+	ck_assert_int_eq(sync, 2);
+	ck_assert_int_eq(store_lazy(st, 1, NULL), 0);
+	ck_assert_int_eq(store_query_int(st, NULL, &sync, "PRAGMA synchronous", NULL), 0);
+	ck_assert_int_eq(sync, 1);
+	ck_assert_int_eq(store_begin(st, NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO meta VALUES (?, ?)", "ss",
+	                            "lazy", "yes"), 0);
+	char *err = NULL;
+	ck_assert_int_ne(store_lazy(st, 0, &err), 0); /* not inside a transaction */
+	ck_assert_int_eq(store_commit(st, NULL), 0);
+	ck_assert_int_eq(store_lazy(st, 0, NULL), 0);
+	ck_assert_int_eq(store_query_int(st, NULL, &sync, "PRAGMA synchronous", NULL), 0);
+	ck_assert_int_eq(sync, 2);
+	store_close(st);
+	st = open_tmp(fx);
+	char *v = NULL;
+	ck_assert_int_eq(store_query_text(st, NULL, &v,
+	                                  "SELECT value FROM meta WHERE key = ?", "s", "lazy"), 0);
+	ck_assert_str_eq(v, "yes");
+	free(v);
+	free(err);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
 START_TEST(test_rollback_discards)
 {
 	struct fixture *fx = fixture_new();
@@ -148,6 +182,7 @@ int main(void)
 	TCase *tc = tcase_create("store");
 	tcase_add_test(tc, test_open_migrates_to_latest);
 	tcase_add_test(tc, test_reopen_keeps_data);
+	tcase_add_test(tc, test_lazy_commit_then_durable_again);
 	tcase_add_test(tc, test_rollback_discards);
 	tcase_add_test(tc, test_events_append_only);
 	tcase_add_test(tc, test_version_1_upgrades_in_place);
