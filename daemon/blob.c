@@ -9,17 +9,6 @@
 
 #include "util.h"
 
-static int blob_fsync_dir(const char *path, char **errp)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return err_set(errp, FOID_EIO, "%s: %s", path, strerror(errno));
-	int rc = fsync(fd) < 0 ? err_set(errp, FOID_EIO, "%s: fsync: %s", path,
-	                                 strerror(errno)) : FOID_OK;
-	close(fd);
-	return rc;
-}
-
 int blob_put(const char *dir, const char *kind, const void *data, size_t len,
              int durable, char **relpath, char sha256[65], char **errp)
 {
@@ -39,7 +28,7 @@ int blob_put(const char *dir, const char *kind, const void *data, size_t len,
 	rc = durable ? util_write_file_atomic(full, data, len, 0600, errp)
 	             : util_write_file_atomic_nosync(full, data, len, 0600, errp);
 	if (rc == FOID_OK && durable)
-		rc = blob_fsync_dir(sub, errp);
+		rc = util_sync_dir(sub, 0, errp);
 out:
 	if (rc == FOID_OK)
 		*relpath = rel;
@@ -52,7 +41,7 @@ out:
 
 int blob_sync(const char *dir, char **errp)
 {
-	return util_sync_fs(dir, errp);
+	return util_sync_dir(dir, 1, errp);
 }
 
 int blob_get(const char *dir, const char *relpath, char **data, size_t *len,

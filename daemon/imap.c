@@ -719,15 +719,7 @@ int imap_add_keyword_uids(struct imap *im, const uint32_t *uids, size_t n,
 	struct mailimap_store_att_flags *att =
 		imap_nn(mailimap_store_att_flags_new_add_flags_silent(fl));
 	/* Runs of consecutive UIDs become ranges: one short command. */
-	struct mailimap_set *set = imap_nn(mailimap_set_new_empty());
-	for (size_t i = 0; i < n;) {
-		size_t j = i;
-		while (j + 1 < n && uids[j + 1] == uids[j] + 1)
-			j++;
-		if (mailimap_set_add_interval(set, uids[i], uids[j]) != MAILIMAP_NO_ERROR)
-			imap_nn(NULL);
-		i = j + 1;
-	}
+	struct mailimap_set *set = imap_uid_set(uids, n);
 	int r = mailimap_uid_store(im->mi, set, att);
 	mailimap_set_free(set);
 	mailimap_store_att_flags_free(att);

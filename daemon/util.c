@@ -277,13 +277,14 @@ int util_write_file_atomic_nosync(const char *path, const void *data,
 	return util_write_file(path, data, len, mode, 0, errp);
 }
 
-int util_sync_fs(const char *dir, char **errp)
+int util_sync_dir(const char *dir, int whole_fs, char **errp)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return err_set(errp, FOID_EIO, "%s: %s", dir, strerror(errno));
-	int rc = syncfs(fd) < 0 ? err_set(errp, FOID_EIO, "%s: syncfs: %s", dir,
-	                                  strerror(errno)) : FOID_OK;
+	int bad = whole_fs ? syncfs(fd) < 0 : fsync(fd) < 0;
+	int rc = bad ? err_set(errp, FOID_EIO, "%s: %s: %s", dir, whole_fs ? "syncfs" : "fsync",
+	                       strerror(errno)) : FOID_OK;
 	close(fd);
 	return rc;
 }

@@ -71,11 +71,12 @@ int util_read_file(const char *path, char **out, size_t *len, char **errp);
 int util_write_file_atomic(const char *path, const void *data, size_t len,
                            int mode, char **errp);
 /* The same without the fsync: for callers that make many files durable at
- * once (util_sync_fs) before anything depends on them. */
+ * once (util_sync_dir) before anything depends on them. */
 int util_write_file_atomic_nosync(const char *path, const void *data,
                                   size_t len, int mode, char **errp);
-/* Makes everything written to the file system holding dir durable. */
-int util_sync_fs(const char *dir, char **errp);
+/* Makes dir's entries durable (fsync), or with whole_fs everything written
+ * to the file system holding dir (syncfs). */
+int util_sync_dir(const char *dir, int whole_fs, char **errp);
 /* mkdir -p with the given mode for directories it creates. */
 int util_mkdirs(const char *path, int mode, char **errp);
 
