@@ -279,6 +279,7 @@ class IdleWatch(threading.Thread):
         self.sock.sendall(b"a3 IDLE\r\n")
         while not self.f.readline().startswith(b"+"):
             pass
+        self.sock.settimeout(None)
         self.exists = []
         self.cond = threading.Condition()
     def run(self):
@@ -289,7 +290,8 @@ class IdleWatch(threading.Thread):
                     self.cond.notify()
     def wait(self, n):
         with self.cond:
-            self.cond.wait_for(lambda: len(self.exists) >= n, timeout=30)
+            if not self.cond.wait_for(lambda: len(self.exists) >= n, timeout=30):
+                sys.exit(f"bench: the IDLE watcher saw {len(self.exists)} EXISTS, expected {n}")
             return self.exists[n - 1]
 
 def hwm(pid):
@@ -310,6 +312,8 @@ def bench_latency(sb):
     try:
         # foid is in IDLE once its log says so (it connects, syncs, then idles).
         while "event=imap.idle" not in open(f"{d}/foid.log").read():
+            if p.poll() is not None:
+                sys.exit(f"bench: foid exited {p.returncode}; see {d}/foid.log")
             time.sleep(0.05)
         rss_idle = hwm(p.pid)
         watch = IdleWatch(sb.imap, user, sb.pw)
@@ -323,6 +327,8 @@ def bench_latency(sb):
             s.quit()
             while db.execute("SELECT count(*) FROM messages WHERE message_id = ?",
                              (f"lat{i}@b.test",)).fetchone()[0] == 0:
+                if time.monotonic() - t0 > 60:
+                    sys.exit(f"bench: reply {i} not stored after 60 s; see {d}/foid.log")
                 time.sleep(0.002)
             t1 = time.monotonic()
             te = watch.wait(i + 1)

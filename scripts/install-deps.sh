@@ -10,7 +10,7 @@ dovecot-imapd dovecot-lmtpd dovecot-submissiond opensmtpd faketime openssl sqlit
 python3 chromium systemd valgrind clang"
 
 # make bench also compares foid with these.
-[ "${1:-}" = --bench ] && PKGS="$PKGS msmtp isync time"
+[ "${1:-}" = --bench ] && PKGS="$PKGS msmtp isync curl time"
 
 missing=""
 for p in $PKGS; do
