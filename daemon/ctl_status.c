@@ -30,12 +30,19 @@ struct ctl_status_row {
 	struct status s;
 	char *short_name, *name, *email, *reference, *their_ref;
 	struct strv reminders;
+	int rank;      /* ctl_status_rank, for sorting */
+	int status_ix; /* index in ctl_statuses, -1 for none */
 };
+
+static const char *const ctl_statuses[] = { "queued", "unconfirmed", "failed",
+	"bounced", "awaiting", "acknowledged", "clarification", "extended",
+	"responded", "refused", "withdrawn", NULL };
 
 struct ctl_status_all {
 	struct store *st;
 	struct ctl_status_row *v;
 	size_t n;
+	int count[sizeof ctl_statuses / sizeof ctl_statuses[0]]; /* requests per status */
 	size_t next;    /* status_round visits requests in the same order */
 };
 
@@ -86,10 +93,8 @@ static void ctl_status_free(struct ctl_status_all *a)
 static int ctl_status_cmp(const void *x, const void *y)
 {
 	const struct ctl_status_row *a = x, *b = y;
-	int ra = ctl_status_rank(a->s.status, a->s.overdue);
-	int rb = ctl_status_rank(b->s.status, b->s.overdue);
-	if (ra != rb)
-		return ra - rb;
+	if (a->rank != b->rank)
+		return a->rank - b->rank;
 	return strcmp(a->reference, b->reference);
 }
 
@@ -120,10 +125,6 @@ static int ctl_round_head_cb(const struct store_row *row, void *arg)
 	return 0;
 }
 
-static const char *const ctl_statuses[] = { "queued", "unconfirmed", "failed",
-	"bounced", "awaiting", "acknowledged", "clarification", "extended",
-	"responded", "refused", "withdrawn", NULL };
-
 static void ctl_status_json(FILE *out, const struct ctl_round_head *h,
                             const struct ctl_status_all *a, const char *tz)
 {
@@ -142,12 +143,9 @@ static void ctl_status_json(FILE *out, const struct ctl_round_head *h,
 	jws_key(w, "totals");
 	jws_begin_object(w);
 	int on_time = 0, late = 0, overdue = 0, very = 0;
-	for (const char *const *k = ctl_statuses; *k; k++) {
-		int n = 0;
-		for (size_t i = 0; i < a->n; i++)
-			n += strcmp(a->v[i].s.status, *k) == 0;
-		jws_key(w, *k);
-		jws_int(w, n);
+	for (int k = 0; ctl_statuses[k]; k++) {
+		jws_key(w, ctl_statuses[k]);
+		jws_int(w, a->count[k]);
 	}
 	for (size_t i = 0; i < a->n; i++) {
 		on_time += a->v[i].s.on_time == 1;
@@ -238,13 +236,9 @@ static void ctl_status_table(FILE *out, const struct ctl_round_head *h,
 {
 	int colour = ctl_colour(out);
 	fprintf(out, "round %s (%s, %s): %zu bodies\n", h->slug, h->kind, h->regime, a->n);
-	for (const char *const *k = ctl_statuses; *k; k++) {
-		int n = 0;
-		for (size_t i = 0; i < a->n; i++)
-			n += strcmp(a->v[i].s.status, *k) == 0;
-		if (n)
-			fprintf(out, "  %-13s %4d\n", *k, n);
-	}
+	for (int k = 0; ctl_statuses[k]; k++)
+		if (a->count[k])
+			fprintf(out, "  %-13s %4d\n", ctl_statuses[k], a->count[k]);
 	int overdue = 0, on_time = 0, late = 0;
 	for (size_t i = 0; i < a->n; i++) {
 		overdue += a->v[i].s.overdue;
@@ -291,7 +285,7 @@ static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
 	int64_t id;
 	char *err = NULL;
 	struct holidays *h = NULL;
-	struct ctl_status_all a = { st, NULL, 0, 0 };
+	struct ctl_status_all a = { .st = st };
 	struct ctl_round_head head = { 0 };
 	int rc = round_id(st, slug, &id, &err);
 	if (rc == FOID_OK) {
@@ -313,6 +307,16 @@ static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
 		rc = status_round(st, c->cfg, h, id, util_now(), ctl_status_collect, &a, &err);
 	if (rc)
 		goto out;
+	for (size_t i = 0; i < a.n; i++) {
+		struct ctl_status_row *r = &a.v[i];
+		r->rank = ctl_status_rank(r->s.status, r->s.overdue);
+		r->status_ix = -1;
+		for (int k = 0; ctl_statuses[k] && r->status_ix < 0; k++)
+			if (strcmp(r->s.status, ctl_statuses[k]) == 0)
+				r->status_ix = k;
+		if (r->status_ix >= 0)
+			a.count[r->status_ix]++;
+	}
 	qsort(a.v, a.n, sizeof *a.v, ctl_status_cmp);
 	struct deadline_regime reg;
 	const char *tz = c->cfg->timezone;
