@@ -267,6 +267,13 @@ static void foid_wait(struct foid *f, int64_t until)
 	if (im && imap_has_idle(im)) {
 		char *err = NULL;
 		int rc = imap_select(im, f->cfg->mailboxes[0], NULL, NULL, NULL, &err);
+		if (rc == FOID_OK && imap_has_news(im)) {
+			/* Mail came while we were busy: IDLE would not tell of it. */
+			f->next_poll = 0;
+			log_debug("event=imap.news mailbox=%s", log_q(f->cfg->mailboxes[0]));
+			free(err);
+			return;
+		}
 		if (rc == FOID_OK)
 			rc = imap_idle_start(im, &err);
 		if (rc == FOID_OK) {

@@ -29,6 +29,7 @@ struct imap {
 	int broken;       /* the stream is unusable: no LOGOUT, just close */
 	int idling;
 	char *selected;   /* the mailbox SELECTed now, NULL for none */
+	uint32_t searched_exists; /* the server's message count at the last new-mail search */
 };
 
 static void *imap_nn(void *p)
@@ -425,6 +426,11 @@ int imap_noop(struct imap *im, char **errp)
 	return r == MAILIMAP_NO_ERROR ? 0 : imap_fail(im, r, errp, "NOOP");
 }
 
+static uint32_t imap_exists_now(const struct imap *im)
+{
+	return im->mi->imap_selection_info ? im->mi->imap_selection_info->sel_exists : 0;
+}
+
 int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
                 uint32_t *uidnext, uint32_t *exists, char **errp)
 {
@@ -443,6 +449,7 @@ int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
 		if (r != MAILIMAP_NO_ERROR)
 			return imap_fail(im, r, errp, "SELECT %s", mailbox);
 		im->selected = xstrdup(mailbox);
+		im->searched_exists = imap_exists_now(im);
 	}
 	struct mailimap_selection_info *sel = im->mi->imap_selection_info;
 	if (uidvalidity)
@@ -452,6 +459,11 @@ int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
 	if (exists)
 		*exists = sel ? sel->sel_exists : 0;
 	return 0;
+}
+
+int imap_has_news(const struct imap *im)
+{
+	return imap_exists_now(im) != im->searched_exists;
 }
 
 /* ---- search and fetch ---- */
@@ -696,6 +708,8 @@ int imap_fetch_new(struct imap *im, uint32_t after_uid, imap_msg_fn cb, void *ar
 	uint32_t *uids = NULL;
 	size_t n = 0;
 	int rc = imap_uid_search(im, key, after_uid + 1, "UID", &uids, &n, errp);
+	if (rc == 0)
+		im->searched_exists = imap_exists_now(im);
 	if (rc == 0 && n > 0)
 		rc = imap_fetch_uids(im, uids, n, cb, arg, errp);
 	free(uids);

@@ -44,6 +44,10 @@ int imap_has_move(const struct imap *im);
  * the size of the mailbox). */
 int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
                 uint32_t *uidnext, uint32_t *exists, char **errp);
+/* 1 when the server has announced a message count (EXISTS) for the
+ * selected mailbox other than the one at its SELECT or the last
+ * imap_fetch_new: mail that came since, which IDLE would not announce. */
+int imap_has_news(const struct imap *im);
 
 /* One fetched message.  raw (size bytes; libetpan NUL-terminates it) and the
  * struct are valid only during the callback. */

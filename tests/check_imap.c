@@ -359,11 +359,15 @@ START_TEST(test_reselect_sees_new_mail)
 	ck_assert_int_eq(imap_fetch_new(im, 0, collect, &g, &err), 0);
 	ck_assert_uint_eq(g.n, 0);
 	char *a = message("resel");
+	ck_assert_int_eq(imap_has_news(im), 0);
 	append("resel@foid.test", "INBOX", a, NULL);
 	ck_assert_int_eq(imap_select(im, "INBOX", &v2, NULL, NULL, &err), 0);
 	ck_assert_uint_eq(v1, v2);
+	/* The NOOP told of the new message; IDLE would not tell again. */
+	ck_assert_int_eq(imap_has_news(im), 1);
 	ck_assert_int_eq(imap_fetch_new(im, 0, collect, &g, &err), 0);
 	ck_assert_uint_eq(g.n, 1);
+	ck_assert_int_eq(imap_has_news(im), 0);
 	char *b = message("resel-other");
 	append("resel@foid.test", "Other", b, NULL);
 	ck_assert_int_eq(imap_select(im, "Other", NULL, NULL, NULL, &err), 0);

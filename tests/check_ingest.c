@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "sandbox.h"
+#include "smtppeer.h"
 #include "testenv.h"
 #include "util.h"
 
@@ -188,6 +189,51 @@ START_TEST(test_idle_service_stores_delivered_mail)
 }
 END_TEST
 
+static void reply_during_send(void *arg)
+{
+	(void)arg;
+	append("in8@uni.test", "Subject: Re: your request\r\nMessage-ID: <busy@x.test>\r\n\r\n"
+	       "Received, thank you.\r\n", NULL);
+}
+
+/* A reply that lands while foid sends (after its look at the mailbox, before
+ * it idles) is told of by the server's answer to the next command, not by
+ * IDLE: foid must take it then rather than wait for its next tick. */
+START_TEST(test_mail_during_send_is_not_left_for_the_next_tick)
+{
+	struct peer p = { 0 };
+	p.on_data = reply_during_send;
+	peer_start(&p);
+	struct testenv_opts o = { 0 };
+	o.smtp_port = p.port;
+	o.imap_port = sb->imap_port;
+	o.password = sb->password;
+	o.team = "in8@uni.test";
+	struct testenv *te = testenv_new(&o);
+	testenv_bodies(te, "name,short_name,email\nOne Council,one,foi@one.test\n");
+	char *out = NULL, *err = NULL;
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "round", "create", "busy",
+	                             "--kind", "foi", "--template", "foi-request.txt", NULL), 0);
+	free(out);
+	free(err);
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "round", "launch", "busy", NULL), 0);
+	int pid = testenv_start_foid(te);
+	ck_assert_int_eq(testenv_wait_int(te, "SELECT count(*) FROM messages WHERE"
+	                                  " message_id = 'busy@x.test'", 1, 30), 1);
+	ck_assert_int_eq(fixture_stop(pid, SIGTERM), 0);
+	ck_assert_int_eq(p.accepted, 1);
+	char *log = fixture_path(te->fx, "foid.log"), *text = NULL;
+	ck_assert_int_eq(util_read_file(log, &text, NULL, NULL), 0);
+	ck_assert_msg(strstr(text, "event=imap.news"), "%s", text);
+	free(text);
+	free(log);
+	free(out);
+	free(err);
+	testenv_free(te);
+	peer_stop(&p, NULL);
+}
+END_TEST
+
 START_TEST(test_dovecot_restart_reconnects_and_catches_up)
 {
 	struct testenv *te = env("in5@uni.test", NULL);
@@ -282,6 +328,7 @@ int main(void)
 	tcase_add_test(tc, test_uidvalidity_change_duplicates_nothing);
 	tcase_add_test(tc, test_over_limit_is_stored_raw_with_reason);
 	tcase_add_test(tc, test_idle_service_stores_delivered_mail);
+	tcase_add_test(tc, test_mail_during_send_is_not_left_for_the_next_tick);
 	tcase_add_test(tc, test_corpus_through_the_real_path);
 	suite_add_tcase(s, tc);
 	TCase *restart = tcase_create("restart");

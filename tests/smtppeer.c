@@ -84,6 +84,8 @@ static void peer_session(struct peer *p, int fd)
 			}
 			if (p->drop_after_dot)
 				goto out;
+			if (p->on_data)
+				p->on_data(p->on_data_arg);
 			p->accepted++;
 			char *ok = xasprintf("250 2.0.0 QID%04d Message accepted for delivery",
 			                     p->accepted);

@@ -18,6 +18,10 @@ struct peer {
 	const char *rcpt_always; /* reply to every RCPT */
 	int max_mails;           /* per session, then 452 to MAIL; 0: no limit */
 	int drop_after_dot;      /* close instead of the final reply */
+	/* Called with on_data_arg once a message's data is in, before the
+	 * final reply: lets a test act while the sender waits. */
+	void (*on_data)(void *arg);
+	void *on_data_arg;
 	/* What it saw. */
 	int connections;
 	int mails;
