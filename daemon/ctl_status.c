@@ -132,20 +132,16 @@ static void ctl_status_json(FILE *out, const struct ctl_round_head *h,
 	jws_begin_object(w);
 	jws_key(w, "round");
 	jws_begin_object(w);
-	jws_key(w, "slug");
-	jws_str(w, h->slug);
-	jws_key(w, "kind");
-	jws_str(w, h->kind);
-	jws_key(w, "regime");
-	jws_str(w, h->regime);
+	jws_kstr(w, "slug", h->slug);
+	jws_kstr(w, "kind", h->kind);
+	jws_kstr(w, "regime", h->regime);
 	ctl_status_iso(w, "launched_at", h->launched_at, tz);
 	jws_end_object(w);
 	jws_key(w, "totals");
 	jws_begin_object(w);
 	int on_time = 0, late = 0, overdue = 0, very = 0;
 	for (int k = 0; ctl_statuses[k]; k++) {
-		jws_key(w, ctl_statuses[k]);
-		jws_int(w, a->count[k]);
+		jws_kint(w, ctl_statuses[k], a->count[k]);
 	}
 	for (size_t i = 0; i < a->n; i++) {
 		on_time += a->v[i].s.on_time == 1;
@@ -153,35 +149,24 @@ static void ctl_status_json(FILE *out, const struct ctl_round_head *h,
 		overdue += a->v[i].s.overdue;
 		very += a->v[i].s.very_overdue;
 	}
-	jws_key(w, "on_time");
-	jws_int(w, on_time);
-	jws_key(w, "late");
-	jws_int(w, late);
-	jws_key(w, "overdue");
-	jws_int(w, overdue);
-	jws_key(w, "very_overdue");
-	jws_int(w, very);
-	jws_key(w, "bodies");
-	jws_int(w, (int64_t)a->n);
+	jws_kint(w, "on_time", on_time);
+	jws_kint(w, "late", late);
+	jws_kint(w, "overdue", overdue);
+	jws_kint(w, "very_overdue", very);
+	jws_kint(w, "bodies", (int64_t)a->n);
 	jws_end_object(w);
 	jws_key(w, "requests");
 	jws_begin_array(w);
 	for (size_t i = 0; i < a->n; i++) {
 		const struct ctl_status_row *r = &a->v[i];
 		jws_begin_object(w);
-		jws_key(w, "short_name");
-		jws_str(w, r->short_name);
-		jws_key(w, "name");
-		jws_str(w, r->name);
-		jws_key(w, "email");
-		jws_str(w, r->email);
-		jws_key(w, "reference");
-		jws_str(w, r->reference);
-		jws_key(w, "status");
-		jws_str(w, r->s.status);
+		jws_kstr(w, "short_name", r->short_name);
+		jws_kstr(w, "name", r->name);
+		jws_kstr(w, "email", r->email);
+		jws_kstr(w, "reference", r->reference);
+		jws_kstr(w, "status", r->s.status);
 		ctl_status_iso(w, "sent_at", r->s.sent_at, tz);
-		jws_key(w, "due_date");
-		jws_str(w, r->s.due[0] ? r->s.due : NULL);
+		jws_kstr(w, "due_date", r->s.due[0] ? r->s.due : NULL);
 		ctl_status_iso(w, "first_response_at", r->s.first_response_at, tz);
 		jws_key(w, "on_time");
 		if (r->s.on_time < 0)
@@ -197,15 +182,13 @@ static void ctl_status_json(FILE *out, const struct ctl_round_head *h,
 			jws_null(w);
 		else
 			jws_int(w, r->s.working_days_taken);
-		jws_key(w, "their_reference");
-		jws_str(w, r->their_ref);
+		jws_kstr(w, "their_reference", r->their_ref);
 		jws_key(w, "reminders_sent");
 		jws_begin_array(w);
 		for (size_t k = 0; k < r->reminders.n; k++)
 			jws_str(w, r->reminders.v[k]);
 		jws_end_array(w);
-		jws_key(w, "messages");
-		jws_int(w, r->s.messages);
+		jws_kint(w, "messages", r->s.messages);
 		jws_end_object(w);
 	}
 	jws_end_array(w);

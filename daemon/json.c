@@ -363,6 +363,18 @@ void jws_null(struct jws *w)
 	buf_adds(&w->b, "null");
 }
 
+void jws_kstr(struct jws *w, const char *key, const char *s)
+{
+	jws_key(w, key);
+	jws_str(w, s);
+}
+
+void jws_kint(struct jws *w, const char *key, int64_t v)
+{
+	jws_key(w, key);
+	jws_int(w, v);
+}
+
 char *jws_finish(struct jws *w)
 {
 	char *s = buf_detach(&w->b);

@@ -89,6 +89,9 @@ void jws_str(struct jws *w, const char *s); /* NULL writes null */
 void jws_int(struct jws *w, int64_t v);
 void jws_bool(struct jws *w, int v);
 void jws_null(struct jws *w);
+/* A key and its value in one call. */
+void jws_kstr(struct jws *w, const char *key, const char *s);
+void jws_kint(struct jws *w, const char *key, int64_t v);
 char *jws_finish(struct jws *w); /* frees w; the caller frees the text */
 
 #endif

@@ -29,6 +29,16 @@ static struct testenv *env(const char *team, const char *extra)
 	return testenv_new(&o);
 }
 
+/* foid.log (of a service run) holds what. */
+static void assert_logged(struct testenv *te, const char *what)
+{
+	char *log = fixture_path(te->fx, "foid.log"), *text = NULL;
+	ck_assert_int_eq(util_read_file(log, &text, NULL, NULL), 0);
+	ck_assert_msg(strstr(text, what), "no %s in: %s", what, text);
+	free(text);
+	free(log);
+}
+
 static void once(struct testenv *te)
 {
 	char *out = NULL, *err = NULL;
@@ -178,12 +188,8 @@ START_TEST(test_idle_service_stores_delivered_mail)
 	                           "Acknowledged.\r\n", &err) == 0, "%s", err);
 	ck_assert_int_eq(testenv_wait_int(te, "SELECT count(*) FROM messages", 2, 30), 2);
 	ck_assert_int_eq(fixture_stop(pid, SIGTERM), 0);
-	char *log = fixture_path(te->fx, "foid.log"), *text = NULL;
-	ck_assert_int_eq(util_read_file(log, &text, NULL, NULL), 0);
-	ck_assert_msg(strstr(text, "event=imap.idle.wake"), "%s", text);
-	ck_assert_ptr_nonnull(strstr(text, "event=stop"));
-	free(text);
-	free(log);
+	assert_logged(te, "event=imap.idle.wake");
+	assert_logged(te, "event=stop");
 	free(err);
 	testenv_free(te);
 }
@@ -222,11 +228,7 @@ START_TEST(test_mail_during_send_is_not_left_for_the_next_tick)
 	                                  " message_id = 'busy@x.test'", 1, 30), 1);
 	ck_assert_int_eq(fixture_stop(pid, SIGTERM), 0);
 	ck_assert_int_eq(p.accepted, 1);
-	char *log = fixture_path(te->fx, "foid.log"), *text = NULL;
-	ck_assert_int_eq(util_read_file(log, &text, NULL, NULL), 0);
-	ck_assert_msg(strstr(text, "event=imap.news"), "%s", text);
-	free(text);
-	free(log);
+	assert_logged(te, "event=imap.news");
 	free(out);
 	free(err);
 	testenv_free(te);
@@ -257,11 +259,7 @@ START_TEST(test_dovecot_restart_reconnects_and_catches_up)
 	}
 	ck_assert_int_eq(testenv_wait_int(te, "SELECT count(*) FROM messages", 2, 60), 2);
 	ck_assert_int_eq(fixture_stop(pid, SIGTERM), 0);
-	char *log = fixture_path(te->fx, "foid.log"), *text = NULL;
-	ck_assert_int_eq(util_read_file(log, &text, NULL, NULL), 0);
-	ck_assert_msg(strstr(text, "event=imap.down"), "%s", text);
-	free(text);
-	free(log);
+	assert_logged(te, "event=imap.down");
 	free(err);
 	free(cmd);
 	testenv_free(te);
