@@ -461,6 +461,38 @@ int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
 	return 0;
 }
 
+int imap_is_selected(const struct imap *im, const char *mailbox)
+{
+	return im->selected && strcmp(im->selected, mailbox) == 0;
+}
+
+int imap_status(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
+                uint32_t *uidnext, char **errp)
+{
+	struct mailimap_status_att_list *atts = imap_nn(mailimap_status_att_list_new_empty());
+	if (mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDVALIDITY) !=
+	            MAILIMAP_NO_ERROR ||
+	    mailimap_status_att_list_add(atts, MAILIMAP_STATUS_ATT_UIDNEXT) != MAILIMAP_NO_ERROR)
+		imap_nn(NULL);
+	struct mailimap_mailbox_data_status *res = NULL;
+	int r = mailimap_status(im->mi, mailbox, atts, &res);
+	mailimap_status_att_list_free(atts);
+	if (r != MAILIMAP_NO_ERROR)
+		return imap_fail(im, r, errp, "STATUS %s", mailbox);
+	*uidvalidity = *uidnext = 0;
+	for (clistiter *it = res && res->st_info_list ? clist_begin(res->st_info_list) : NULL;
+	     it; it = clist_next(it)) {
+		struct mailimap_status_info *si = clist_content(it);
+		if (si->st_att == MAILIMAP_STATUS_ATT_UIDVALIDITY)
+			*uidvalidity = si->st_value;
+		else if (si->st_att == MAILIMAP_STATUS_ATT_UIDNEXT)
+			*uidnext = si->st_value;
+	}
+	if (res)
+		mailimap_mailbox_data_status_free(res);
+	return 0;
+}
+
 int imap_has_news(const struct imap *im)
 {
 	return imap_exists_now(im) != im->searched_exists;

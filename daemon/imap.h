@@ -44,6 +44,12 @@ int imap_has_move(const struct imap *im);
  * the size of the mailbox). */
 int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
                 uint32_t *uidnext, uint32_t *exists, char **errp);
+/* 1 when mailbox is the one selected. */
+int imap_is_selected(const struct imap *im, const char *mailbox);
+/* STATUS mailbox (UIDVALIDITY UIDNEXT): cheap for a mailbox not selected,
+ * where a SELECT would cost in proportion to its size. */
+int imap_status(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
+                uint32_t *uidnext, char **errp);
 /* 1 when the server has announced a message count (EXISTS) for the
  * selected mailbox other than the one at its SELECT or the last
  * imap_fetch_new: mail that came since, which IDLE would not announce. */

@@ -266,6 +266,28 @@ static int ingest_last_uid(struct store *st, const char *mailbox,
 	return rc;
 }
 
+/* 1 when a mailbox other than the selected one has nothing for us: the
+ * same UIDVALIDITY, no UID past the last one filed, no flag owed.  Any
+ * doubt (an error included) says 0, and the full pass decides. */
+static int ingest_quiet(struct store *st, struct imap *im, const char *mailbox)
+{
+	if (imap_is_selected(im, mailbox))
+		return 0;
+	int64_t validity = -1, last = 0, owed = 1;
+	if (store_query_int(st, NULL, &validity, "SELECT uidvalidity FROM mailbox_state"
+	                    " WHERE mailbox = ?", "s", mailbox) != FOID_OK ||
+	    store_query_int(st, NULL, &last, "SELECT last_uid FROM mailbox_state"
+	                    " WHERE mailbox = ?", "s", mailbox) != FOID_OK ||
+	    store_query_int(st, NULL, &owed, "SELECT count(*) FROM message_locations"
+	                    " WHERE mailbox = ? AND uidvalidity = ? AND flagged = 0",
+	                    "sI", mailbox, validity) != FOID_OK || owed)
+		return 0;
+	uint32_t v = 0, next = 0;
+	if (imap_status(im, mailbox, &v, &next, NULL) != FOID_OK || !v || !next)
+		return 0;
+	return (int64_t)v == validity && (int64_t)next <= last + 1;
+}
+
 int ingest_mailbox(struct store *st, const struct config *cfg,
                    const struct classify_rules *rules, struct imap *im,
                    const char *mailbox, struct ingest_stats *stats, char **errp)
@@ -277,6 +299,8 @@ int ingest_mailbox(struct store *st, const struct config *cfg,
 	r.mailbox = mailbox;
 	r.stats = stats;
 	uint32_t last = 0;
+	if (ingest_quiet(st, im, mailbox))
+		return FOID_OK;
 	int rc = imap_select(im, mailbox, &r.uidvalidity, NULL, NULL, errp);
 	if (rc == FOID_OK)
 		rc = ingest_last_uid(st, mailbox, r.uidvalidity, &last, errp);

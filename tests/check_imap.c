@@ -286,6 +286,13 @@ START_TEST(test_select_returns_uidvalidity)
 	ck_assert_msg(strstr(status, want), "%s vs %s", status, want);
 	ck_assert_uint_eq(exists, 1);
 	ck_assert_uint_eq(next, 2);
+	/* STATUS tells the same of a mailbox without selecting it. */
+	uint32_t sv = 0, sn = 0;
+	ck_assert_int_eq(imap_status(im, "INBOX", &sv, &sn, &err), 0);
+	ck_assert_uint_eq(sv, validity);
+	ck_assert_uint_eq(sn, next);
+	ck_assert_int_eq(imap_is_selected(im, "INBOX"), 1);
+	ck_assert_int_eq(imap_status(im, "NoSuchBox", &sv, &sn, &err), FOID_EPERM);
 	/* Dovecot answers a bare NO (no [NONEXISTENT]) here: a lasting failure. */
 	ck_assert_int_eq(imap_select(im, "NoSuchBox", NULL, NULL, NULL, &err), FOID_EPERM);
 	ck_assert_msg(strstr(err, "NoSuchBox"), "%s", err);

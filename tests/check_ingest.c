@@ -135,6 +135,37 @@ START_TEST(test_stores_internaldate_parts_attachments_once)
 }
 END_TEST
 
+/* With two mailboxes, the one not selected is looked at with STATUS when
+ * nothing is new there; mail that arrives in it is still filed. */
+START_TEST(test_second_mailbox_quiet_then_new)
+{
+	struct testenv_opts o = { 0 };
+	o.smtp_port = sb->smtp_port;
+	o.imap_port = sb->imap_port;
+	o.password = sb->password;
+	o.team = "in9@uni.test";
+	o.imap_extra = "mailboxes = [ \"INBOX\", \"Replies\" ];";
+	struct testenv *te = testenv_new(&o);
+	char *err = NULL;
+	const char one[] = "Subject: one\r\nMessage-ID: <one@x.test>\r\n\r\n.\r\n";
+	const char two[] = "Subject: two\r\nMessage-ID: <two@x.test>\r\n\r\n.\r\n";
+	ck_assert_msg(sandbox_append(sb, "in9@uni.test", "Replies", one, strlen(one), NULL, &err)
+	              == 0, "%s", err);
+	once(te);
+	once(te);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM message_locations"
+	                                 " WHERE mailbox = 'Replies' AND flagged = 1"), 1);
+	ck_assert_msg(sandbox_append(sb, "in9@uni.test", "Replies", two, strlen(two), NULL, &err)
+	              == 0, "%s", err);
+	once(te);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages"), 2);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM message_locations"
+	                                 " WHERE mailbox = 'Replies' AND flagged = 1"), 2);
+	free(err);
+	testenv_free(te);
+}
+END_TEST
+
 START_TEST(test_uidvalidity_change_duplicates_nothing)
 {
 	struct testenv *te = env("in2@uni.test", NULL);
@@ -324,6 +355,7 @@ int main(void)
 	tcase_add_unchecked_fixture(tc, sb_up, sb_down);
 	tcase_add_test(tc, test_stores_internaldate_parts_attachments_once);
 	tcase_add_test(tc, test_uidvalidity_change_duplicates_nothing);
+	tcase_add_test(tc, test_second_mailbox_quiet_then_new);
 	tcase_add_test(tc, test_over_limit_is_stored_raw_with_reason);
 	tcase_add_test(tc, test_idle_service_stores_delivered_mail);
 	tcase_add_test(tc, test_mail_during_send_is_not_left_for_the_next_tick);
