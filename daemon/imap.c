@@ -461,9 +461,9 @@ int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
 	return 0;
 }
 
-int imap_is_selected(const struct imap *im, const char *mailbox)
+const char *imap_selected(const struct imap *im)
 {
-	return im->selected && strcmp(im->selected, mailbox) == 0;
+	return im->selected;
 }
 
 int imap_status(struct imap *im, const char *mailbox, uint32_t *uidvalidity,

@@ -44,8 +44,8 @@ int imap_has_move(const struct imap *im);
  * the size of the mailbox). */
 int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
                 uint32_t *uidnext, uint32_t *exists, char **errp);
-/* 1 when mailbox is the one selected. */
-int imap_is_selected(const struct imap *im, const char *mailbox);
+/* The mailbox selected now (owned by im), or NULL. */
+const char *imap_selected(const struct imap *im);
 /* STATUS mailbox (UIDVALIDITY UIDNEXT): cheap for a mailbox not selected,
  * where a SELECT would cost in proportion to its size. */
 int imap_status(struct imap *im, const char *mailbox, uint32_t *uidvalidity,

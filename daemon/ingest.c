@@ -267,11 +267,13 @@ static int ingest_last_uid(struct store *st, const char *mailbox,
 }
 
 /* 1 when a mailbox other than the selected one has nothing for us: the
- * same UIDVALIDITY, no UID past the last one filed, no flag owed.  Any
- * doubt (an error included) says 0, and the full pass decides. */
+ * same UIDVALIDITY, no UID past the last one filed, no flag owed.  Then
+ * STATUS spares a SELECT there and another back.  Any doubt (an error
+ * included) says 0, and the full pass decides. */
 static int ingest_quiet(struct store *st, struct imap *im, const char *mailbox)
 {
-	if (imap_is_selected(im, mailbox))
+	const char *sel = imap_selected(im);
+	if (!sel || strcmp(sel, mailbox) == 0)
 		return 0;
 	int64_t validity = -1, last = 0, owed = 1;
 	if (store_query_int(st, NULL, &validity, "SELECT uidvalidity FROM mailbox_state"

@@ -291,7 +291,7 @@ START_TEST(test_select_returns_uidvalidity)
 	ck_assert_int_eq(imap_status(im, "INBOX", &sv, &sn, &err), 0);
 	ck_assert_uint_eq(sv, validity);
 	ck_assert_uint_eq(sn, next);
-	ck_assert_int_eq(imap_is_selected(im, "INBOX"), 1);
+	ck_assert_str_eq(imap_selected(im), "INBOX");
 	ck_assert_int_eq(imap_status(im, "NoSuchBox", &sv, &sn, &err), FOID_EPERM);
 	/* Dovecot answers a bare NO (no [NONEXISTENT]) here: a lasting failure. */
 	ck_assert_int_eq(imap_select(im, "NoSuchBox", NULL, NULL, NULL, &err), FOID_EPERM);
