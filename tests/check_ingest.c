@@ -18,13 +18,20 @@ static struct sandbox *sb;
 static void sb_up(void) { sb = sandbox_start(); }
 static void sb_down(void) { sandbox_stop(sb); }
 
-static struct testenv *env(const char *team, const char *extra)
+/* Options for team's foid against the sandbox. */
+static struct testenv_opts opts(const char *team)
 {
 	struct testenv_opts o = { 0 };
 	o.smtp_port = sb->smtp_port;
 	o.imap_port = sb->imap_port;
 	o.password = sb->password;
 	o.team = team;
+	return o;
+}
+
+static struct testenv *env(const char *team, const char *extra)
+{
+	struct testenv_opts o = opts(team);
 	o.extra = extra;
 	return testenv_new(&o);
 }
@@ -139,11 +146,7 @@ END_TEST
  * nothing is new there; mail that arrives in it is still filed. */
 START_TEST(test_second_mailbox_quiet_then_new)
 {
-	struct testenv_opts o = { 0 };
-	o.smtp_port = sb->smtp_port;
-	o.imap_port = sb->imap_port;
-	o.password = sb->password;
-	o.team = "in9@uni.test";
+	struct testenv_opts o = opts("in9@uni.test");
 	o.imap_extra = "mailboxes = [ \"INBOX\", \"Replies\" ];";
 	struct testenv *te = testenv_new(&o);
 	char *err = NULL;
@@ -241,11 +244,8 @@ START_TEST(test_mail_during_send_is_not_left_for_the_next_tick)
 	struct peer p = { 0 };
 	p.on_data = reply_during_send;
 	peer_start(&p);
-	struct testenv_opts o = { 0 };
+	struct testenv_opts o = opts("in8@uni.test");
 	o.smtp_port = p.port;
-	o.imap_port = sb->imap_port;
-	o.password = sb->password;
-	o.team = "in8@uni.test";
 	struct testenv *te = testenv_new(&o);
 	testenv_bodies(te, "name,short_name,email\nOne Council,one,foi@one.test\n");
 	char *out = NULL, *err = NULL;
