@@ -182,8 +182,12 @@ const char *const store_migrations[] = {
 	"  PRIMARY KEY (request_id, key)"
 	");"
 	/* Set once the processed keyword is on the server: a crash between
-	 * commit and flag is made good on the next pass. */
-	"ALTER TABLE message_locations ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;",
+	 * commit and flag is made good on the next pass.  Mail filed before
+	 * this version was flagged by then; the index finds what is owed. */
+	"ALTER TABLE message_locations ADD COLUMN flagged INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE message_locations SET flagged = 1;"
+	"CREATE INDEX message_locations_owed ON message_locations(mailbox, uidvalidity)"
+	"  WHERE flagged = 0;",
 };
 
 const int store_migration_count =

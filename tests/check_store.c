@@ -123,8 +123,13 @@ START_TEST(test_version_1_upgrades_in_place)
 	struct store *st = open_tmp(fx);
 	ck_assert_int_eq(store_exec(st, NULL, "DROP TABLE answers", NULL), 0);
 	ck_assert_int_eq(store_exec(st, NULL, "DROP TABLE questions", NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL, "DROP INDEX message_locations_owed", NULL), 0);
 	ck_assert_int_eq(store_exec(st, NULL, "ALTER TABLE message_locations DROP COLUMN flagged",
 	                            NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO messages (id, direction, created_at)"
+	                            " VALUES (1, 'in', 0)", NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO message_locations VALUES"
+	                            " ('INBOX', 7, 1, 1)", NULL), 0);
 	ck_assert_int_eq(store_exec(st, NULL, "PRAGMA user_version = 1", NULL), 0);
 	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO meta VALUES ('kept', 'yes')", NULL), 0);
 	store_close(st);
@@ -139,6 +144,10 @@ START_TEST(test_version_1_upgrades_in_place)
 	ck_assert_int_eq(store_query_text(st, NULL, &kept, "SELECT value FROM meta WHERE key = 'kept'",
 	                                  NULL), 0);
 	ck_assert_str_eq(kept, "yes");
+	/* v1 flagged mail as it filed it: nothing is owed after the upgrade. */
+	ck_assert_int_eq(store_query_int(st, NULL, &n, "SELECT count(*) FROM message_locations"
+	                                 " WHERE flagged = 1", NULL), 0);
+	ck_assert_int_eq(n, 1);
 	free(kept);
 	store_close(st);
 	fixture_free(fx);
