@@ -139,17 +139,26 @@ static void foid_ingest(struct foid *f)
 	struct imap *im = foid_imap(f);
 	if (!im)
 		return;
-	for (char **mb = f->cfg->mailboxes; *mb; mb++) {
+	/* The first mailbox, the one foid idles on, goes last and is selected
+	 * for it: news after its search is then told before IDLE, and the
+	 * wait needs no SELECT of its own. */
+	size_t n = 0;
+	while (f->cfg->mailboxes[n])
+		n++;
+	for (size_t i = 1; i <= n; i++) {
+		const char *mb = f->cfg->mailboxes[i % n];
 		struct ingest_stats stats = { 0 };
 		char *err = NULL;
-		int rc = ingest_mailbox(f->st, f->cfg, f->rules, im, *mb, &stats, &err);
+		int rc = i == n && n > 1 ? imap_select(im, mb, NULL, NULL, NULL, &err) : FOID_OK;
+		if (rc == FOID_OK)
+			rc = ingest_mailbox(f->st, f->cfg, f->rules, im, mb, &stats, &err);
 		if (rc == FOID_ETEMP) {
 			foid_imap_drop(f, err);
 			free(err);
 			return;
 		}
 		if (rc < 0)
-			log_error("event=ingest.failed mailbox=%s error=%s", log_q(*mb),
+			log_error("event=ingest.failed mailbox=%s error=%s", log_q(mb),
 			          log_q(err));
 		free(err);
 	}

@@ -224,45 +224,60 @@ static int ingest_cb(const struct imap_msg *msg, void *arg)
 	return FOID_OK;
 }
 
-static int ingest_uid_cb(const struct store_row *row, void *arg)
+/* What the store knows of a mailbox, read once a pass. */
+struct ingest_state {
+	int known;          /* a mailbox_state row exists */
+	uint32_t validity;
+	uint32_t last;      /* the last UID filed */
+	int owed;           /* locations not yet flagged on the server */
+};
+
+static int ingest_state_cb(const struct store_row *row, void *arg)
 {
-	strv_push(arg, store_row_text(row, 0));
+	struct ingest_state *s = arg;
+	s->known = 1;
+	s->validity = (uint32_t)store_row_int(row, 0);
+	s->last = (uint32_t)store_row_int(row, 1);
+	s->owed = store_row_int(row, 2) != 0;
 	return 0;
 }
 
-static int ingest_last_uid(struct store *st, const char *mailbox,
-                           uint32_t uidvalidity, uint32_t *last, char **errp)
+static int ingest_state_load(struct store *st, const char *mailbox, struct ingest_state *s,
+                             char **errp)
 {
-	int64_t v = 0, old_validity = 0;
+	*s = (struct ingest_state){ 0 };
+	return store_query(st, errp, ingest_state_cb, s,
+	                   "SELECT s.uidvalidity, s.last_uid, EXISTS (SELECT 1 FROM"
+	                   " message_locations l WHERE l.mailbox = s.mailbox AND"
+	                   " l.uidvalidity = s.uidvalidity AND l.flagged = 0)"
+	                   " FROM mailbox_state s WHERE s.mailbox = ?", "s", mailbox);
+}
+
+/* The UID to fetch after; a changed UIDVALIDITY starts the mailbox over. */
+static int ingest_last_uid(struct store *st, const char *mailbox,
+                           const struct ingest_state *s, uint32_t uidvalidity,
+                           uint32_t *last, char **errp)
+{
 	*last = 0;
-	int rc = store_query_int(st, errp, &old_validity,
-	                         "SELECT uidvalidity FROM mailbox_state WHERE mailbox = ?",
-	                         "s", mailbox);
-	if (rc == FOID_ENOTFOUND)
+	if (!s->known)
 		return FOID_OK;
-	if (rc)
-		return rc;
-	if ((uint32_t)old_validity != uidvalidity) {
-		log_warn("event=imap.uidvalidity mailbox=%s old=%lld new=%u "
-		         "action=resync", log_q(mailbox), (long long)old_validity,
-		         uidvalidity);
-		rc = store_begin(st, errp);
-		if (rc == FOID_OK)
-			rc = store_exec(st, errp,
-			                "UPDATE mailbox_state SET uidvalidity = ?, last_uid = 0"
-			                " WHERE mailbox = ?", "Is", (int64_t)uidvalidity, mailbox);
-		if (rc == FOID_OK)
-			rc = store_event(st, errp, 0, 0, 0, "mailbox.resync", "foid", mailbox);
-		if (rc == FOID_OK)
-			rc = store_commit(st, errp);
-		else
-			store_rollback(st);
-		return rc;
+	if (s->validity == uidvalidity) {
+		*last = s->last;
+		return FOID_OK;
 	}
-	rc = store_query_int(st, errp, &v,
-	                     "SELECT last_uid FROM mailbox_state WHERE mailbox = ?",
-	                     "s", mailbox);
-	*last = (uint32_t)v;
+	log_warn("event=imap.uidvalidity mailbox=%s old=%u new=%u action=resync",
+	         log_q(mailbox), s->validity, uidvalidity);
+	int rc = store_begin(st, errp);
+	if (rc == FOID_OK)
+		rc = store_exec(st, errp,
+		                "UPDATE mailbox_state SET uidvalidity = ?, last_uid = 0"
+		                " WHERE mailbox = ?", "Is", (int64_t)uidvalidity, mailbox);
+	if (rc == FOID_OK)
+		rc = store_event(st, errp, 0, 0, 0, "mailbox.resync", "foid", mailbox);
+	if (rc == FOID_OK)
+		rc = store_commit(st, errp);
+	else
+		store_rollback(st);
 	return rc;
 }
 
@@ -270,24 +285,34 @@ static int ingest_last_uid(struct store *st, const char *mailbox,
  * same UIDVALIDITY, no UID past the last one filed, no flag owed.  Then
  * STATUS spares a SELECT there and another back.  Any doubt (an error
  * included) says 0, and the full pass decides. */
-static int ingest_quiet(struct store *st, struct imap *im, const char *mailbox)
+static int ingest_quiet(struct imap *im, const char *mailbox, const struct ingest_state *s)
 {
 	const char *sel = imap_selected(im);
-	if (!sel || strcmp(sel, mailbox) == 0)
-		return 0;
-	int64_t validity = -1, last = 0, owed = 1;
-	if (store_query_int(st, NULL, &validity, "SELECT uidvalidity FROM mailbox_state"
-	                    " WHERE mailbox = ?", "s", mailbox) != FOID_OK ||
-	    store_query_int(st, NULL, &last, "SELECT last_uid FROM mailbox_state"
-	                    " WHERE mailbox = ?", "s", mailbox) != FOID_OK ||
-	    store_query_int(st, NULL, &owed, "SELECT count(*) FROM message_locations"
-	                    " WHERE mailbox = ? AND uidvalidity = ? AND flagged = 0",
-	                    "sI", mailbox, validity) != FOID_OK || owed)
+	if (!sel || strcmp(sel, mailbox) == 0 || !s->known || s->owed)
 		return 0;
 	uint32_t v = 0, next = 0;
 	if (imap_status(im, mailbox, &v, &next, NULL) != FOID_OK || !v || !next)
 		return 0;
-	return (int64_t)v == validity && (int64_t)next <= last + 1;
+	if (v != s->validity || next > s->last + 1)
+		return 0;
+	log_debug("event=ingest.quiet mailbox=%s uidnext=%u", log_q(mailbox), next);
+	return 1;
+}
+
+struct ingest_uids {
+	uint32_t *v;
+	size_t n, cap;
+};
+
+static int ingest_uid_cb(const struct store_row *row, void *arg)
+{
+	struct ingest_uids *u = arg;
+	if (u->n == u->cap) {
+		u->cap = u->cap ? 2 * u->cap : 64;
+		u->v = xrealloc(u->v, u->cap * sizeof *u->v);
+	}
+	u->v[u->n++] = (uint32_t)store_row_int(row, 0);
+	return 0;
 }
 
 int ingest_mailbox(struct store *st, const struct config *cfg,
@@ -301,11 +326,14 @@ int ingest_mailbox(struct store *st, const struct config *cfg,
 	r.mailbox = mailbox;
 	r.stats = stats;
 	uint32_t last = 0;
-	if (ingest_quiet(st, im, mailbox))
+	struct ingest_state state;
+	int rc = ingest_state_load(st, mailbox, &state, errp);
+	if (rc == FOID_OK && ingest_quiet(im, mailbox, &state))
 		return FOID_OK;
-	int rc = imap_select(im, mailbox, &r.uidvalidity, NULL, NULL, errp);
 	if (rc == FOID_OK)
-		rc = ingest_last_uid(st, mailbox, r.uidvalidity, &last, errp);
+		rc = imap_select(im, mailbox, &r.uidvalidity, NULL, NULL, errp);
+	if (rc == FOID_OK)
+		rc = ingest_last_uid(st, mailbox, &state, r.uidvalidity, &last, errp);
 	if (rc)
 		return rc;
 	rc = imap_fetch_new(im, last, ingest_cb, &r, errp);
@@ -319,36 +347,32 @@ int ingest_mailbox(struct store *st, const struct config *cfg,
 	util_crash_point("ingest.committed");
 	/* Everything committed and not yet flagged, also what an earlier run
 	 * committed just before it died. */
-	struct strv owed = STRV_INIT;
+	struct ingest_uids owed = { 0 };
 	if (store_query(st, NULL, ingest_uid_cb, &owed,
 	                "SELECT uid FROM message_locations WHERE mailbox = ?"
 	                " AND uidvalidity = ? AND flagged = 0 ORDER BY uid",
 	                "sI", mailbox, (int64_t)r.uidvalidity) == FOID_OK && owed.n) {
-		uint32_t *uids = xcalloc(owed.n, sizeof *uids);
-		for (size_t i = 0; i < owed.n; i++)
-			uids[i] = (uint32_t)strtoul(owed.v[i], NULL, 10);
+		uint32_t *uids = owed.v;
 		char *e = NULL;
 		int frc = imap_add_keyword_uids(im, uids, owed.n, cfg->processed_keyword, &e);
 		/* A move, where configured, is per message. */
 		for (size_t i = 0; frc == FOID_OK && cfg->processed_mailbox && i < owed.n; i++)
 			frc = imap_move(im, uids[i], cfg->processed_mailbox, &e);
-		if (frc == FOID_OK && store_begin(st, NULL) == FOID_OK) {
-			for (size_t i = 0; i < owed.n; i++)
-				store_exec(st, NULL, "UPDATE message_locations SET flagged = 1"
-				           " WHERE mailbox = ? AND uidvalidity = ? AND uid = ?",
-				           "sII", mailbox, (int64_t)r.uidvalidity, (int64_t)uids[i]);
-			if (store_commit(st, NULL) != FOID_OK)
-				store_rollback(st);
-		}
+		/* Nothing else files mail meanwhile: every owed UID up to the
+		 * last one is flagged now. */
+		if (frc == FOID_OK)
+			store_exec(st, NULL, "UPDATE message_locations SET flagged = 1"
+			           " WHERE mailbox = ? AND uidvalidity = ? AND flagged = 0"
+			           " AND uid <= ?", "sII", mailbox, (int64_t)r.uidvalidity,
+			           (int64_t)uids[owed.n - 1]);
 		if (frc) {
 			log_warn("event=imap.flag mailbox=%s error=%s", log_q(mailbox), log_q(e));
 			if (frc == FOID_ETEMP && rc == FOID_OK)
 				rc = err_set(errp, frc, "flagging processed mail: connection lost");
 		}
 		free(e);
-		free(uids);
 	}
-	strv_free(&owed);
+	free(owed.v);
 	/* From the store, not from this pass: a crash between the commit and
 	 * here must not leave a send unconfirmed for ever. */
 	int settled = 0;

@@ -142,28 +142,37 @@ START_TEST(test_stores_internaldate_parts_attachments_once)
 }
 END_TEST
 
-/* With two mailboxes, the one not selected is looked at with STATUS when
- * nothing is new there; mail that arrives in it is still filed. */
+/* With two mailboxes, foid idles on the first and looks at the other with
+ * STATUS when nothing is new there; mail that arrives there is still
+ * filed on the next pass (here woken by mail to the first). */
 START_TEST(test_second_mailbox_quiet_then_new)
 {
 	struct testenv_opts o = opts("in9@uni.test");
 	o.imap_extra = "mailboxes = [ \"INBOX\", \"Replies\" ];";
 	struct testenv *te = testenv_new(&o);
 	char *err = NULL;
-	const char one[] = "Subject: one\r\nMessage-ID: <one@x.test>\r\n\r\n.\r\n";
-	const char two[] = "Subject: two\r\nMessage-ID: <two@x.test>\r\n\r\n.\r\n";
-	ck_assert_msg(sandbox_append(sb, "in9@uni.test", "Replies", one, strlen(one), NULL, &err)
-	              == 0, "%s", err);
-	once(te);
-	once(te);
-	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM message_locations"
-	                                 " WHERE mailbox = 'Replies' AND flagged = 1"), 1);
-	ck_assert_msg(sandbox_append(sb, "in9@uni.test", "Replies", two, strlen(two), NULL, &err)
-	              == 0, "%s", err);
-	once(te);
-	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages"), 2);
+	const char *msgs[] = {
+		"Subject: one\r\nMessage-ID: <one@x.test>\r\n\r\n.\r\n",
+		"Subject: wake\r\nMessage-ID: <wake@x.test>\r\n\r\n.\r\n",
+		"Subject: two\r\nMessage-ID: <two@x.test>\r\n\r\n.\r\n",
+		"Subject: wake 2\r\nMessage-ID: <wake2@x.test>\r\n\r\n.\r\n",
+	};
+	const char *box[] = { "Replies", "INBOX", "Replies", "INBOX" };
+	ck_assert_msg(sandbox_append(sb, "in9@uni.test", box[0], msgs[0], strlen(msgs[0]), NULL,
+	                             &err) == 0, "%s", err);
+	int pid = testenv_start_foid(te);
+	ck_assert_int_eq(testenv_wait_int(te, "SELECT count(*) FROM messages", 1, 30), 1);
+	for (int i = 1; i < 4; i++) {
+		ck_assert_msg(sandbox_append(sb, "in9@uni.test", box[i], msgs[i], strlen(msgs[i]),
+		                             NULL, &err) == 0, "%s", err);
+		if (i != 2)
+			ck_assert_int_eq(testenv_wait_int(te, "SELECT count(*) FROM messages", i + 1,
+			                                  30), i + 1);
+	}
+	ck_assert_int_eq(fixture_stop(pid, SIGTERM), 0);
 	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM message_locations"
 	                                 " WHERE mailbox = 'Replies' AND flagged = 1"), 2);
+	assert_logged(te, "event=ingest.quiet mailbox=Replies");
 	free(err);
 	testenv_free(te);
 }
