@@ -20,6 +20,9 @@ static const char *const ctl_export_fixed[] = { "short_name", "name", "email",
 	"first_response_at", "first_response_kind", "on_time", "overdue",
 	"very_overdue", "working_days_taken", "their_reference", "reminders_sent",
 	"messages", "answers_unconfirmed", NULL };
+/* The JSON type of each fixed column: s text (empty is null), S text
+ * always, b boolean, i integer (empty is null).  Answers are text. */
+static const char ctl_export_types[] = "sSsssssssssbbbisiii";
 
 /* Officers' email addresses and phone numbers out of free text. */
 static char *ctl_redact(const char *s)
@@ -92,11 +95,29 @@ static int ctl_export_key_cb(const struct store_row *row, void *arg)
 	return 0;
 }
 
+/* One request's row of the body query and its answers. */
+struct ctl_export_req {
+	struct strv *cells;
+	char *theirs;
+	int64_t unconfirmed;
+	struct strv answers; /* key, value, key, value ... */
+};
+
 static int ctl_export_body_cb(const struct store_row *row, void *arg)
 {
-	struct strv *cells = arg;
+	struct ctl_export_req *q = arg;
 	for (int i = 0; i < 6; i++)
-		strv_push(cells, store_row_text(row, i) ? store_row_text(row, i) : "");
+		strv_push(q->cells, store_row_text(row, i) ? store_row_text(row, i) : "");
+	q->theirs = xstrdup(store_row_text(row, 6) ? store_row_text(row, 6) : "");
+	q->unconfirmed = store_row_int(row, 7);
+	return 0;
+}
+
+static int ctl_export_answer_cb(const struct store_row *row, void *arg)
+{
+	struct ctl_export_req *q = arg;
+	strv_push(&q->answers, store_row_text(row, 0));
+	strv_push(&q->answers, store_row_text(row, 1));
 	return 0;
 }
 
@@ -111,10 +132,15 @@ static int ctl_export_row(const struct status *s, void *arg)
 	x->rows = xrealloc(x->rows, (x->nrows + 1) * sizeof *x->rows);
 	struct strv *c = &x->rows[x->nrows++];
 	memset(c, 0, sizeof *c);
-	store_query(x->st, NULL, ctl_export_body_cb, c,
-	            "SELECT b.short_name, b.name, b.email, b.kind, b.region, q.reference"
+	struct ctl_export_req q = { .cells = c };
+	store_query(x->st, NULL, ctl_export_body_cb, &q,
+	            "SELECT b.short_name, b.name, b.email, b.kind, b.region, q.reference,"
+	            " q.their_reference, (SELECT count(*) FROM answers a"
+	            " WHERE a.request_id = q.id AND a.machine = 1)"
 	            " FROM requests q JOIN bodies b ON b.id = q.body_id WHERE q.id = ?",
 	            "I", s->request_id);
+	store_query(x->st, NULL, ctl_export_answer_cb, &q,
+	            "SELECT key, value FROM answers WHERE request_id = ?", "I", s->request_id);
 	strv_push(c, s->status);
 	strv_push_owned(c, ctl_export_time(s->sent_at, x->tz));
 	strv_push(c, s->due);
@@ -125,28 +151,22 @@ static int ctl_export_row(const struct status *s, void *arg)
 	strv_push(c, s->very_overdue ? "true" : "false");
 	strv_push_owned(c, s->working_days_taken < 0 ? xstrdup("")
 	                : xasprintf("%d", s->working_days_taken));
-	char *theirs = NULL;
-	store_query_text(x->st, NULL, &theirs, "SELECT their_reference FROM requests"
-	                 " WHERE id = ?", "I", s->request_id);
-	strv_push(c, theirs ? theirs : "");
-	free(theirs);
+	strv_push(c, q.theirs ? q.theirs : "");
+	free(q.theirs);
 	struct buf rem = BUF_INIT;
 	for (size_t i = 0; i < s->reminders.n; i++)
 		buf_addf(&rem, "%s%s", i ? ";" : "", s->reminders.v[i]);
 	strv_push_owned(c, buf_detach(&rem));
 	strv_push_owned(c, xasprintf("%d", s->messages));
-	int64_t unconfirmed = 0;
-	store_query_int(x->st, NULL, &unconfirmed, "SELECT count(*) FROM answers"
-	                " WHERE request_id = ? AND machine = 1", "I", s->request_id);
-	strv_push_owned(c, xasprintf("%lld", (long long)unconfirmed));
+	strv_push_owned(c, xasprintf("%lld", (long long)q.unconfirmed));
 	for (size_t k = 0; k < x->keys.n; k++) {
-		char *v = NULL;
-		store_query_text(x->st, NULL, &v, "SELECT value FROM answers WHERE"
-		                 " request_id = ? AND key = ?", "Is", s->request_id,
-		                 x->keys.v[k]);
+		const char *v = NULL;
+		for (size_t a = 0; a + 1 < q.answers.n && !v; a += 2)
+			if (strcmp(q.answers.v[a], x->keys.v[k]) == 0)
+				v = q.answers.v[a + 1];
 		strv_push_owned(c, v ? (x->redact ? ctl_redact(v) : xstrdup(v)) : xstrdup(""));
-		free(v);
 	}
+	strv_free(&q.answers);
 	return 0;
 }
 
@@ -161,13 +181,13 @@ static void ctl_export_json(FILE *out, const struct ctl_export *x)
 		const struct strv *c = &x->rows[r];
 		for (size_t i = 0; i < c->n; i++) {
 			const char *key = i < nfixed ? ctl_export_fixed[i] : x->keys.v[i - nfixed];
+			char type = i < nfixed ? ctl_export_types[i] : 's';
 			const char *v = c->v[i];
-			if (!*v && i != 1)
+			if (!*v && type != 'S')
 				jw_set_null(o, key);
-			else if (!strcmp(v, "true") || !strcmp(v, "false"))
+			else if (type == 'b')
 				jw_set_bool(o, key, !strcmp(v, "true"));
-			else if (!strcmp(key, "working_days_taken") || !strcmp(key, "messages") ||
-			         !strcmp(key, "answers_unconfirmed"))
+			else if (type == 'i')
 				jw_set_int(o, key, strtoll(v, NULL, 10));
 			else
 				jw_set_str(o, key, v);

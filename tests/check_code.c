@@ -128,6 +128,16 @@ START_TEST(test_export_csv_loads_in_python)
 	              "%s", out);
 	free(out);
 	free(err);
+	/* Types come from the column, not the value: an answer "true" is text. */
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "code", "r", "kent", "notes=true",
+	                             NULL), 0);
+	free(out);
+	free(err);
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "export", "r", "--format", "json", NULL), 0);
+	ck_assert_msg(strstr(out, "\"notes\": \"true\"") && strstr(out, "\"overdue\": false") &&
+	              strstr(out, "\"messages\": 0"), "%s", out);
+	free(out);
+	free(err);
 	free(red);
 	free(csv);
 	testenv_free(te);
