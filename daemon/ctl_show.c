@@ -15,12 +15,13 @@
 struct ctl_show {
 	FILE *out;
 	struct store *st;
+	char *tz; /* owned: the round's zone, as foictl status shows times */
 };
 
-static void ctl_show_when(FILE *out, int64_t t)
+static void ctl_show_when(const struct ctl_show *x, int64_t t)
 {
-	char *s = util_iso8601(t, "Europe/London");
-	fprintf(out, "%s", s);
+	char *s = util_iso8601(t, x->tz);
+	fprintf(x->out, "%s", s);
 	free(s);
 }
 
@@ -40,7 +41,7 @@ static int ctl_show_msg(const struct store_row *row, void *arg)
 	int64_t id = store_row_int(row, 0);
 	const char *dir = store_row_text(row, 1);
 	const char *subject = store_row_text(row, 4) ? store_row_text(row, 4) : "";
-	ctl_show_when(out, store_row_int(row, 2));
+	ctl_show_when(x, store_row_int(row, 2));
 	if (strcmp(dir, "out") == 0) {
 		const char *state = store_row_text(row, 5);
 		fprintf(out, "  #%lld sent (%s) %s: %s\n", (long long)id,
@@ -72,8 +73,9 @@ static int ctl_show_msg(const struct store_row *row, void *arg)
 
 static int ctl_show_event(const struct store_row *row, void *arg)
 {
-	FILE *out = arg;
-	ctl_show_when(out, store_row_int(row, 0));
+	const struct ctl_show *x = arg;
+	FILE *out = x->out;
+	ctl_show_when(x, store_row_int(row, 0));
 	fprintf(out, "  event %s by %s%s%s\n", store_row_text(row, 1),
 	        store_row_text(row, 2), store_row_text(row, 3) ? ": " : "",
 	        store_row_text(row, 3) ? store_row_text(row, 3) : "");
@@ -82,7 +84,13 @@ static int ctl_show_event(const struct store_row *row, void *arg)
 
 static int ctl_show_head(const struct store_row *row, void *arg)
 {
-	FILE *out = arg;
+	struct ctl_show *x = arg;
+	FILE *out = x->out;
+	if (!x->tz) {
+		struct deadline_regime reg;
+		if (deadline_regime_parse(store_row_text(row, 5), &reg, NULL) == FOID_OK)
+			x->tz = xstrdup(reg.tz);
+	}
 	fprintf(out, "%s <%s>\n", store_row_text(row, 1), store_row_text(row, 2));
 	fprintf(out, "  request %s in round %s (%s)\n", store_row_text(row, 3),
 	        store_row_text(row, 4), store_row_text(row, 5));
@@ -172,8 +180,9 @@ int ctl_show(struct ctl *c, int argc, char **argv)
 	char *err = NULL;
 	int64_t req = 0;
 	int rc = ctl_request_id(st, argv[1], argv[2], &req, &err);
+	struct ctl_show x = { c->out, st, c->cfg->timezone ? xstrdup(c->cfg->timezone) : NULL };
 	if (rc == FOID_OK)
-		rc = store_query(st, &err, ctl_show_head, c->out,
+		rc = store_query(st, &err, ctl_show_head, &x,
 		                 "SELECT q.id, b.name, b.email, q.reference, r.slug, r.regime,"
 		                 " q.delivery, q.delivery_detail, q.due_date, q.clock_start,"
 		                 " q.their_reference FROM requests q"
@@ -181,7 +190,6 @@ int ctl_show(struct ctl *c, int argc, char **argv)
 		                 " JOIN bodies b ON b.id = q.body_id WHERE q.id = ?", "I", req);
 	if (rc == FOID_OK)
 		rc = ctl_show_clock(c, st, argv[1], req, &err);
-	struct ctl_show x = { c->out, st };
 	if (rc == FOID_OK) {
 		fputs("messages:\n", c->out);
 		rc = store_query(st, &err, ctl_show_msg, &x,
@@ -196,12 +204,13 @@ int ctl_show(struct ctl *c, int argc, char **argv)
 	}
 	if (rc == FOID_OK) {
 		fputs("events:\n", c->out);
-		rc = store_query(st, &err, ctl_show_event, c->out,
+		rc = store_query(st, &err, ctl_show_event, &x,
 		                 "SELECT at, type, actor, detail FROM events"
 		                 " WHERE request_id = ? ORDER BY at, id", "I", req);
 	}
 	if (rc)
 		rc = ctl_fail("show", rc, err);
+	free(x.tz);
 	free(err);
 	return rc;
 }

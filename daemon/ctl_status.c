@@ -215,7 +215,8 @@ static const char *ctl_status_colour(const struct status *s, int colour)
 }
 
 static void ctl_status_table(FILE *out, const struct ctl_round_head *h,
-                             const struct ctl_status_all *a, int64_t unmatched)
+                             const struct ctl_status_all *a, int64_t unmatched,
+                             const char *tz)
 {
 	int colour = ctl_colour(out);
 	fprintf(out, "round %s (%s, %s): %zu bodies\n", h->slug, h->kind, h->regime, a->n);
@@ -251,7 +252,7 @@ static void ctl_status_table(FILE *out, const struct ctl_round_head *h,
 			snprintf(days, sizeof days, "%d", r->s.working_days_taken);
 		char last[24] = "";
 		if (r->s.last_event_at) {
-			char *iso = util_iso8601(r->s.last_event_at, NULL);
+			char *iso = util_iso8601(r->s.last_event_at, tz);
 			snprintf(last, sizeof last, "%.10s %.12s", iso, r->s.last_event);
 			free(iso);
 		}
@@ -313,7 +314,7 @@ static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
 		                "SELECT count(*) FROM messages WHERE direction = 'in'"
 		                " AND (kind IS NULL OR (request_id IS NULL AND kind != 'own'))",
 		                NULL);
-		ctl_status_table(c->out, &head, &a, unmatched);
+		ctl_status_table(c->out, &head, &a, unmatched, tz);
 	}
 out:
 	if (rc)

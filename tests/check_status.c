@@ -34,10 +34,12 @@ static struct holidays *real_holidays(void)
 	return h;
 }
 
-/* One body, one launched round, the request sent at SENT. */
-static struct testenv *setup(void)
+/* One body, one launched round, the request sent at SENT; extra (may be
+ * NULL) is added to the config. */
+static struct testenv *setup_with(const char *extra)
 {
-	struct testenv *te = testenv_new(NULL);
+	struct testenv_opts o = { .extra = extra };
+	struct testenv *te = testenv_new(&o);
 	testenv_bodies(te, "name,short_name,email\nKent County Council,kent,foi@kent.test\n");
 	struct round_new rn = { .slug = "r", .kind = "foi", .template_path = "foi-request.txt",
 	                        .title = "T" };
@@ -52,6 +54,11 @@ static struct testenv *setup(void)
 	                            " sent_at = ?", "I", (int64_t)SENT), 0);
 	buf_free(&out);
 	return te;
+}
+
+static struct testenv *setup(void)
+{
+	return setup_with(NULL);
 }
 
 static void reply(struct testenv *te, const char *kind, int64_t at)
@@ -259,9 +266,28 @@ START_TEST(test_new_holiday_moves_due_date_with_event)
 }
 END_TEST
 
+/* foictl show and the status table give times in deadlines.timezone. */
+START_TEST(test_times_shown_in_the_configured_zone)
+{
+	struct testenv *te = setup_with("deadlines = { timezone = \"America/New_York\"; };");
+	reply(te, "acknowledgement", SENT + DAY - 7 * 3600); /* 02:00Z on 5 July */
+	char *out = NULL, *err = NULL;
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "show", "r", "kent", NULL), 0);
+	ck_assert_msg(strstr(out, "2016-07-04T05:00:00-04:00") &&
+	              strstr(out, "2016-07-04T22:00:00-04:00"), "%s", out);
+	free(out);
+	free(err);
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "status", "r", NULL), 0);
+	ck_assert_msg(strstr(out, "2016-07-04 ack"), "%s", out);
+	free(out);
+	free(err);
+	testenv_free(te);
+}
+END_TEST
+
 int main(void)
 {
-	Suite *s = suite_create("status");
+Suite *s = suite_create("status");
 	TCase *tc = tcase_create("status");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_awaiting_overdue_very_overdue);
@@ -272,6 +298,7 @@ int main(void)
 	tcase_add_test(tc, test_person_extends_and_withdraws);
 	tcase_add_test(tc, test_delivery_states);
 	tcase_add_test(tc, test_new_holiday_moves_due_date_with_event);
+	tcase_add_test(tc, test_times_shown_in_the_configured_zone);
 	suite_add_tcase(s, tc);
 	return fixture_run(s);
 }
