@@ -95,6 +95,13 @@ int ctl_fail(const char *cmd, int rc, const char *msg)
 	return ctl_exit_code(rc);
 }
 
+int ctl_usage(struct ctl *c, const char *usage, int argc, char **argv)
+{
+	int help = argc == 2 && strcmp(argv[1], "--help") == 0;
+	fputs(usage, help ? c->out : stderr);
+	return help ? EX_OK : EX_USAGE;
+}
+
 int ctl_request_id(struct store *st, const char *slug, const char *short_name,
                    int64_t *id, char **errp)
 {

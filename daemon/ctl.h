@@ -31,6 +31,9 @@ int ctl_exit_code(int rc);
 /* Prints "foictl CMD: msg" to stderr (each line of msg) and returns
  * ctl_exit_code(rc). */
 int ctl_fail(const char *cmd, int rc, const char *msg);
+/* Prints usage and returns EX_OK on stdout when the only argument is
+ * --help, else EX_USAGE on stderr. */
+int ctl_usage(struct ctl *c, const char *usage, int argc, char **argv);
 
 /* 1 when out is a terminal and NO_COLOR is not set: colour is allowed. */
 int ctl_colour(FILE *out);

@@ -47,9 +47,7 @@ int ctl_clarify(struct ctl *c, int argc, char **argv)
 	const char *values[2] = { NULL, "clarification-reply.txt" };
 	const char *pos[2] = { NULL, NULL };
 	if (ctl_clock_args(argc, argv, opts, values, pos) < 0 || !values[0]) {
-		int help = argc == 2 && strcmp(argv[1], "--help") == 0;
-		fputs(usage, help ? c->out : stderr);
-		return help ? EX_OK : EX_USAGE;
+		return ctl_usage(c, usage, argc, argv);
 	}
 	struct store *st = ctl_store(c);
 	if (!st)
@@ -101,9 +99,7 @@ int ctl_extend(struct ctl *c, int argc, char **argv)
 		days = strtol(values[0], &end, 10);
 	if (!end || *end || days < 1 || days > 365 ||
 	    !message_header_value_ok(values[1])) {
-		int help = argc == 2 && strcmp(argv[1], "--help") == 0;
-		fputs(usage, help ? c->out : stderr);
-		return help ? EX_OK : EX_USAGE;
+		return ctl_usage(c, usage, argc, argv);
 	}
 	struct store *st = ctl_store(c);
 	if (!st)
@@ -133,9 +129,7 @@ int ctl_withdraw(struct ctl *c, int argc, char **argv)
 	const char *pos[2] = { NULL, NULL };
 	if (ctl_clock_args(argc, argv, opts, values, pos) < 0 ||
 	    (values[0] && !message_header_value_ok(values[0]))) {
-		int help = argc == 2 && strcmp(argv[1], "--help") == 0;
-		fputs(usage, help ? c->out : stderr);
-		return help ? EX_OK : EX_USAGE;
+		return ctl_usage(c, usage, argc, argv);
 	}
 	struct store *st = ctl_store(c);
 	if (!st)

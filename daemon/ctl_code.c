@@ -34,9 +34,7 @@ int ctl_question(struct ctl *c, int argc, char **argv)
 		}
 	}
 	if (bad || npos != 2 || !type) {
-		int help = argc == 2 && strcmp(argv[1], "--help") == 0;
-		fputs(usage, help ? c->out : stderr);
-		return help ? EX_OK : EX_USAGE;
+		return ctl_usage(c, usage, argc, argv);
 	}
 	struct store *st = ctl_store(c);
 	if (!st)
@@ -76,9 +74,7 @@ int ctl_code(struct ctl *c, int argc, char **argv)
 	}
 	if (confirm < 0 || npos != 2 || (!pairs.n && !confirm)) {
 		strv_free(&pairs);
-		int help = argc == 2 && strcmp(argv[1], "--help") == 0;
-		fputs(usage, help ? c->out : stderr);
-		return help ? EX_OK : EX_USAGE;
+		return ctl_usage(c, usage, argc, argv);
 	}
 	struct store *st = ctl_store(c);
 	if (!st) {

@@ -82,10 +82,8 @@ static int ctl_inbox_row(const struct store_row *row, void *arg)
 int ctl_inbox(struct ctl *c, int argc, char **argv)
 {
 	if (argc != 1) {
-		int help = argc == 2 && strcmp(argv[1], "--help") == 0;
-		fputs("usage: foictl inbox\nLists received mail that matched no request, "
-		      "or that has no kind.\n", help ? c->out : stderr);
-		return help ? EX_OK : EX_USAGE;
+		return ctl_usage(c, "usage: foictl inbox\nLists received mail that matched no"
+		                 " request, or that has no kind.\n", argc, argv);
 	}
 	struct store *st = ctl_store(c);
 	if (!st)
@@ -110,12 +108,10 @@ int ctl_inbox(struct ctl *c, int argc, char **argv)
 int ctl_assign(struct ctl *c, int argc, char **argv)
 {
 	if (argc != 4) {
-		int help = argc == 2 && strcmp(argv[1], "--help") == 0;
-		fputs("usage: foictl assign MESSAGE ROUND SHORT_NAME\n"
-		      "Assigns a received message (its number in foictl inbox) to a "
-		      "request;\nlater mail from the same sender goes there too.\n",
-		      help ? c->out : stderr);
-		return help ? EX_OK : EX_USAGE;
+		return ctl_usage(c, "usage: foictl assign MESSAGE ROUND SHORT_NAME\n"
+		                 "Assigns a received message (its number in foictl inbox) to"
+		                 " a request;\nlater mail from the same sender goes there"
+		                 " too.\n", argc, argv);
 	}
 	struct store *st = ctl_store(c);
 	if (!st)

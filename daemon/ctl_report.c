@@ -270,9 +270,7 @@ int ctl_report(struct ctl *c, int argc, char **argv)
 			bad = 1;
 	}
 	if (bad || !slug || !file) {
-		int help = argc == 2 && strcmp(argv[1], "--help") == 0;
-		fputs(usage, help ? c->out : stderr);
-		return help ? EX_OK : EX_USAGE;
+		return ctl_usage(c, usage, argc, argv);
 	}
 	struct store *st = ctl_store(c);
 	if (!st)

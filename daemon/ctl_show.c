@@ -170,9 +170,7 @@ static int ctl_show_clock(struct ctl *c, struct store *st, const char *slug,
 int ctl_show(struct ctl *c, int argc, char **argv)
 {
 	if (argc != 3) {
-		int help = argc == 2 && strcmp(argv[1], "--help") == 0;
-		fputs("usage: foictl show ROUND SHORT_NAME\n", help ? c->out : stderr);
-		return help ? EX_OK : EX_USAGE;
+		return ctl_usage(c, "usage: foictl show ROUND SHORT_NAME\n", argc, argv);
 	}
 	struct store *st = ctl_store(c);
 	if (!st)
