@@ -329,10 +329,10 @@ start_smtpd() {
 	local dir=$1
 	# The control socket (/run/smtpd.sock) and the queue (/var/spool/smtpd)
 	# are compiled in: bind this sandbox's own over them, privately.
-	# shellcheck disable=SC2016
 	# OpenSMTPD looks up each client's name before its greeting; from
 	# /etc/hosts only, so a slow resolver never stalls a connection.
 	printf 'lookup file\n' >"$dir/resolv.conf"
+	# shellcheck disable=SC2016
 	launch "$dir" smtpd sh -c \
 		'{ [ ! -e /etc/resolv.conf ] || mount --bind "$1/resolv.conf" /etc/resolv.conf; } &&
 		 mount --bind "$1/run/smtpd" /run && mount --bind "$1/spool" /var/spool &&

@@ -1,5 +1,6 @@
 #include "fixture.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
 #include <spawn.h>
@@ -112,7 +113,7 @@ int fixture_exec(struct fixture *fx, char *const argv[], const char *input,
 	posix_spawn_file_actions_destroy(&fa);
 	ck_assert_msg(rc == 0, "cannot run %s", argv[0]);
 	int status = 0;
-	while (waitpid(pid, &status, 0) < 0)
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	if (out)
 		*out = fixture_slurp(out_path);
@@ -146,7 +147,7 @@ int fixture_stop(int pid, int sig)
 {
 	int status = 0;
 	kill(pid, sig);
-	while (waitpid(pid, &status, 0) < 0)
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }

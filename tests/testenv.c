@@ -3,7 +3,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "bodies.h"
@@ -17,10 +16,8 @@ struct testenv *testenv_new(const struct testenv_opts *opts)
 	struct testenv *te = xcalloc(1, sizeof *te);
 	te->fx = fixture_new();
 	char *pw = NULL;
-	if (opts->password) {
+	if (opts->password)
 		pw = fixture_write(te->fx, "password", opts->password);
-		ck_assert_int_eq(chmod(pw, 0600), 0);
-	}
 	const char *team = opts->team ? opts->team : "research@uni.test";
 	char *auth = pw ? xasprintf("username = \"%s\"; password_file = \"%s\";",
 	                            team, pw) : xstrdup("");
@@ -44,7 +41,6 @@ struct testenv *testenv_new(const struct testenv_opts *opts)
 		opts->imap_extra ? opts->imap_extra : "",
 		opts->extra ? opts->extra : "");
 	te->conf_path = fixture_write(te->fx, "foid.conf", text);
-	ck_assert_int_eq(chmod(te->conf_path, 0600), 0);
 	char *err = NULL;
 	ck_assert_msg(config_load(&te->cfg, te->conf_path, 1, &err) == 0, "%s", err);
 	ck_assert_msg(store_open(&te->st, te->cfg->database, &err) == 0, "%s", err);
