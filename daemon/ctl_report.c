@@ -17,7 +17,7 @@
 #include "util.h"
 
 struct report_row {
-	char *short_name, *name, *kind, *region, *reference;
+	char *name, *kind, *region, *reference;
 	const char *status;
 	char due[11];
 	int on_time, overdue, days;
@@ -46,11 +46,10 @@ static void report_esc(struct buf *b, const char *s)
 static int report_body_cb(const struct store_row *row, void *arg)
 {
 	struct report_row *r = arg;
-	r->short_name = xstrdup(store_row_text(row, 0));
-	r->name = xstrdup(store_row_text(row, 1));
-	r->kind = xstrdup(store_row_text(row, 2) ? store_row_text(row, 2) : "-");
-	r->region = xstrdup(store_row_text(row, 3) ? store_row_text(row, 3) : "-");
-	r->reference = xstrdup(store_row_text(row, 4));
+	r->name = xstrdup(store_row_text(row, 0));
+	r->kind = xstrdup(store_row_text(row, 1) ? store_row_text(row, 1) : "-");
+	r->region = xstrdup(store_row_text(row, 2) ? store_row_text(row, 2) : "-");
+	r->reference = xstrdup(store_row_text(row, 3));
 	return 0;
 }
 
@@ -61,7 +60,7 @@ static int report_row_cb(const struct status *s, void *arg)
 	struct report_row *r = &rp->v[rp->n++];
 	memset(r, 0, sizeof *r);
 	store_query(rp->st, NULL, report_body_cb, r,
-	            "SELECT b.short_name, b.name, b.kind, b.region, q.reference FROM requests q"
+	            "SELECT b.name, b.kind, b.region, q.reference FROM requests q"
 	            " JOIN bodies b ON b.id = q.body_id WHERE q.id = ?", "I", s->request_id);
 	r->status = s->status;   /* a string constant of the status engine */
 	memcpy(r->due, s->due, sizeof r->due);
@@ -305,7 +304,6 @@ int ctl_report(struct ctl *c, int argc, char **argv)
 	else
 		rc = ctl_fail("report", rc, err);
 	for (size_t i = 0; i < rp.n; i++) {
-		free(rp.v[i].short_name);
 		free(rp.v[i].name);
 		free(rp.v[i].kind);
 		free(rp.v[i].region);

@@ -30,8 +30,7 @@ struct ctl_status_row {
 	struct status s;
 	char *short_name, *name, *email, *reference, *their_ref;
 	struct strv reminders;
-	int rank;      /* ctl_status_rank, for sorting */
-	int status_ix; /* index in ctl_statuses, -1 for none */
+	int rank; /* ctl_status_rank, for sorting */
 };
 
 static const char *const ctl_statuses[] = { "queued", "unconfirmed", "failed",
@@ -39,7 +38,6 @@ static const char *const ctl_statuses[] = { "queued", "unconfirmed", "failed",
 	"responded", "refused", "withdrawn", NULL };
 
 struct ctl_status_all {
-	struct store *st;
 	struct ctl_status_row *v;
 	size_t n;
 	int count[sizeof ctl_statuses / sizeof ctl_statuses[0]]; /* requests per status */
@@ -111,7 +109,7 @@ static void ctl_status_iso(struct jws *w, const char *key, int64_t t, const char
 }
 
 struct ctl_round_head {
-	char *slug, *kind, *regime, *tz;
+	char *slug, *kind, *regime;
 	int64_t launched_at;
 };
 
@@ -269,7 +267,7 @@ static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
 	int64_t id;
 	char *err = NULL;
 	struct holidays *h = NULL;
-	struct ctl_status_all a = { .st = st };
+	struct ctl_status_all a = { 0 };
 	struct ctl_round_head head = { 0 };
 	int rc = round_id(st, slug, &id, &err);
 	if (rc == FOID_OK) {
@@ -294,12 +292,11 @@ static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
 	for (size_t i = 0; i < a.n; i++) {
 		struct ctl_status_row *r = &a.v[i];
 		r->rank = ctl_status_rank(r->s.status, r->s.overdue);
-		r->status_ix = -1;
-		for (int k = 0; ctl_statuses[k] && r->status_ix < 0; k++)
-			if (strcmp(r->s.status, ctl_statuses[k]) == 0)
-				r->status_ix = k;
-		if (r->status_ix >= 0)
-			a.count[r->status_ix]++;
+		for (int k = 0; ctl_statuses[k]; k++)
+			if (strcmp(r->s.status, ctl_statuses[k]) == 0) {
+				a.count[k]++;
+				break;
+			}
 	}
 	qsort(a.v, a.n, sizeof *a.v, ctl_status_cmp);
 	struct deadline_regime reg;

@@ -105,7 +105,6 @@ struct status_memo {
 struct status_round_info {
 	struct deadline_regime reg;
 	char *closes;
-	int launched;
 	struct status_memo memo[3][STATUS_MEMO];
 	int nmemo[3];
 };
@@ -136,7 +135,6 @@ static int status_round_cb(const struct store_row *row, void *arg)
 	if (deadline_regime_parse(store_row_text(row, 0), &ri->reg, NULL) < 0)
 		deadline_regime_parse("uk-foia", &ri->reg, NULL);
 	ri->closes = xstrdup(store_row_text(row, 1));
-	ri->launched = strcmp(store_row_text(row, 2), "draft") != 0;
 	return 0;
 }
 
@@ -292,7 +290,7 @@ int status_round(struct store *st, const struct config *cfg,
 	struct status_round_info *ri = xcalloc(1, sizeof *ri);
 	struct status_load l = { 0 };
 	int rc = store_query(st, errp, status_round_cb, ri,
-	                     "SELECT regime, closes_on, state FROM rounds WHERE id = ?",
+	                     "SELECT regime, closes_on FROM rounds WHERE id = ?",
 	                     "I", round_id);
 	if (rc == FOID_OK && !ri->reg.name[0])
 		rc = err_set(errp, FOID_ENOTFOUND, "no round %lld", (long long)round_id);
