@@ -59,14 +59,14 @@ struct rule {
 	regex_t re;
 };
 
-/* One regex per kind and place (subject rules, body rules, all rules)
- * that matches when any of those rules does: most kinds match nothing in
- * a message, and one pass over the text costs far less than one per rule. */
-enum { F_SUBJECT, F_BODY, F_ALL, F_COUNT };
+/* One regex per kind and place (subject rules, body rules) that matches
+ * when any of those rules does: most kinds match nothing in a message, and
+ * one pass over the text costs far less than one per rule. */
+enum { F_SUBJECT, F_BODY, F_COUNT };
 
 struct kind_filter {
 	regex_t re[F_COUNT];
-	/* 0 no rules, 1 compiled, 2 the same rules as F_ALL (use that one),
+	/* 0 no rules, 1 compiled, 2 the same rules as the body's (use that),
 	 * -1 not compiled (too big: the rules run one by one) */
 	int state[F_COUNT];
 };
@@ -183,28 +183,31 @@ static char *parse_rule(char *line, struct rule *out)
 	return NULL;
 }
 
-static const int filter_where[F_COUNT] = { W_SUBJECT, W_BODY, W_ANY };
+static const int filter_where[F_COUNT] = { W_SUBJECT, W_BODY };
 
 static void classify_build_filters(struct classify_rules *r)
 {
 	for (int k = 0; k < K_COUNT; k++) {
-		size_t all = 0;
-		for (int f = F_COUNT - 1; f >= 0; f--) {
+		/* Kinds whose rules all look at both places share one regex. */
+		int shared = 1;
+		for (size_t i = 0; i < r->n; i++)
+			if (r->v[i].kind == (enum rule_kind)k && r->v[i].where != W_ANY)
+				shared = 0;
+		for (int f = F_BODY; f >= F_SUBJECT; f--) {
+			struct kind_filter *kf = &r->filter[k];
+			if (f == F_SUBJECT && shared) {
+				kf->state[f] = kf->state[F_BODY] ? 2 : 0;
+				continue;
+			}
 			struct buf b = BUF_INIT;
-			size_t n = 0;
 			for (size_t i = 0; i < r->n; i++) {
 				if (r->v[i].kind != (enum rule_kind)k || !(r->v[i].where & filter_where[f]))
 					continue;
-				buf_adds(&b, n++ ? "|(" : "(");
+				buf_adds(&b, b.len ? "|(" : "(");
 				buf_adds(&b, r->v[i].pattern);
 				buf_addc(&b, ')');
 			}
-			struct kind_filter *kf = &r->filter[k];
-			if (f == F_ALL)
-				all = n;
-			if (n && f != F_ALL && n == all)
-				kf->state[f] = 2;
-			else if (n)
+			if (b.len)
 				kf->state[f] = regcomp(&kf->re[f], b.data,
 				                       REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0 ? 1 : -1;
 			buf_free(&b);
@@ -230,12 +233,11 @@ static int kind_any_match(const struct classify_rules *r, enum rule_kind kind, i
                           const char *s)
 {
 	const struct kind_filter *kf = &r->filter[kind];
-	if (kf->state[f] == 2)
-		f = F_ALL;
-	if (!s || kf->state[f] == 0)
+	int g = kf->state[f] == 2 ? F_BODY : f;
+	if (!s || kf->state[g] == 0)
 		return 0;
-	if (kf->state[f] == 1)
-		return regexec(&kf->re[f], s, 0, NULL, 0) == 0;
+	if (kf->state[g] == 1)
+		return regexec(&kf->re[g], s, 0, NULL, 0) == 0;
 	for (size_t i = 0; i < r->n; i++) {
 		const regex_t *re = r->v[i].kind == kind && (r->v[i].where & filter_where[f])
 		                            ? rule_re(&r->v[i]) : NULL;
@@ -434,19 +436,17 @@ static int set_from_rule(struct classify_result *res, const struct rule *ru, cha
 
 /* ---- their reference ----------------------------------------------------- */
 
-static int is_notref(const struct classify_rules *r, const char *s)
+/* The first acceptable reference any reference rule for place f (subject
+ * or body) finds in s, or NULL. */
+static char *reference_in(const struct classify_rules *r, const char *s, int f,
+                          const char *ours)
 {
-	return kind_any_match(r, K_NOTREF, F_ALL, s);
-}
-
-/* The first acceptable reference any reference rule finds in s, or NULL. */
-static char *reference_in(const struct classify_rules *r, const char *s, const char *ours)
-{
-	if (!kind_any_match(r, K_REFERENCE, F_ALL, s))
+	if (!kind_any_match(r, K_REFERENCE, f, s))
 		return NULL;
 	for (size_t i = 0; i < r->n; i++) {
 		struct rule *ru = &r->v[i];
-		const regex_t *re = ru->kind == K_REFERENCE ? rule_re(ru) : NULL;
+		const regex_t *re = ru->kind == K_REFERENCE && (ru->where & filter_where[f])
+		                    ? rule_re(ru) : NULL;
 		if (!re)
 			continue;
 		for (size_t off = 0; s[off]; ) {
@@ -465,7 +465,7 @@ static char *reference_in(const struct classify_rules *r, const char *s, const c
 			for (int k = 0; k < NOTREF_TAIL && s[tail_end]; k++)
 				tail_end++;
 			char *ctx = xstrndup(s + off + m[0].rm_so, tail_end - off - (size_t)m[0].rm_so);
-			int ok = rl > 0 && strpbrk(ref, "0123456789") && !is_notref(r, ctx) &&
+			int ok = rl > 0 && strpbrk(ref, "0123456789") && !kind_any_match(r, K_NOTREF, f, ctx) &&
 			         !(ours && !strcasecmp(ref, ours));
 			free(ctx);
 			if (ok)
@@ -480,8 +480,8 @@ static char *reference_in(const struct classify_rules *r, const char *s, const c
 static char *reference_folded(const struct classify_rules *r, const struct text *t,
                               const char *ours)
 {
-	char *ref = reference_in(r, t->subject, ours);
-	return ref ? ref : reference_in(r, t->body, ours);
+	char *ref = reference_in(r, t->subject, F_SUBJECT, ours);
+	return ref ? ref : reference_in(r, t->body, F_BODY, ours);
 }
 
 char *classify_reference(const struct classify_rules *r, const char *subject,

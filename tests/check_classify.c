@@ -95,6 +95,35 @@ START_TEST(test_load_rejects_unknown_kind_and_where)
 }
 END_TEST
 
+/* A rule's WHERE holds for reference and not-reference rules too. */
+START_TEST(test_reference_rules_keep_their_place)
+{
+	struct fixture *fx = fixture_new();
+	char *p = fixture_write(fx, "w.rules",
+	                        "reference subj subject /case ([0-9]+)/\n"
+	                        "reference body body /ticket ([0-9]+)/\n"
+	                        "not-reference n body /case [0-9]+ closed/\n");
+	struct classify_rules *r = NULL;
+	char *err = NULL;
+	ck_assert_msg(classify_load(p, &r, &err) == 0, "%s", err);
+	char *ref = classify_reference(r, "case 12", "ticket 34", NULL);
+	ck_assert_str_eq(ref, "12");
+	free(ref);
+	ref = classify_reference(r, "hello", "case 12 then ticket 34", NULL);
+	ck_assert_str_eq(ref, "34");
+	free(ref);
+	ref = classify_reference(r, "ticket 56", "hello", NULL);
+	ck_assert_ptr_null(ref);
+	/* The body's not-reference rule does not veto a subject reference. */
+	ref = classify_reference(r, "case 12 closed", NULL, NULL);
+	ck_assert_str_eq(ref, "12");
+	free(ref);
+	classify_rules_free(r);
+	free(p);
+	fixture_free(fx);
+}
+END_TEST
+
 START_TEST(test_load_missing_file)
 {
 	struct classify_rules *r = NULL;
@@ -755,6 +784,7 @@ static Suite *classify_suite(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_load_errors_name_file_and_line);
 	tcase_add_test(tc, test_load_rejects_unknown_kind_and_where);
+	tcase_add_test(tc, test_reference_rules_keep_their_place);
 	tcase_add_test(tc, test_load_missing_file);
 	tcase_add_test(tc, test_corpus_bounces);
 	tcase_add_test(tc, test_corpus_autoreplies);
