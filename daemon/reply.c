@@ -58,7 +58,10 @@ int reply_process(struct store *st, const struct classify_rules *rules,
 	char *our_ref = NULL;
 	int64_t dummy;
 	memset(&mr, 0, sizeof mr);
+	/* Ours, wherever the reply names it, is never taken for theirs. */
 	our_ref = match_find_reference(st, m->subject, &dummy);
+	if (!our_ref)
+		our_ref = match_find_reference(st, m->body_text, &dummy);
 	classify_message(rules, m, our_ref, &cr);
 	struct match_bounce b = { cr.original_message_id, cr.original_subject,
 	                          &cr.failed_recipients };

@@ -132,7 +132,7 @@ START_TEST(test_every_rule_and_kind)
 	        "MIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n"
 	        "--b\r\nContent-Type: text/plain\r\n\r\n"
 	        "Dear Jane,\r\n\r\nPlease find attached our response to your request "
-	        "FOI-R5-004.\r\n\r\nYours sincerely\r\n"
+	        "reference FOI-R5-004.\r\n\r\nYours sincerely\r\n"
 	        "--b\r\nContent-Type: application/pdf; name=response.pdf\r\n"
 	        "Content-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b--\r\n");
 	once(te);
@@ -188,6 +188,9 @@ START_TEST(test_every_rule_and_kind)
 	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages WHERE kind = 'own'"), 9);
 	ck_assert_int_eq(testenv_int(te, "SELECT their_reference = 'FOI/2016/1234' FROM requests"
 	                                 " WHERE reference = 'FOI-R5-001'"), 1);
+	/* Our own reference in a body is not taken for theirs. */
+	ck_assert_int_eq(testenv_int(te, "SELECT their_reference IS NULL FROM requests"
+	                                 " WHERE reference = 'FOI-R5-004'"), 1);
 	ck_assert_int_eq(testenv_int(te, "SELECT delivery = 'bounced' AND delivery_detail LIKE"
 	                                 " '%User unknown%' FROM requests WHERE reference = 'FOI-R5-007'"), 1);
 	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages WHERE direction = 'in'"
