@@ -5,6 +5,7 @@
 #include <strings.h>
 
 #include "classify.h"
+#include "model.h"
 
 /* Listed in precedence order where the order matters (see the rules file). */
 enum rule_kind {
@@ -75,6 +76,7 @@ struct classify_rules {
 	struct rule *v;
 	size_t n;
 	struct kind_filter filter[K_COUNT];
+	struct model *model; /* classify.model beside the rules, or NULL */
 };
 
 /* The text a decision looked at: subject and body folded to single spaces. */
@@ -101,6 +103,7 @@ void classify_rules_free(struct classify_rules *r)
 			if (r->filter[k].state[f] == 1)
 				regfree(&r->filter[k].re[f]);
 	free(r->v);
+	model_free(r->model);
 	free(r);
 }
 
@@ -247,6 +250,27 @@ static int kind_any_match(const struct classify_rules *r, enum rule_kind kind, i
 	return 0;
 }
 
+/* The model lives beside the rules it takes its rule features from, so
+ * one data directory is always one consistent pair.  Without a model file
+ * the rules decide alone. */
+static int classify_load_model(struct classify_rules *r, const char *rules_path,
+                               char **errp)
+{
+	const char *slash = strrchr(rules_path, '/');
+	char *path = slash ? xasprintf("%.*s/classify.model", (int)(slash - rules_path), rules_path)
+	                   : xstrdup("classify.model");
+	char *err = NULL;
+	int rc = model_load(path, &r->model, &err);
+	if (rc == FOID_ENOTFOUND) {
+		rc = 0;
+	} else if (rc < 0) {
+		err_set(errp, rc, "%s", err);
+	}
+	free(err);
+	free(path);
+	return rc;
+}
+
 int classify_load(const char *rules_path, struct classify_rules **out, char **errp)
 {
 	char *text = NULL;
@@ -278,6 +302,7 @@ int classify_load(const char *rules_path, struct classify_rules **out, char **er
 		line = nl ? nl + 1 : NULL;
 	}
 	classify_build_filters(r);
+	ret = classify_load_model(r, rules_path, errp);
 out:
 	free(text);
 	if (ret != 0) {
@@ -425,6 +450,7 @@ static void set_result(struct classify_result *res, const char *kind, char *rule
 	res->rule = rule;
 	free(res->evidence);
 	res->evidence = evidence ? evidence : xstrdup("");
+	res->confidence = 1;
 }
 
 static int set_from_rule(struct classify_result *res, const struct rule *ru, char *evidence)
@@ -517,6 +543,61 @@ static int classify_human(const struct classify_rules *r, const struct text *t,
 	return 0;
 }
 
+/* Every rule of kinds 6-13 that matches t, as "KIND:NAME": the model's
+ * rule features. */
+static void rule_hits(const struct classify_rules *r, const struct text *t,
+                      struct strv *out)
+{
+	for (enum rule_kind k = K_AUTO; k <= K_ACK; k++) {
+		if (!kind_any_match(r, k, F_SUBJECT, t->subject) &&
+		    !kind_any_match(r, k, F_BODY, t->body))
+			continue;
+		for (size_t i = 0; i < r->n; i++) {
+			struct rule *ru = &r->v[i];
+			regmatch_t m[1];
+			if (ru->kind == k &&
+			    (((ru->where & W_SUBJECT) && rule_match(ru, t->subject, m, 1)) ||
+			     ((ru->where & W_BODY) && rule_match(ru, t->body, m, 1))))
+				strv_push_owned(out, xasprintf("%s:%s", kinds[k].name, ru->name));
+		}
+	}
+}
+
+static const char *const human_kinds[] = {
+	CLASSIFY_ACKNOWLEDGEMENT, CLASSIFY_CLARIFICATION, CLASSIFY_EXTENSION,
+	CLASSIFY_REFUSAL, CLASSIFY_RESPONSE, CLASSIFY_OTHER,
+};
+
+/* The model's verdict: rule "model:KIND", evidence the features that
+ * weighed most.  0 when the model names a kind foid does not have. */
+static int classify_model(const struct classify_rules *r, const struct text *t,
+                          int has_attachments, struct classify_result *res)
+{
+	struct strv hits = STRV_INIT, feats = STRV_INIT;
+	rule_hits(r, t, &hits);
+	model_features(t->subject, t->body, has_attachments, &hits, &feats);
+	struct model_result mr;
+	model_score(r->model, &feats, &mr);
+	const char *kind = NULL;
+	for (size_t i = 0; i < sizeof human_kinds / sizeof human_kinds[0]; i++)
+		if (strcmp(human_kinds[i], mr.kind) == 0)
+			kind = human_kinds[i];
+	if (kind) {
+		struct buf ev = BUF_INIT;
+		for (size_t i = 0; i < MODEL_TOP && *mr.top[i]; i++) {
+			char *f = model_feature_text(mr.top[i]);
+			buf_addf(&ev, "%s\"%s\"", i ? ", " : "", f);
+			free(f);
+		}
+		set_result(res, kind, xasprintf("model:%s", kind), buf_detach(&ev));
+		res->confidence = mr.confidence;
+	}
+	strv_free(&hits);
+	strv_free(&feats);
+	return kind != NULL;
+}
+
+
 static void classify_fallback(struct classify_result *res, int has_attachments)
 {
 	if (has_attachments)
@@ -528,6 +609,8 @@ static void classify_fallback(struct classify_result *res, int has_attachments)
 		                     res->their_reference));
 	else
 		set_result(res, CLASSIFY_OTHER, xstrdup("fallback:unmatched"), NULL);
+	/* A guess from the shape of the mail, not from what it says. */
+	res->confidence = has_attachments || res->their_reference ? 0.5 : 0;
 }
 
 /* Steps 6-14; auto_rule (may be NULL) is a header verdict of automatic mail
@@ -549,7 +632,8 @@ static void classify_body(const struct classify_rules *r, const char *subject,
 	} else if (auto_rule) {
 		set_result(res, CLASSIFY_AUTO_REPLY, auto_rule, auto_evidence);
 		auto_rule = auto_evidence = NULL;
-	} else if (!classify_human(r, &t, res)) {
+	} else if (!(r->model && classify_model(r, &t, has_attachments, res)) &&
+	           !classify_human(r, &t, res)) {
 		classify_fallback(res, has_attachments);
 	}
 	free(auto_rule);
@@ -1006,6 +1090,25 @@ static int has_documents(const struct mime_message *m)
 		    !util_starts_with(m->attachments[i].content_type, "message/"))
 			return 1;
 	return 0;
+}
+
+int classify_has_model(const struct classify_rules *r)
+{
+	return r && r->model;
+}
+
+void classify_features(const struct classify_rules *r, const struct mime_message *m,
+                       struct strv *out)
+{
+	char *stripped = strip_quotes(r, m->body_text ? m->body_text : "", 0);
+	struct text t = { fold(m->subject), fold(stripped) };
+	struct strv hits = STRV_INIT;
+	rule_hits(r, &t, &hits);
+	model_features(t.subject, t.body, has_documents(m), &hits, out);
+	strv_free(&hits);
+	free(t.subject);
+	free(t.body);
+	free(stripped);
 }
 
 int classify_message(const struct classify_rules *r, const struct mime_message *m,

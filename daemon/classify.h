@@ -37,8 +37,11 @@ struct classify_result {
 	char *original_subject;
 	/* Their case reference in any non-bounce reply, or NULL. */
 	char *their_reference;
+	/* How sure the decision is, 0..1: the model's probability for a
+	   "model:" rule, 1 for an exact check or rule, lower for fallbacks. */
+	double confidence;
 };
-#define CLASSIFY_RESULT_INIT { NULL, NULL, NULL, STRV_INIT, NULL, NULL, NULL, NULL }
+#define CLASSIFY_RESULT_INIT { NULL, NULL, NULL, STRV_INIT, NULL, NULL, NULL, NULL, 0 }
 
 /* Reads and compiles the rules file.  On error returns FOID_ENOTFOUND,
  * FOID_EIO or FOID_EINVAL with *errp "FILE:LINE: message".  *out is new;
@@ -65,6 +68,14 @@ int classify_text(const struct classify_rules *r, const char *subject,
  * our_reference. */
 char *classify_reference(const struct classify_rules *r, const char *subject,
                          const char *body, const char *our_reference);
+
+/* Appends the features the model sees for a human reply to out (new
+ * strings), for scripts/train-model.py through `foictl classify
+ * --features`. */
+void classify_features(const struct classify_rules *r, const struct mime_message *m,
+                       struct strv *out);
+/* 1 when r has a model (data/classify.model beside the rules). */
+int classify_has_model(const struct classify_rules *r);
 
 /* Frees the strings and resets res to CLASSIFY_RESULT_INIT. */
 void classify_result_clear(struct classify_result *res);

@@ -67,5 +67,6 @@ int ctl_question(struct ctl *c, int argc, char **argv);
 int ctl_code(struct ctl *c, int argc, char **argv);
 int ctl_export(struct ctl *c, int argc, char **argv);
 int ctl_report(struct ctl *c, int argc, char **argv);
+int ctl_classify(struct ctl *c, int argc, char **argv);
 
 #endif

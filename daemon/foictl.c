@@ -35,6 +35,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "code", ctl_code, "record coded answers for a body" },
 	{ "export", ctl_export, "export a round as CSV or JSON" },
 	{ "report", ctl_report, "write a self-contained HTML report of a round" },
+	{ "classify", ctl_classify, "how foid classifies mail files, and why" },
 	{ NULL, NULL, NULL },
 };
 
