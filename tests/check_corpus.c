@@ -138,7 +138,7 @@ START_TEST(test_test_part_kinds_and_nothing_answered_left_open)
 
 	size_t right = 0, open_answers = 0, total[8] = { 0 }, good[8] = { 0 };
 	for (size_t i = 0; i < n; i++) {
-		char sn[8];
+		char sn[24];
 		snprintf(sn, sizeof sn, "b%03zu", i);
 		char *got = NULL;
 		ck_assert_msg(store_query_text(te->st, NULL, &got,
