@@ -56,8 +56,11 @@ static int ctl_show_msg(const struct store_row *row, void *arg)
 	const char *kind = store_row_text(row, 8);
 	fprintf(out, "  #%lld received from %s: %s\n", (long long)id,
 	        store_row_text(row, 3) ? store_row_text(row, 3) : "(unknown)", subject);
-	fprintf(out, "        kind: %s%s", kind ? kind : "unclassified",
-	        store_row_int(row, 11) ? " (set by a person)" : "");
+	fprintf(out, "        kind: %s", kind ? kind : "unclassified");
+	if (store_row_int(row, 11))
+		fputs(" (set by a person)", out);
+	else if (!store_row_isnull(row, 14))
+		fprintf(out, " (confidence %lld%%)", (long long)store_row_int(row, 14));
 	if (store_row_text(row, 9))
 		fprintf(out, " [rule %s: %s]", store_row_text(row, 9),
 		        store_row_text(row, 10) ? store_row_text(row, 10) : "");
@@ -196,7 +199,8 @@ int ctl_show(struct ctl *c, int argc, char **argv)
 		                 " CASE direction WHEN 'out' THEN purpose ELSE from_addr END,"
 		                 " subject, send_state, smtp_reply, last_error, kind,"
 		                 " kind_rule, kind_evidence, kind_override, match_rule,"
-		                 " match_evidence FROM messages WHERE request_id = ?"
+		                 " match_evidence, kind_confidence FROM messages"
+		                 " WHERE request_id = ?"
 		                 " ORDER BY coalesce(internaldate, sent_at, created_at), id",
 		                 "I", req);
 	}

@@ -73,14 +73,16 @@ int reply_process(struct store *st, const struct classify_rules *rules,
 	const char *krule = mr.own ? "own-copy" : cr.rule;
 	const char *kev = mr.own ? mr.evidence
 	                  : is_bounce && cr.diagnostic ? cr.diagnostic : cr.evidence;
+	int confidence = mr.own ? 100 : (int)(cr.confidence * 100 + 0.5);
 	rc = store_exec(st, errp,
 	                "UPDATE messages SET request_id = nullif(?, 0), match_rule = ?,"
 	                " match_evidence = ?, kind = CASE WHEN kind_override THEN kind"
 	                " ELSE ? END, kind_rule = CASE WHEN kind_override THEN kind_rule"
 	                " ELSE ? END, kind_evidence = CASE WHEN kind_override THEN"
-	                " kind_evidence ELSE ? END WHERE id = ?",
-	                "IsssssI", mr.request_id, mr.rule, mr.evidence, kind, krule, kev,
-	                row);
+	                " kind_evidence ELSE ? END, kind_confidence = CASE WHEN"
+	                " kind_override THEN kind_confidence ELSE ? END WHERE id = ?",
+	                "IsssssiI", mr.request_id, mr.rule, mr.evidence, kind, krule, kev,
+	                confidence, row);
 	if (rc || mr.own)
 		goto out;
 	char *detail = xasprintf("kind=%s match=%s", kind, mr.rule ? mr.rule : "none");

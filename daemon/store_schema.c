@@ -188,6 +188,10 @@ const char *const store_migrations[] = {
 	"UPDATE message_locations SET flagged = 1;"
 	"CREATE INDEX message_locations_owed ON message_locations(mailbox, uidvalidity)"
 	"  WHERE flagged = 0;",
+	/* v2 -> v3: how sure the classifier was, in percent, so that a person
+	 * sees it and a doubtful kind goes to review.  Mail classified before
+	 * keeps NULL: its rules kept no such figure. */
+	"ALTER TABLE messages ADD COLUMN kind_confidence INTEGER;",
 };
 
 const int store_migration_count =

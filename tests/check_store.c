@@ -4,6 +4,7 @@
 
 #include "fixture.h"
 #include "store.h"
+#include "store_schema.h"
 
 static struct store *open_tmp(struct fixture *fx)
 {
@@ -126,6 +127,8 @@ START_TEST(test_version_1_upgrades_in_place)
 	ck_assert_int_eq(store_exec(st, NULL, "DROP INDEX message_locations_owed", NULL), 0);
 	ck_assert_int_eq(store_exec(st, NULL, "ALTER TABLE message_locations DROP COLUMN flagged",
 	                            NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL, "ALTER TABLE messages DROP COLUMN kind_confidence",
+	                            NULL), 0);
 	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO messages (id, direction, created_at)"
 	                            " VALUES (1, 'in', 0)", NULL), 0);
 	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO message_locations VALUES"
@@ -136,7 +139,7 @@ START_TEST(test_version_1_upgrades_in_place)
 	st = open_tmp(fx);
 	int v = 0;
 	ck_assert_int_eq(store_schema_version(st, &v, NULL), 0);
-	ck_assert_int_eq(v, 2);
+	ck_assert_int_eq(v, store_migration_count);
 	int64_t n = -1;
 	ck_assert_int_eq(store_query_int(st, NULL, &n, "SELECT count(*) FROM answers", NULL), 0);
 	ck_assert_int_eq(n, 0);
@@ -149,6 +152,30 @@ START_TEST(test_version_1_upgrades_in_place)
 	                                 " WHERE flagged = 1", NULL), 0);
 	ck_assert_int_eq(n, 1);
 	free(kept);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
+START_TEST(test_version_2_upgrades_in_place)
+{
+	struct fixture *fx = fixture_new();
+	struct store *st = open_tmp(fx);
+	ck_assert_int_eq(store_exec(st, NULL, "ALTER TABLE messages DROP COLUMN kind_confidence",
+	                            NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO messages (id, direction, kind,"
+	                            " created_at) VALUES (1, 'in', 'refusal', 0)", NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL, "PRAGMA user_version = 2", NULL), 0);
+	store_close(st);
+	st = open_tmp(fx);
+	int v = 0;
+	ck_assert_int_eq(store_schema_version(st, &v, NULL), 0);
+	ck_assert_int_eq(v, store_migration_count);
+	/* Mail classified before keeps its kind, with no confidence. */
+	int64_t n = -1;
+	ck_assert_int_eq(store_query_int(st, NULL, &n, "SELECT count(*) FROM messages WHERE"
+	                                 " kind = 'refusal' AND kind_confidence IS NULL", NULL), 0);
+	ck_assert_int_eq(n, 1);
 	store_close(st);
 	fixture_free(fx);
 }
@@ -195,6 +222,7 @@ int main(void)
 	tcase_add_test(tc, test_rollback_discards);
 	tcase_add_test(tc, test_events_append_only);
 	tcase_add_test(tc, test_version_1_upgrades_in_place);
+	tcase_add_test(tc, test_version_2_upgrades_in_place);
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_missing_row_is_notfound);
 	suite_add_tcase(s, tc);
