@@ -68,5 +68,7 @@ int ctl_code(struct ctl *c, int argc, char **argv);
 int ctl_export(struct ctl *c, int argc, char **argv);
 int ctl_report(struct ctl *c, int argc, char **argv);
 int ctl_classify(struct ctl *c, int argc, char **argv);
+int ctl_read(struct ctl *c, int argc, char **argv);
+int ctl_attachments(struct ctl *c, int argc, char **argv);
 
 #endif

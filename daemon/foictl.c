@@ -36,6 +36,8 @@ static const struct ctl_command ctl_commands[] = {
 	{ "export", ctl_export, "export a round as CSV or JSON" },
 	{ "report", ctl_report, "write a self-contained HTML report of a round" },
 	{ "classify", ctl_classify, "how foid classifies mail files, and why" },
+	{ "read", ctl_read, "print a received message as a person reads it" },
+	{ "attachments", ctl_attachments, "list, save or print what the bodies attached" },
 	{ NULL, NULL, NULL },
 };
 
