@@ -38,6 +38,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "classify", ctl_classify, "how foid classifies mail files, and why" },
 	{ "read", ctl_read, "print a received message as a person reads it" },
 	{ "attachments", ctl_attachments, "list, save or print what the bodies attached" },
+	{ "search", ctl_search, "search the text of replies and attachments" },
 	{ NULL, NULL, NULL },
 };
 

@@ -192,6 +192,23 @@ const char *const store_migrations[] = {
 	 * sees it and a doubtful kind goes to review.  Mail classified before
 	 * keeps NULL: its rules kept no such figure. */
 	"ALTER TABLE messages ADD COLUMN kind_confidence INTEGER;",
+	/* v3 -> v4: full-text search over what the bodies sent.  One row per
+	 * text: a received message's subject and body (attachment NULL), and
+	 * later each attachment's text (page per PDF page).  Triggers keep it,
+	 * so no code path that files mail can forget it; mail filed before is
+	 * indexed here. */
+	"CREATE VIRTUAL TABLE search_text USING fts5(subject, text, message UNINDEXED,"
+	"  attachment UNINDEXED, page UNINDEXED, tokenize = 'unicode61 remove_diacritics 2');"
+	"CREATE TRIGGER messages_search AFTER INSERT ON messages"
+	"  WHEN new.direction = 'in' BEGIN"
+	"  INSERT INTO search_text (subject, text, message)"
+	"    VALUES (new.subject, coalesce(new.body_text, ''), new.id);"
+	"END;"
+	"CREATE TRIGGER messages_search_gone AFTER DELETE ON messages BEGIN"
+	"  DELETE FROM search_text WHERE message = old.id;"
+	"END;"
+	"INSERT INTO search_text (subject, text, message)"
+	"  SELECT subject, coalesce(body_text, ''), id FROM messages WHERE direction = 'in';",
 };
 
 const int store_migration_count =

@@ -195,6 +195,33 @@ START_TEST(test_attachments_cat_writes_one)
 }
 END_TEST
 
+/* What foid filed through the sandbox is found by search, with its round,
+ * body and message number. */
+START_TEST(test_search_finds_filed_reply)
+{
+	char *raw = NULL, *num = NULL, *out = NULL, *err = NULL;
+	struct testenv *te = filed("read5@uni.test", &raw, &num);
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "search", "cost", "--round", "r",
+	                             NULL), 0);
+	/* Our own request's copy (it says "cost limit") is not a reply. */
+	char *want = xasprintf("r cumbria #%s ", num);
+	ck_assert_msg(util_starts_with(out, want) && strstr(out, " (text): Please find attached") &&
+	              strstr(out, "[Cost]: \xc2\xa3" "450.\n") && !strchr(strchr(out, '\n') + 1, '\n'),
+	              "%s", out);
+	free(out);
+	free(err);
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "search", "cost", "--body", "kent",
+	                             NULL), 0);
+	ck_assert_str_eq(out, "");
+	free(out);
+	free(err);
+	free(want);
+	free(raw);
+	free(num);
+	testenv_free(te);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("read");
@@ -205,6 +232,7 @@ int main(void)
 	tcase_add_test(tc, test_read_raw_is_the_original_bytes);
 	tcase_add_test(tc, test_attachments_list_save_keep_and_overwrite);
 	tcase_add_test(tc, test_attachments_cat_writes_one);
+	tcase_add_test(tc, test_search_finds_filed_reply);
 	suite_add_tcase(s, tc);
 	return fixture_run(s);
 }

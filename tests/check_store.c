@@ -2,6 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sqlite3.h>
+
 #include "fixture.h"
 #include "store.h"
 #include "store_schema.h"
@@ -118,40 +120,52 @@ START_TEST(test_events_append_only)
 END_TEST
 
 /* A database made by the first release upgrades in place, keeping its rows. */
-START_TEST(test_version_1_upgrades_in_place)
+/* A database as a release at schema version v left it: the first v
+ * migrations applied, nothing newer, then sql run on it. */
+static void old_database(struct fixture *fx, int v, const char *sql)
 {
-	struct fixture *fx = fixture_new();
-	struct store *st = open_tmp(fx);
-	ck_assert_int_eq(store_exec(st, NULL, "DROP TABLE answers", NULL), 0);
-	ck_assert_int_eq(store_exec(st, NULL, "DROP TABLE questions", NULL), 0);
-	ck_assert_int_eq(store_exec(st, NULL, "DROP INDEX message_locations_owed", NULL), 0);
-	ck_assert_int_eq(store_exec(st, NULL, "ALTER TABLE message_locations DROP COLUMN flagged",
-	                            NULL), 0);
-	ck_assert_int_eq(store_exec(st, NULL, "ALTER TABLE messages DROP COLUMN kind_confidence",
-	                            NULL), 0);
-	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO messages (id, direction, created_at)"
-	                            " VALUES (1, 'in', 0)", NULL), 0);
-	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO message_locations VALUES"
-	                            " ('INBOX', 7, 1, 1)", NULL), 0);
-	ck_assert_int_eq(store_exec(st, NULL, "PRAGMA user_version = 1", NULL), 0);
-	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO meta VALUES ('kept', 'yes')", NULL), 0);
-	store_close(st);
-	st = open_tmp(fx);
+	char *path = fixture_path(fx, "foid.db");
+	sqlite3 *db = NULL;
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	char *err = NULL;
+	for (int i = 0; i < v; i++)
+		ck_assert_msg(sqlite3_exec(db, store_migrations[i], NULL, NULL, &err) == SQLITE_OK,
+		              "migration %d: %s", i + 1, err);
+	char *pragma = sqlite3_mprintf("PRAGMA user_version = %d", v);
+	ck_assert_int_eq(sqlite3_exec(db, pragma, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_free(pragma);
+	ck_assert_msg(sqlite3_exec(db, sql, NULL, NULL, &err) == SQLITE_OK, "%s", err);
+	sqlite3_close(db);
+	free(path);
+}
+
+static int64_t count(struct store *st, const char *sql)
+{
+	int64_t n = -1;
+	char *err = NULL;
+	ck_assert_msg(store_query_int(st, &err, &n, sql, NULL) == 0, "%s: %s", sql, err);
+	return n;
+}
+
+static void assert_latest(struct store *st)
+{
 	int v = 0;
 	ck_assert_int_eq(store_schema_version(st, &v, NULL), 0);
 	ck_assert_int_eq(v, store_migration_count);
-	int64_t n = -1;
-	ck_assert_int_eq(store_query_int(st, NULL, &n, "SELECT count(*) FROM answers", NULL), 0);
-	ck_assert_int_eq(n, 0);
-	char *kept = NULL;
-	ck_assert_int_eq(store_query_text(st, NULL, &kept, "SELECT value FROM meta WHERE key = 'kept'",
-	                                  NULL), 0);
-	ck_assert_str_eq(kept, "yes");
+}
+
+START_TEST(test_version_1_upgrades_in_place)
+{
+	struct fixture *fx = fixture_new();
+	old_database(fx, 1, "INSERT INTO messages (id, direction, created_at) VALUES (1, 'in', 0);"
+	                    "INSERT INTO message_locations VALUES ('INBOX', 7, 1, 1);"
+	                    "INSERT INTO meta VALUES ('kept', 'yes');");
+	struct store *st = open_tmp(fx);
+	assert_latest(st);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM answers"), 0);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM meta WHERE key = 'kept' AND value = 'yes'"), 1);
 	/* v1 flagged mail as it filed it: nothing is owed after the upgrade. */
-	ck_assert_int_eq(store_query_int(st, NULL, &n, "SELECT count(*) FROM message_locations"
-	                                 " WHERE flagged = 1", NULL), 0);
-	ck_assert_int_eq(n, 1);
-	free(kept);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM message_locations WHERE flagged = 1"), 1);
 	store_close(st);
 	fixture_free(fx);
 }
@@ -160,22 +174,31 @@ END_TEST
 START_TEST(test_version_2_upgrades_in_place)
 {
 	struct fixture *fx = fixture_new();
+	old_database(fx, 2, "INSERT INTO messages (id, direction, kind, created_at)"
+	                    " VALUES (1, 'in', 'refusal', 0)");
 	struct store *st = open_tmp(fx);
-	ck_assert_int_eq(store_exec(st, NULL, "ALTER TABLE messages DROP COLUMN kind_confidence",
-	                            NULL), 0);
-	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO messages (id, direction, kind,"
-	                            " created_at) VALUES (1, 'in', 'refusal', 0)", NULL), 0);
-	ck_assert_int_eq(store_exec(st, NULL, "PRAGMA user_version = 2", NULL), 0);
-	store_close(st);
-	st = open_tmp(fx);
-	int v = 0;
-	ck_assert_int_eq(store_schema_version(st, &v, NULL), 0);
-	ck_assert_int_eq(v, store_migration_count);
+	assert_latest(st);
 	/* Mail classified before keeps its kind, with no confidence. */
-	int64_t n = -1;
-	ck_assert_int_eq(store_query_int(st, NULL, &n, "SELECT count(*) FROM messages WHERE"
-	                                 " kind = 'refusal' AND kind_confidence IS NULL", NULL), 0);
-	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM messages WHERE kind = 'refusal'"
+	                           " AND kind_confidence IS NULL"), 1);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
+START_TEST(test_version_3_upgrades_in_place)
+{
+	struct fixture *fx = fixture_new();
+	old_database(fx, 3, "INSERT INTO messages (id, direction, subject, body_text, created_at)"
+	                    " VALUES (1, 'in', 'Re: FOI', 'the cost limit applies', 0),"
+	                    " (2, 'out', 'FOI', 'our cost limit', 0)");
+	struct store *st = open_tmp(fx);
+	assert_latest(st);
+	/* Mail filed before search existed is found; ours is not indexed. */
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM search_text"
+	                           " WHERE search_text MATCH '\"cost limit\"'"), 1);
+	ck_assert_int_eq(count(st, "SELECT message FROM search_text"
+	                           " WHERE search_text MATCH 'cost'"), 1);
 	store_close(st);
 	fixture_free(fx);
 }
@@ -223,6 +246,7 @@ int main(void)
 	tcase_add_test(tc, test_events_append_only);
 	tcase_add_test(tc, test_version_1_upgrades_in_place);
 	tcase_add_test(tc, test_version_2_upgrades_in_place);
+	tcase_add_test(tc, test_version_3_upgrades_in_place);
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_missing_row_is_notfound);
 	suite_add_tcase(s, tc);

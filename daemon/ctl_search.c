@@ -1,0 +1,148 @@
+/* foictl search: what the bodies wrote, found by its words. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include "ctl.h"
+#include "json.h"
+#include "search.h"
+#include "store.h"
+#include "util.h"
+
+static const char ctl_search_usage_text[] =
+	"usage: foictl search QUERY [--round R] [--body B] [--kind K] [--limit N] [--json]\n"
+	"  Searches the text of received mail and of its attachments.  Words are\n"
+	"  matched as typed (FOI-STP16-042, O'Neil, a lone NOT are words); \"a\n"
+	"  phrase\" in double quotes, AND, OR, NOT between two terms and a\n"
+	"  trailing * (prefix) keep their meaning.  One hit a line, best first:\n"
+	"  round, body, message number, date, file and page, and a snippet with\n"
+	"  the match in [brackets].\n";
+
+struct ctl_search {
+	FILE *out;
+	struct jws *json; /* NULL for lines */
+	int colour;
+	size_t hits;
+};
+
+static int ctl_search_hit(const struct store_row *row, void *arg)
+{
+	struct ctl_search *x = arg;
+	const char *slug = store_row_text(row, 0), *body = store_row_text(row, 1);
+	const char *file = store_row_text(row, 4), *snippet = store_row_text(row, 6);
+	char date[11] = "";
+	if (!store_row_isnull(row, 3)) {
+		char *iso = util_iso8601(store_row_int(row, 3), NULL);
+		snprintf(date, sizeof date, "%.10s", iso);
+		free(iso);
+	}
+	x->hits++;
+	if (x->json) {
+		struct jws *w = x->json;
+		jws_begin_object(w);
+		jws_kstr(w, "round", slug);
+		jws_kstr(w, "body", body);
+		jws_kint(w, "message", store_row_int(row, 2));
+		jws_kstr(w, "date", date);
+		jws_kstr(w, "file", file);
+		jws_key(w, "page");
+		if (store_row_isnull(row, 5))
+			jws_null(w);
+		else
+			jws_int(w, store_row_int(row, 5));
+		jws_kstr(w, "kind", store_row_text(row, 7));
+		jws_kstr(w, "snippet", snippet);
+		jws_end_object(w);
+		return 0;
+	}
+	fprintf(x->out, "%s %s #%lld %s %s", slug ? slug : "-", body ? body : "-",
+	        (long long)store_row_int(row, 2), *date ? date : "-", file ? file : "(text)");
+	if (!store_row_isnull(row, 5))
+		fprintf(x->out, " p.%lld", (long long)store_row_int(row, 5));
+	fputs(": ", x->out);
+	/* The snippet's own markers are control bytes nobody writes. */
+	for (const char *p = snippet ? snippet : ""; *p; p++) {
+		if (*p == '\x01')
+			fputs(x->colour ? "\033[1m" : "[", x->out);
+		else if (*p == '\x02')
+			fputs(x->colour ? "\033[0m" : "]", x->out);
+		else if (*p == '\n' || *p == '\r' || *p == '\t')
+			fputc(' ', x->out);
+		else
+			fputc(*p, x->out);
+	}
+	fputc('\n', x->out);
+	return 0;
+}
+
+int ctl_search(struct ctl *c, int argc, char **argv)
+{
+	const char *query = NULL, *round = NULL, *body = NULL, *kind = NULL;
+	long limit = 50;
+	int json = 0;
+	for (int i = 1; i < argc; i++) {
+		const char **dst = !strcmp(argv[i], "--round") ? &round
+		                   : !strcmp(argv[i], "--body") ? &body
+		                   : !strcmp(argv[i], "--kind") ? &kind : NULL;
+		if (dst && i + 1 < argc) {
+			*dst = argv[++i];
+		} else if (!strcmp(argv[i], "--limit") && i + 1 < argc) {
+			char *end;
+			limit = strtol(argv[++i], &end, 10);
+			if (*end || limit <= 0)
+				return ctl_usage(c, ctl_search_usage_text, 1, argv);
+		} else if (!strcmp(argv[i], "--json")) {
+			json = 1;
+		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
+			return ctl_usage(c, ctl_search_usage_text, 2, (char *[]){ argv[0], argv[i] });
+		} else if (!query) {
+			query = argv[i];
+		} else {
+			return ctl_usage(c, ctl_search_usage_text, 1, argv);
+		}
+	}
+	if (!query)
+		return ctl_usage(c, ctl_search_usage_text, 1, argv);
+	char *fts = NULL, *err = NULL;
+	int rc = search_fts_query(query, &fts, &err);
+	if (rc)
+		return ctl_fail("search", rc, err);
+	struct store *st = ctl_store(c);
+	if (!st) {
+		free(fts);
+		return ctl_exit_code(FOID_EIO);
+	}
+	struct ctl_search x = { c->out, json ? jws_new() : NULL, ctl_colour(c->out), 0 };
+	if (x.json)
+		jws_begin_array(x.json);
+	/* NULL filters match everything: one statement serves every call. */
+	rc = store_query(st, &err, ctl_search_hit, &x,
+	                 "SELECT r.slug, b.short_name, m.id,"
+	                 " coalesce(m.internaldate, m.created_at), a.filename, s.page,"
+	                 " snippet(search_text, -1, char(1), char(2), '...', 16), m.kind"
+	                 " FROM search_text s JOIN messages m ON m.id = s.message"
+	                 " LEFT JOIN attachments a ON a.id = s.attachment"
+	                 " LEFT JOIN requests q ON q.id = m.request_id"
+	                 " LEFT JOIN rounds r ON r.id = q.round_id"
+	                 " LEFT JOIN bodies b ON b.id = q.body_id"
+	                 " WHERE search_text MATCH ?1 AND m.kind IS NOT 'own'"
+	                 " AND (?2 IS NULL OR r.slug = ?2) AND (?3 IS NULL OR b.short_name = ?3)"
+	                 " AND (?4 IS NULL OR m.kind = ?4)"
+	                 " ORDER BY rank, m.id LIMIT ?5",
+	                 "ssssI", fts, round, body, kind, (int64_t)limit);
+	if (x.json) {
+		jws_end_array(x.json);
+		char *text = jws_finish(x.json);
+		if (rc == FOID_OK)
+			fprintf(c->out, "%s\n", text);
+		free(text);
+	} else if (rc == FOID_OK && x.hits == 0) {
+		fprintf(stderr, "foictl search: no match for %s\n", query);
+	}
+	free(fts);
+	if (rc)
+		rc = ctl_fail("search", rc, err);
+	free(err);
+	return rc;
+}
