@@ -71,5 +71,6 @@ int ctl_classify(struct ctl *c, int argc, char **argv);
 int ctl_read(struct ctl *c, int argc, char **argv);
 int ctl_attachments(struct ctl *c, int argc, char **argv);
 int ctl_search(struct ctl *c, int argc, char **argv);
+int ctl_extract(struct ctl *c, int argc, char **argv);
 
 #endif

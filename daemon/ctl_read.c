@@ -14,6 +14,7 @@
 #include "blob.h"
 #include "config.h"
 #include "ctl.h"
+#include "extract.h"
 #include "store.h"
 #include "util.h"
 
@@ -371,6 +372,48 @@ int ctl_attachments(struct ctl *c, int argc, char **argv)
 	}
 	if (rc)
 		rc = ctl_fail("attachments", rc, err);
+	free(err);
+	return rc;
+}
+
+/* ---- extract ---------------------------------------------------------------- */
+
+static const char ctl_extract_usage_text[] =
+	"usage: foictl extract [--again]\n"
+	"  Takes the text out of every attachment not read yet (mail filed\n"
+	"  before foid read attachments; foid does it as it files mail).\n"
+	"  --again reads every attachment afresh.\n";
+
+int ctl_extract(struct ctl *c, int argc, char **argv)
+{
+	int again = argc == 2 && strcmp(argv[1], "--again") == 0;
+	if (argc > 1 && !again)
+		return ctl_usage(c, ctl_extract_usage_text, argc, argv);
+	struct store *st = ctl_store(c);
+	if (!st)
+		return ctl_exit_code(FOID_EIO);
+	char *err = NULL;
+	int rc = FOID_OK;
+	if (again) {
+		rc = store_begin(st, &err);
+		if (rc == FOID_OK)
+			rc = store_exec(st, &err, "DELETE FROM attachment_pages", NULL);
+		if (rc == FOID_OK)
+			rc = store_exec(st, &err, "UPDATE attachments SET text_status = NULL,"
+			                " detected_type = NULL", NULL);
+		if (rc == FOID_OK)
+			rc = store_commit(st, &err);
+		else
+			store_rollback(st);
+	}
+	struct extract_opts o = EXTRACT_OPTS_DEFAULT;
+	size_t done = 0;
+	if (rc == FOID_OK)
+		rc = extract_pending(st, ctl_config(c)->storage_dir, &o, &done, &err);
+	if (rc == FOID_OK)
+		fprintf(c->out, "%zu attachment%s read\n", done, done == 1 ? "" : "s");
+	if (rc)
+		rc = ctl_fail("extract", rc, err);
 	free(err);
 	return rc;
 }

@@ -39,6 +39,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "read", ctl_read, "print a received message as a person reads it" },
 	{ "attachments", ctl_attachments, "list, save or print what the bodies attached" },
 	{ "search", ctl_search, "search the text of replies and attachments" },
+	{ "extract", ctl_extract, "take the text out of attachments filed before" },
 	{ NULL, NULL, NULL },
 };
 

@@ -5,6 +5,7 @@
 
 #include "blob.h"
 #include "config.h"
+#include "extract.h"
 #include "imap.h"
 #include "json.h"
 #include "log.h"
@@ -373,6 +374,14 @@ int ingest_mailbox(struct store *st, const struct config *cfg,
 		free(e);
 	}
 	free(owed.v);
+	/* After the mail is safe and flagged: a slow converter delays only
+	 * the text, and a crash here leaves the attachment to the next pass. */
+	struct extract_opts xo = EXTRACT_OPTS_DEFAULT;
+	size_t extracted = 0;
+	char *xe = NULL;
+	if (extract_pending(st, cfg->storage_dir, &xo, &extracted, &xe) < 0)
+		log_warn("event=extract error=%s", log_q(xe));
+	free(xe);
 	/* From the store, not from this pass: a crash between the commit and
 	 * here must not leave a send unconfirmed for ever. */
 	int settled = 0;

@@ -12,7 +12,7 @@
 #include <strings.h>
 
 #include "charset.h"
-#include "html.h"
+#include "markup.h"
 #include "tnef.h"
 
 struct mime_ctx {
@@ -1091,7 +1091,7 @@ static void mime_walk_single(struct mime_walk *w, struct mailmime *mm, const cha
 		char *u = charset_to_utf8(p.charset, data, n, NULL);
 		free(data);
 		if (strcmp(p.type, "text/html") == 0) {
-			char *t = html_to_text(u, strlen(u));
+			char *t = markup_html_text(u, strlen(u));
 			mime_add_text(&w->body, t);
 			w->m->body_from_html |= *t != '\0';
 			free(t);

@@ -209,6 +209,28 @@ const char *const store_migrations[] = {
 	"END;"
 	"INSERT INTO search_text (subject, text, message)"
 	"  SELECT subject, coalesce(body_text, ''), id FROM messages WHERE direction = 'in';",
+	/* v4 -> v5: the text of attachments, per page (PDF) or sheet; page 0
+	 * for a document without pages.  text_status NULL means not tried
+	 * yet: attachments filed before are extracted by the next pass (or
+	 * foictl extract). */
+	"ALTER TABLE attachments ADD COLUMN text_status TEXT;"
+	"ALTER TABLE attachments ADD COLUMN detected_type TEXT;"
+	"CREATE INDEX attachments_untried ON attachments(id) WHERE text_status IS NULL;"
+	"CREATE TABLE attachment_pages ("
+	"  attachment_id INTEGER NOT NULL REFERENCES attachments(id) ON DELETE CASCADE,"
+	"  page INTEGER NOT NULL,"
+	"  text TEXT NOT NULL,"
+	"  PRIMARY KEY (attachment_id, page)"
+	");"
+	"CREATE TRIGGER attachment_pages_search AFTER INSERT ON attachment_pages BEGIN"
+	"  INSERT INTO search_text (text, message, attachment, page)"
+	"    SELECT new.text, a.message_id, new.attachment_id, nullif(new.page, 0)"
+	"    FROM attachments a WHERE a.id = new.attachment_id;"
+	"END;"
+	"CREATE TRIGGER attachment_pages_gone AFTER DELETE ON attachment_pages BEGIN"
+	"  DELETE FROM search_text WHERE attachment = old.attachment_id AND"
+	"    page IS nullif(old.page, 0);"
+	"END;",
 };
 
 const int store_migration_count =

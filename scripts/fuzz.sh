@@ -12,11 +12,15 @@ out=build-fuzz
 make -s BUILD=$out CC=clang \
 	CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
 	$out/libfoid.a
-pkgs="libcurl libetpan sqlite3 libconfig jansson libxml-2.0 gnutls libsystemd libytnef"
+pkgs="libcurl libetpan sqlite3 libconfig jansson libxml-2.0 gnutls libsystemd libytnef libzip"
 cflags=$(pkg-config --cflags $pkgs)
 libs=$(pkg-config --libs $pkgs | sed 's/-specs=[^ ]*//g')
 status=0
-for name in mime csv template config; do
+# zipdoc's seeds are the office documents the tests make.
+mkdir -p "$out/seeds-zipdoc"
+python3 tests/make-documents.py "$out/seeds-zipdoc"
+rm -f "$out/seeds-zipdoc/"*.pdf "$out/seeds-zipdoc/bomb.docx"
+for name in mime csv template config zipdoc; do
 	# shellcheck disable=SC2086
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-Idaemon $cflags -o "$out/fuzz_$name" "tests/fuzz/fuzz_$name.c" \
@@ -26,6 +30,7 @@ for name in mime csv template config; do
 	csv) seeds="tests/fuzz/seeds/csv" ;;
 	template) seeds="templates" ;;
 	config) seeds="config" ;;
+	zipdoc) seeds="$out/seeds-zipdoc" ;;
 	esac
 	mkdir -p "$out/corpus-$name"
 	echo "fuzz: $name for ${secs}s"

@@ -5,7 +5,7 @@
 
 #include "charset.h"
 #include "fixture.h"
-#include "html.h"
+#include "markup.h"
 #include "mime.h"
 #include "util.h"
 
@@ -332,7 +332,7 @@ START_TEST(test_html_only_mail)
 	ck_assert_str_eq(m->body_text,
 	                 "Dear Sir,\n\nCafé & tea\nline two\n\n- one\n- two\n\na\tb\nc\td\n\nspaced out");
 	mime_message_free(m);
-	char *t = html_to_text("", 0);
+	char *t = markup_html_text("", 0);
 	ck_assert_str_eq(t, "");
 	free(t);
 }

@@ -1,8 +1,9 @@
 /* libxml2 HTML tree walked into text; the walk is iterative so that deeply
  * nested markup cannot exhaust the stack. */
-#include "html.h"
+#include "markup.h"
 
 #include <libxml/HTMLparser.h>
+#include <libxml/xmlreader.h>
 #include <libxml/tree.h>
 #include <limits.h>
 #include <string.h>
@@ -98,7 +99,7 @@ static void html_leave(struct html_out *o, const xmlNode *n)
 		html_break(o, 1);
 }
 
-char *html_to_text(const char *html, size_t len)
+char *markup_html_text(const char *html, size_t len)
 {
 	struct html_out o = { BUF_INIT, 0, 0 };
 	buf_add(&o.b, "", 0);
@@ -140,4 +141,92 @@ char *html_to_text(const char *html, size_t len)
 	char *out = charset_repair_utf8(o.b.data, o.b.len, NULL);
 	buf_free(&o.b);
 	return out;
+}
+
+/* ---- XML documents --------------------------------------------------------- */
+
+struct markup_xml {
+	xmlTextReaderPtr r;
+	struct buf attr; /* the last attribute looked up */
+};
+
+/* DTDs and entity declarations, looked for in the bytes before any
+ * parsing: whatever the parser would do with them, it is not done. */
+static int markup_has_dtd(const char *xml, size_t len)
+{
+	static const char *const marks[] = { "<!DOCTYPE", "<!ENTITY" };
+	for (size_t m = 0; m < 2; m++) {
+		size_t ml = strlen(marks[m]);
+		for (size_t i = 0; i + ml <= len; i++)
+			if (xml[i] == '<' && strncasecmp(xml + i, marks[m], ml) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+const char *markup_xml_attr(const struct markup_xml *x, const char *name)
+{
+	struct markup_xml *mx = (struct markup_xml *)x;
+	const char *found = NULL;
+	if (xmlTextReaderMoveToFirstAttribute(mx->r) != 1)
+		return NULL;
+	do {
+		const char *n = (const char *)xmlTextReaderConstLocalName(mx->r);
+		if (n && strcmp(n, name) == 0) {
+			buf_reset(&mx->attr);
+			const char *v = (const char *)xmlTextReaderConstValue(mx->r);
+			buf_adds(&mx->attr, v ? v : "");
+			found = mx->attr.data ? mx->attr.data : "";
+			break;
+		}
+	} while (xmlTextReaderMoveToNextAttribute(mx->r) == 1);
+	xmlTextReaderMoveToElement(mx->r);
+	return found;
+}
+
+int markup_xml_walk(const char *xml, size_t len, markup_xml_fn fn, void *arg,
+                    char **errp)
+{
+	if (len > INT_MAX)
+		return err_set(errp, FOID_EINVAL, "XML part too large");
+	if (markup_has_dtd(xml, len))
+		return err_set(errp, FOID_EINVAL, "XML with a DOCTYPE or entity declaration");
+	struct markup_xml x = { NULL, BUF_INIT };
+	x.r = xmlReaderForMemory(xml, (int)len, NULL, NULL,
+	                         XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+	                         XML_PARSE_NOCDATA);
+	if (!x.r)
+		return err_set(errp, FOID_EINVAL, "XML part could not be read");
+	int rc = 0, step;
+	while (rc == 0 && (step = xmlTextReaderRead(x.r)) == 1) {
+		int type = xmlTextReaderNodeType(x.r);
+		const char *name = (const char *)xmlTextReaderConstLocalName(x.r);
+		switch (type) {
+		case XML_READER_TYPE_DOCUMENT_TYPE:
+			rc = err_set(errp, FOID_EINVAL, "XML with a DOCTYPE");
+			break;
+		case XML_READER_TYPE_ELEMENT: {
+			int empty = xmlTextReaderIsEmptyElement(x.r);
+			rc = fn(MARKUP_START, name, NULL, &x, arg);
+			if (rc == 0 && empty)
+				rc = fn(MARKUP_END, name, NULL, &x, arg);
+			break;
+		}
+		case XML_READER_TYPE_END_ELEMENT:
+			rc = fn(MARKUP_END, name, NULL, &x, arg);
+			break;
+		case XML_READER_TYPE_TEXT:
+		case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
+		case XML_READER_TYPE_CDATA:
+			rc = fn(MARKUP_TEXT, NULL, (const char *)xmlTextReaderConstValue(x.r), &x, arg);
+			break;
+		default:
+			break;
+		}
+	}
+	if (rc == 0 && step < 0)
+		rc = err_set(errp, FOID_EINVAL, "XML part is not well-formed");
+	xmlFreeTextReader(x.r);
+	buf_free(&x.attr);
+	return rc;
 }

@@ -1,0 +1,266 @@
+/* Attachment text; see extract.h. */
+#include "extract.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "blob.h"
+#include "log.h"
+#include "markup.h"
+#include "store.h"
+#include "zipdoc.h"
+
+static int extract_has(const void *data, size_t len, size_t within, const char *what,
+                       size_t wlen)
+{
+	return memmem(data, len < within ? len : within, what, wlen) != NULL;
+}
+
+/* An OLE2 compound file names its streams in UTF-16LE. */
+static int extract_ole_stream(const void *data, size_t len, const char *name)
+{
+	char w[64];
+	size_t n = strlen(name);
+	for (size_t i = 0; i < n && 2 * i + 1 < sizeof w; i++) {
+		w[2 * i] = name[i];
+		w[2 * i + 1] = '\0';
+	}
+	return memmem(data, len, w, 2 * n) != NULL;
+}
+
+static int extract_html(const char *p, size_t len)
+{
+	size_t n = len < 2048 ? len : 2048;
+	static const char *const marks[] = { "<html", "<!doctype html", "<body", "<head" };
+	for (size_t i = 0; i < n; i++)
+		for (size_t m = 0; m < 4; m++)
+			if (n - i >= strlen(marks[m]) && strncasecmp(p + i, marks[m], strlen(marks[m])) == 0)
+				return 1;
+	return 0;
+}
+
+const char *extract_detect(const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	if (extract_has(data, len, 1024, "%PDF-", 5))
+		return "pdf";
+	if (len >= 4 && !memcmp(p, "PK\x03\x04", 4)) {
+		enum zipdoc_type t = zipdoc_detect(data, len);
+		return t == ZIPDOC_NONE ? "unknown" : zipdoc_type_name(t);
+	}
+	if (len >= 8 && !memcmp(p, "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", 8)) {
+		if (extract_ole_stream(data, len, "WordDocument"))
+			return "doc";
+		if (extract_ole_stream(data, len, "Workbook") || extract_ole_stream(data, len, "Book"))
+			return "xls";
+		return "unknown";
+	}
+	if (len >= 5 && !memcmp(p, "{\\rtf", 5))
+		return "rtf";
+	if ((len >= 8 && !memcmp(p, "\x89PNG\r\n\x1a\n", 8)) || (len >= 3 && !memcmp(p, "\xff\xd8\xff", 3)) ||
+	    (len >= 4 && (!memcmp(p, "II*\0", 4) || !memcmp(p, "MM\0*", 4))) ||
+	    (len >= 4 && !memcmp(p, "GIF8", 4)))
+		return "image";
+	if (memchr(data, '\0', len) || !util_utf8_valid(data, len))
+		return "unknown";
+	return extract_html(data, len) ? "html" : "text";
+}
+
+/* The type a name or a declared Content-Type claims, or NULL. */
+static const char *extract_claimed(const char *declared, const char *filename)
+{
+	static const char *const ext[][2] = {
+		{ ".pdf", "pdf" }, { ".docx", "docx" }, { ".xlsx", "xlsx" }, { ".odt", "odt" },
+		{ ".ods", "ods" }, { ".doc", "doc" }, { ".xls", "xls" }, { ".rtf", "rtf" },
+		{ ".htm", "html" }, { ".html", "html" },
+	};
+	static const char *const mime[][2] = {
+		{ "application/pdf", "pdf" }, { "application/msword", "doc" },
+		{ "application/vnd.ms-excel", "xls" }, { "application/rtf", "rtf" },
+		{ "text/rtf", "rtf" },
+		{ "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "docx" },
+		{ "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx" },
+		{ "application/vnd.oasis.opendocument.text", "odt" },
+		{ "application/vnd.oasis.opendocument.spreadsheet", "ods" },
+	};
+	size_t fl = filename ? strlen(filename) : 0;
+	for (size_t i = 0; i < sizeof ext / sizeof ext[0]; i++) {
+		size_t el = strlen(ext[i][0]);
+		if (fl > el && strcasecmp(filename + fl - el, ext[i][0]) == 0)
+			return ext[i][1];
+	}
+	for (size_t i = 0; declared && i < sizeof mime / sizeof mime[0]; i++)
+		if (strcasecmp(declared, mime[i][0]) == 0)
+			return mime[i][1];
+	return NULL;
+}
+
+/* Text split at form feeds (pdftotext's and xls2csv's page breaks). */
+static void extract_pages(const char *text, struct strv *pages)
+{
+	for (const char *p = text; p && *p; ) {
+		const char *ff = strchr(p, '\f');
+		size_t n = ff ? (size_t)(ff - p) : strlen(p);
+		strv_push_owned(pages, xstrndup(p, n));
+		p = ff ? ff + 1 : NULL;
+	}
+}
+
+static int extract_run(const char *path, const char *type, const struct extract_opts *o,
+                       struct strv *pages, char **errp)
+{
+	static const struct { const char *type; const char *argv[8]; } tools[] = {
+		{ "pdf", { "pdftotext", "-enc", "UTF-8", "-eol", "unix", "-", "-", NULL } },
+		{ "doc", { "antiword", "-w", "0", "-m", "UTF-8.txt", "/dev/stdin", NULL } },
+		{ "rtf", { "catdoc", "-w", "-d", "utf-8", "/dev/stdin", NULL } },
+		{ "xls", { "xls2csv", "-d", "utf-8", "/dev/stdin", NULL } },
+	};
+	for (size_t i = 0; i < sizeof tools / sizeof tools[0]; i++) {
+		if (strcmp(tools[i].type, type) != 0)
+			continue;
+		char *out = NULL;
+		int rc = convert_run((char *const *)tools[i].argv, path, &o->limits, &out, NULL, errp);
+		if (rc == 0)
+			extract_pages(out, pages);
+		free(out);
+		return rc;
+	}
+	return err_set(errp, FOID_EINVAL, "no converter for %s", type);
+}
+
+void extract_file(const char *path, const void *data, size_t len,
+                  const char *declared_type, const char *filename,
+                  const struct extract_opts *o, struct extract_result *res)
+{
+	res->type = extract_detect(data, len);
+	const char *claimed = extract_claimed(declared_type, filename);
+	char *err = NULL;
+	if (claimed && strcmp(claimed, res->type) != 0 &&
+	    !(strcmp(claimed, "html") == 0 && strcmp(res->type, "text") == 0)) {
+		res->warning = xasprintf("its name or type says %s, its bytes say %s", claimed,
+		                         res->type);
+	}
+	int rc = 0;
+	if (!strcmp(res->type, "docx") || !strcmp(res->type, "xlsx") ||
+	    !strcmp(res->type, "odt") || !strcmp(res->type, "ods")) {
+		rc = zipdoc_text(data, len, &res->pages, &err);
+	} else if (!strcmp(res->type, "html")) {
+		strv_push_owned(&res->pages, markup_html_text(data, len));
+	} else if (!strcmp(res->type, "text")) {
+		strv_push_owned(&res->pages, xstrndup(data, len));
+	} else if (!strcmp(res->type, "image")) {
+		rc = err_set(&err, FOID_EINVAL, "an image: foid does not read text in images yet");
+	} else if (!strcmp(res->type, "unknown")) {
+		rc = err_set(&err, FOID_EINVAL, "not a document foid reads");
+	} else {
+		rc = extract_run(path, res->type, o, &res->pages, &err);
+	}
+	if (rc < 0) {
+		/* Half a hostile document is not its text. */
+		strv_free(&res->pages);
+		char *w = res->warning ? xasprintf("%s; %s", res->warning, err) : xstrdup(err);
+		free(res->warning);
+		res->warning = w;
+	}
+	free(err);
+}
+
+void extract_result_clear(struct extract_result *res)
+{
+	strv_free(&res->pages);
+	free(res->warning);
+	memset(res, 0, sizeof *res);
+}
+
+/* ---- the store ------------------------------------------------------------- */
+
+struct extract_todo {
+	int64_t *id;
+	char **path, **type, **name;
+	size_t n;
+};
+
+static int extract_todo_cb(const struct store_row *row, void *arg)
+{
+	struct extract_todo *t = arg;
+	t->id = xrealloc(t->id, (t->n + 1) * sizeof *t->id);
+	t->path = xrealloc(t->path, (t->n + 1) * sizeof *t->path);
+	t->type = xrealloc(t->type, (t->n + 1) * sizeof *t->type);
+	t->name = xrealloc(t->name, (t->n + 1) * sizeof *t->name);
+	t->id[t->n] = store_row_int(row, 0);
+	t->path[t->n] = xstrdup(store_row_text(row, 1));
+	t->type[t->n] = xstrdup(store_row_text(row, 2));
+	t->name[t->n] = xstrdup(store_row_text(row, 3));
+	t->n++;
+	return 0;
+}
+
+static int extract_store(struct store *st, int64_t id, const struct extract_result *res,
+                         char **errp)
+{
+	int rc = store_begin(st, errp);
+	size_t chars = 0;
+	for (size_t p = 0; rc == 0 && p < res->pages.n; p++) {
+		chars += strlen(res->pages.v[p]);
+		/* Page numbers only where the document has pages. */
+		int64_t page = res->pages.n > 1 || !strcmp(res->type, "pdf") ? (int64_t)p + 1 : 0;
+		rc = store_exec(st, errp, "INSERT OR REPLACE INTO attachment_pages"
+		                " (attachment_id, page, text) VALUES (?, ?, ?)", "IIs", id, page,
+		                res->pages.v[p]);
+	}
+	char *status = res->pages.n && chars ? xstrdup("ok")
+	               : res->warning ? xasprintf("no text: %s", res->warning)
+	                              : xstrdup("no text");
+	if (rc == 0)
+		rc = store_exec(st, errp, "UPDATE attachments SET text_status = ?, detected_type = ?"
+		                " WHERE id = ?", "ssI", status, res->type, id);
+	free(status);
+	if (rc == 0)
+		rc = store_commit(st, errp);
+	else
+		store_rollback(st);
+	return rc;
+}
+
+int extract_pending(struct store *st, const char *storage_dir,
+                    const struct extract_opts *o, size_t *done, char **errp)
+{
+	struct extract_todo t = { 0 };
+	*done = 0;
+	int rc = store_query(st, errp, extract_todo_cb, &t,
+	                     "SELECT id, path, content_type, filename FROM attachments"
+	                     " WHERE text_status IS NULL ORDER BY id", NULL);
+	for (size_t i = 0; rc == 0 && i < t.n; i++) {
+		char *data = NULL, *err = NULL;
+		size_t len = 0;
+		struct extract_result res = { 0 };
+		char *full = xasprintf("%s/%s", storage_dir, t.path[i]);
+		if (blob_get(storage_dir, t.path[i], &data, &len, &err) < 0) {
+			res.type = "unknown";
+			res.warning = xasprintf("stored file unreadable: %s", err);
+		} else {
+			extract_file(full, data, len, t.type[i], t.name[i], o, &res);
+		}
+		if (res.warning)
+			log_warn("event=extract.warning attachment=%lld name=%s type=%s problem=%s",
+			         (long long)t.id[i], log_q(t.name[i]), res.type, log_q(res.warning));
+		rc = extract_store(st, t.id[i], &res, errp);
+		if (rc == 0)
+			(*done)++;
+		extract_result_clear(&res);
+		free(full);
+		free(data);
+		free(err);
+	}
+	for (size_t i = 0; i < t.n; i++) {
+		free(t.path[i]);
+		free(t.type[i]);
+		free(t.name[i]);
+	}
+	free(t.id);
+	free(t.path);
+	free(t.type);
+	free(t.name);
+	return rc;
+}

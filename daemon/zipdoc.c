@@ -1,0 +1,294 @@
+/* DOCX, XLSX, ODT and ODS text; see zipdoc.h. */
+#include "zipdoc.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <zip.h>
+
+#include "markup.h"
+
+struct zipdoc {
+	zip_t *z;
+	zip_source_t *src;
+};
+
+static int zipdoc_open(struct zipdoc *d, const void *data, size_t len, char **errp)
+{
+	zip_error_t ze;
+	zip_error_init(&ze);
+	d->z = NULL;
+	d->src = zip_source_buffer_create(data, len, 0, &ze);
+	if (d->src)
+		d->z = zip_open_from_source(d->src, ZIP_RDONLY, &ze);
+	if (!d->z) {
+		int rc = err_set(errp, FOID_EINVAL, "not a readable zip: %s", zip_error_strerror(&ze));
+		zip_source_free(d->src);
+		d->src = NULL;
+		zip_error_fini(&ze);
+		return rc;
+	}
+	zip_error_fini(&ze);
+	if (zip_get_num_entries(d->z, 0) > ZIPDOC_MAX_ENTRIES) {
+		zip_discard(d->z);
+		d->z = NULL;
+		return err_set(errp, FOID_EINVAL, "zip with more than %d entries", ZIPDOC_MAX_ENTRIES);
+	}
+	return 0;
+}
+
+static void zipdoc_close(struct zipdoc *d)
+{
+	if (d->z)
+		zip_discard(d->z); /* frees the source too */
+	d->z = NULL;
+}
+
+/* Entry name unpacked into *out (NUL-terminated), at most ZIPDOC_MAX_PART
+ * bytes whatever its header claims.  FOID_ENOTFOUND when absent. */
+static int zipdoc_read(struct zipdoc *d, const char *name, struct buf *out, char **errp)
+{
+	zip_int64_t idx = zip_name_locate(d->z, name, 0);
+	if (idx < 0)
+		return FOID_ENOTFOUND;
+	zip_file_t *f = zip_fopen_index(d->z, (zip_uint64_t)idx, 0);
+	if (!f)
+		return err_set(errp, FOID_EINVAL, "%s: %s", name, zip_strerror(d->z));
+	char chunk[16384];
+	zip_int64_t n;
+	int rc = 0;
+	buf_reset(out);
+	while ((n = zip_fread(f, chunk, sizeof chunk)) > 0) {
+		if (out->len + (size_t)n > ZIPDOC_MAX_PART) {
+			rc = err_set(errp, FOID_EINVAL, "%s unpacks to more than %u MiB", name,
+			             ZIPDOC_MAX_PART >> 20);
+			break;
+		}
+		buf_add(out, chunk, (size_t)n);
+	}
+	if (rc == 0 && n < 0)
+		rc = err_set(errp, FOID_EINVAL, "%s: %s", name, zip_file_strerror(f));
+	zip_fclose(f);
+	if (rc == 0)
+		buf_addc(out, '\0'), out->len--;
+	return rc;
+}
+
+enum zipdoc_type zipdoc_detect(const void *data, size_t len)
+{
+	struct zipdoc d;
+	if (zipdoc_open(&d, data, len, NULL) < 0)
+		return ZIPDOC_NONE;
+	enum zipdoc_type t = ZIPDOC_NONE;
+	struct buf mt = BUF_INIT;
+	if (zip_name_locate(d.z, "word/document.xml", 0) >= 0)
+		t = ZIPDOC_DOCX;
+	else if (zip_name_locate(d.z, "xl/workbook.xml", 0) >= 0)
+		t = ZIPDOC_XLSX;
+	else if (zipdoc_read(&d, "mimetype", &mt, NULL) == 0 && mt.data) {
+		if (strcmp(mt.data, "application/vnd.oasis.opendocument.text") == 0)
+			t = ZIPDOC_ODT;
+		else if (strcmp(mt.data, "application/vnd.oasis.opendocument.spreadsheet") == 0)
+			t = ZIPDOC_ODS;
+	}
+	buf_free(&mt);
+	zipdoc_close(&d);
+	return t;
+}
+
+const char *zipdoc_type_name(enum zipdoc_type t)
+{
+	static const char *const names[] = { "zip", "docx", "xlsx", "odt", "ods" };
+	return names[t];
+}
+
+/* ---- the XML walks ---------------------------------------------------------- */
+
+struct zipdoc_walk {
+	struct buf text;
+	int in_text;          /* inside an element whose text is content */
+	/* XLSX */
+	struct strv *shared;  /* shared strings, by index */
+	int cell_shared;      /* the current cell's value is a shared-string index */
+	int cols;             /* cells so far in the row */
+	struct buf cell;
+};
+
+static void zipdoc_add(struct zipdoc_walk *w, const char *s)
+{
+	if (w->text.len < ZIPDOC_MAX_TEXT)
+		buf_adds(&w->text, s);
+}
+
+/* Word: w:t holds text, w:tab and w:br are white space, w:p ends a line. */
+static int zipdoc_docx_cb(enum markup_event ev, const char *name, const char *text,
+                          const struct markup_xml *x, void *arg)
+{
+	struct zipdoc_walk *w = arg;
+	(void)x;
+	if (ev == MARKUP_TEXT) {
+		if (w->in_text)
+			zipdoc_add(w, text);
+	} else if (!strcmp(name, "t")) {
+		w->in_text = ev == MARKUP_START;
+	} else if (ev == MARKUP_START && !strcmp(name, "tab")) {
+		zipdoc_add(w, "\t");
+	} else if (ev == MARKUP_START && (!strcmp(name, "br") || !strcmp(name, "cr"))) {
+		zipdoc_add(w, "\n");
+	} else if (ev == MARKUP_END && !strcmp(name, "p")) {
+		zipdoc_add(w, "\n");
+	}
+	return 0;
+}
+
+/* OpenDocument: all text inside office:text or office:spreadsheet is
+ * content; text:p and text:h end lines, text:s and text:tab are spaces,
+ * a table cell ends with a tab and a table row with a newline. */
+static int zipdoc_odf_cb(enum markup_event ev, const char *name, const char *text,
+                         const struct markup_xml *x, void *arg)
+{
+	struct zipdoc_walk *w = arg;
+	(void)x;
+	if (ev == MARKUP_TEXT) {
+		if (w->in_text)
+			zipdoc_add(w, text);
+	} else if (!strcmp(name, "text") || !strcmp(name, "spreadsheet")) {
+		w->in_text = ev == MARKUP_START;
+	} else if (!w->in_text) {
+		return 0;
+	} else if (ev == MARKUP_START && !strcmp(name, "s")) {
+		zipdoc_add(w, " ");
+	} else if (ev == MARKUP_START && !strcmp(name, "tab")) {
+		zipdoc_add(w, "\t");
+	} else if (ev == MARKUP_START && !strcmp(name, "line-break")) {
+		zipdoc_add(w, "\n");
+	} else if (ev == MARKUP_END && (!strcmp(name, "p") || !strcmp(name, "h"))) {
+		zipdoc_add(w, w->cols ? "" : "\n");
+	} else if (ev == MARKUP_START && !strcmp(name, "table-cell")) {
+		w->cols++;
+	} else if (ev == MARKUP_END && !strcmp(name, "table-cell")) {
+		zipdoc_add(w, "\t");
+	} else if (ev == MARKUP_END && !strcmp(name, "table-row")) {
+		w->cols = 0;
+		zipdoc_add(w, "\n");
+	}
+	return 0;
+}
+
+/* xl/sharedStrings.xml: each si's t runs make one string. */
+static int zipdoc_shared_cb(enum markup_event ev, const char *name, const char *text,
+                            const struct markup_xml *x, void *arg)
+{
+	struct zipdoc_walk *w = arg;
+	(void)x;
+	if (ev == MARKUP_TEXT) {
+		if (w->in_text && w->cell.len < ZIPDOC_MAX_TEXT)
+			buf_adds(&w->cell, text);
+	} else if (!strcmp(name, "t")) {
+		w->in_text = ev == MARKUP_START;
+	} else if (!strcmp(name, "si") && ev == MARKUP_START) {
+		buf_reset(&w->cell);
+	} else if (!strcmp(name, "si") && ev == MARKUP_END) {
+		strv_push(w->shared, w->cell.data ? w->cell.data : "");
+	}
+	return 0;
+}
+
+/* A worksheet: rows of cells, each a value (v), a shared-string index
+ * (t="s") or inline text (is/t). */
+static int zipdoc_sheet_cb(enum markup_event ev, const char *name, const char *text,
+                           const struct markup_xml *x, void *arg)
+{
+	struct zipdoc_walk *w = arg;
+	if (ev == MARKUP_TEXT) {
+		if (w->in_text && w->cell.len < ZIPDOC_MAX_TEXT)
+			buf_adds(&w->cell, text);
+	} else if (!strcmp(name, "c") && ev == MARKUP_START) {
+		const char *t = markup_xml_attr(x, "t");
+		w->cell_shared = t && !strcmp(t, "s");
+		buf_reset(&w->cell);
+	} else if (!strcmp(name, "v") || !strcmp(name, "t")) {
+		w->in_text = ev == MARKUP_START;
+	} else if (!strcmp(name, "c") && ev == MARKUP_END) {
+		const char *v = w->cell.data ? w->cell.data : "";
+		if (w->cell_shared) {
+			char *end;
+			unsigned long i = strtoul(v, &end, 10);
+			v = *v && !*end && i < w->shared->n ? w->shared->v[i] : "";
+		}
+		if (w->cols++)
+			zipdoc_add(w, "\t");
+		zipdoc_add(w, v);
+	} else if (!strcmp(name, "row") && ev == MARKUP_END) {
+		w->cols = 0;
+		zipdoc_add(w, "\n");
+	}
+	return 0;
+}
+
+/* Walks one part into w->text and pushes it as a page. */
+static int zipdoc_part(struct zipdoc *d, const char *part, markup_xml_fn fn,
+                       struct zipdoc_walk *w, struct buf *xml, struct strv *pages,
+                       char **errp)
+{
+	int rc = zipdoc_read(d, part, xml, errp);
+	if (rc == FOID_ENOTFOUND)
+		return err_set(errp, FOID_EINVAL, "no %s in the package", part);
+	if (rc == 0)
+		rc = markup_xml_walk(xml->data ? xml->data : "", xml->len, fn, w, errp);
+	if (rc == FOID_EINVAL && errp && *errp && !strstr(*errp, part))
+		err_prefix(errp, rc, "%s", part);
+	if (pages && w->text.len)
+		strv_push(pages, w->text.data);
+	buf_reset(&w->text);
+	w->in_text = w->cols = 0;
+	return rc;
+}
+
+static int zipdoc_xlsx(struct zipdoc *d, struct zipdoc_walk *w, struct buf *xml,
+                       struct strv *pages, char **errp)
+{
+	struct strv shared = STRV_INIT;
+	w->shared = &shared;
+	int rc = zipdoc_read(d, "xl/sharedStrings.xml", xml, errp);
+	if (rc == FOID_ENOTFOUND)
+		rc = 0; /* a workbook of numbers has none */
+	else if (rc == 0)
+		rc = markup_xml_walk(xml->data ? xml->data : "", xml->len, zipdoc_shared_cb, w,
+		                     errp);
+	/* Sheets are numbered from 1 as Excel writes them; the first gap ends
+	 * the book. */
+	for (int i = 1; rc == 0 && i <= ZIPDOC_MAX_ENTRIES; i++) {
+		char part[48];
+		snprintf(part, sizeof part, "xl/worksheets/sheet%d.xml", i);
+		if (zip_name_locate(d->z, part, 0) < 0)
+			break;
+		rc = zipdoc_part(d, part, zipdoc_sheet_cb, w, xml, pages, errp);
+	}
+	strv_free(&shared);
+	w->shared = NULL;
+	return rc;
+}
+
+int zipdoc_text(const void *data, size_t len, struct strv *pages, char **errp)
+{
+	enum zipdoc_type t = zipdoc_detect(data, len);
+	if (t == ZIPDOC_NONE)
+		return err_set(errp, FOID_EINVAL, "not a DOCX, XLSX, ODT or ODS package");
+	struct zipdoc d;
+	int rc = zipdoc_open(&d, data, len, errp);
+	if (rc < 0)
+		return rc;
+	struct zipdoc_walk w = { BUF_INIT, 0, NULL, 0, 0, BUF_INIT };
+	struct buf xml = BUF_INIT;
+	if (t == ZIPDOC_DOCX)
+		rc = zipdoc_part(&d, "word/document.xml", zipdoc_docx_cb, &w, &xml, pages, errp);
+	else if (t == ZIPDOC_XLSX)
+		rc = zipdoc_xlsx(&d, &w, &xml, pages, errp);
+	else
+		rc = zipdoc_part(&d, "content.xml", zipdoc_odf_cb, &w, &xml, pages, errp);
+	buf_free(&xml);
+	buf_free(&w.text);
+	buf_free(&w.cell);
+	zipdoc_close(&d);
+	return rc;
+}
