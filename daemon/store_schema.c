@@ -188,6 +188,19 @@ const char *const store_migrations[] = {
 	"UPDATE message_locations SET flagged = 1;"
 	"CREATE INDEX message_locations_owed ON message_locations(mailbox, uidvalidity)"
 	"  WHERE flagged = 0;",
+
+	/* 2 -> 3: server health.  Why foid cannot use a server ("imap",
+	 * "smtp") or a mailbox ("imap:NAME"), since when, and what a person
+	 * should change; a row goes when the server works again.  Read by
+	 * foictl status and the digest. */
+	"CREATE TABLE server_health ("
+	"  server TEXT PRIMARY KEY,"
+	"  since INTEGER NOT NULL,"            /* first failure of this run of them */
+	"  last INTEGER NOT NULL,"             /* latest failure */
+	"  error TEXT NOT NULL,"
+	"  fix TEXT,"
+	"  permanent INTEGER NOT NULL"         /* 0: network trouble, retried */
+	");",
 };
 
 const int store_migration_count =

@@ -121,6 +121,7 @@ START_TEST(test_version_1_upgrades_in_place)
 {
 	struct fixture *fx = fixture_new();
 	struct store *st = open_tmp(fx);
+	ck_assert_int_eq(store_exec(st, NULL, "DROP TABLE server_health", NULL), 0);
 	ck_assert_int_eq(store_exec(st, NULL, "DROP TABLE answers", NULL), 0);
 	ck_assert_int_eq(store_exec(st, NULL, "DROP TABLE questions", NULL), 0);
 	ck_assert_int_eq(store_exec(st, NULL, "DROP INDEX message_locations_owed", NULL), 0);
@@ -136,7 +137,7 @@ START_TEST(test_version_1_upgrades_in_place)
 	st = open_tmp(fx);
 	int v = 0;
 	ck_assert_int_eq(store_schema_version(st, &v, NULL), 0);
-	ck_assert_int_eq(v, 2);
+	ck_assert_int_eq(v, STORE_SCHEMA_VERSION);
 	int64_t n = -1;
 	ck_assert_int_eq(store_query_int(st, NULL, &n, "SELECT count(*) FROM answers", NULL), 0);
 	ck_assert_int_eq(n, 0);
@@ -148,6 +149,33 @@ START_TEST(test_version_1_upgrades_in_place)
 	ck_assert_int_eq(store_query_int(st, NULL, &n, "SELECT count(*) FROM message_locations"
 	                                 " WHERE flagged = 1", NULL), 0);
 	ck_assert_int_eq(n, 1);
+	free(kept);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
+/* A version 2 database gains the server health table, keeping its rows. */
+START_TEST(test_version_2_upgrades_in_place)
+{
+	struct fixture *fx = fixture_new();
+	struct store *st = open_tmp(fx);
+	ck_assert_int_eq(store_exec(st, NULL, "DROP TABLE server_health", NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL, "PRAGMA user_version = 2", NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO meta VALUES ('kept', 'yes')", NULL), 0);
+	store_close(st);
+	st = open_tmp(fx);
+	int v = 0;
+	ck_assert_int_eq(store_schema_version(st, &v, NULL), 0);
+	ck_assert_int_eq(v, 3);
+	char *err = NULL;
+	ck_assert_msg(store_exec(st, &err, "INSERT INTO server_health (server, since, last,"
+	                         " error, permanent) VALUES ('imap', 1, 2, 'x', 1)", NULL) == 0,
+	              "%s", err);
+	char *kept = NULL;
+	ck_assert_int_eq(store_query_text(st, NULL, &kept, "SELECT value FROM meta WHERE key = 'kept'",
+	                                  NULL), 0);
+	ck_assert_str_eq(kept, "yes");
 	free(kept);
 	store_close(st);
 	fixture_free(fx);
@@ -195,6 +223,7 @@ int main(void)
 	tcase_add_test(tc, test_rollback_discards);
 	tcase_add_test(tc, test_events_append_only);
 	tcase_add_test(tc, test_version_1_upgrades_in_place);
+	tcase_add_test(tc, test_version_2_upgrades_in_place);
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_missing_row_is_notfound);
 	suite_add_tcase(s, tc);
