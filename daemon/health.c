@@ -58,13 +58,13 @@ int health_fail(struct store *st, const char *key, enum health_cause cause,
                 char **errp)
 {
 	int permanent = cause != HEALTH_TEMP;
-	char *old = NULL;
-	int rc = store_query_text(st, errp, &old,
-	                          "SELECT error FROM server_health WHERE server = ?",
-	                          "s", key);
+	int64_t same = 0;
+	/* Not the error text: servers put timings in theirs. */
+	int rc = store_query_int(st, errp, &same,
+	                         "SELECT fix IS ? AND permanent = ? FROM server_health"
+	                         " WHERE server = ?", "sis", fix, permanent, key);
 	if (is_new)
-		*is_new = rc == FOID_ENOTFOUND || !old || strcmp(old, error) != 0;
-	free(old);
+		*is_new = !same;
 	if (rc == FOID_OK || rc == FOID_ENOTFOUND)
 		rc = store_exec(st, errp,
 		                "INSERT INTO server_health (server, since, last, error,"

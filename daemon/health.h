@@ -41,8 +41,8 @@ int health_exit_code(enum health_cause cause);
 
 /* Records that key failed at now.  The time of the first failure is kept
  * while the failures go on.  fix may be NULL.  *is_new (may be NULL) is 1
- * when key was not failing before or failed otherwise, so that a repeated
- * failure need not be logged loudly every time. */
+ * when key was not failing before or failed for another reason (another
+ * fix), so that a repeated failure need not be logged loudly every time. */
 int health_fail(struct store *st, const char *key, enum health_cause cause,
                 const char *error, const char *fix, int64_t now, int *is_new,
                 char **errp);

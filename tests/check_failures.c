@@ -302,6 +302,32 @@ START_TEST(test_refused_sender_is_error)
 }
 END_TEST
 
+/* A failure keeps the time it began; only another reason is news. */
+START_TEST(test_health_keeps_first_failure)
+{
+	struct testenv *te = testenv_new(NULL);
+	char *err = NULL;
+	int is_new = -1;
+	ck_assert_int_eq(health_fail(te->st, "imap:X", HEALTH_MAILBOX, "NO (0.001 secs)", "f",
+	                             100, &is_new, &err), 0);
+	ck_assert_int_eq(is_new, 1);
+	/* Servers put timings in their text: the same failure all the same. */
+	ck_assert_int_eq(health_fail(te->st, "imap:X", HEALTH_MAILBOX, "NO (0.002 secs)", "f",
+	                             200, &is_new, &err), 0);
+	ck_assert_int_eq(is_new, 0);
+	ck_assert_int_eq(testenv_int(te, "SELECT since FROM server_health"), 100);
+	ck_assert_int_eq(testenv_int(te, "SELECT last FROM server_health"), 200);
+	ck_assert_int_eq(health_fail(te->st, "imap:X", HEALTH_TEMP, "timed out", NULL,
+	                             300, &is_new, &err), 0);
+	ck_assert_int_eq(is_new, 1);
+	ck_assert_int_eq(testenv_int(te, "SELECT permanent FROM server_health"), 0);
+	ck_assert_int_eq(health_ok(te->st, "imap:X", &err), 0);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM server_health"), 0);
+	free(err);
+	testenv_free(te);
+}
+END_TEST
+
 /* The digest tells the team what foid cannot use, with the fix. */
 START_TEST(test_digest_shows_failing_server)
 {
@@ -342,6 +368,7 @@ int main(void)
 {
 	Suite *s = suite_create("failures");
 	TCase *unit = tcase_create("unit");
+	tcase_add_test(unit, test_health_keeps_first_failure);
 	tcase_add_test(unit, test_digest_shows_failing_server);
 	suite_add_tcase(s, unit);
 	TCase *tc = tcase_create("failures");
