@@ -135,6 +135,15 @@ static void foid_health_ok(struct foid *f, const char *key)
 	free(err);
 }
 
+/* A mailbox taken out of the config is no longer failing. */
+static void foid_health_prune(struct foid *f)
+{
+	char *err = NULL;
+	if (health_keep_mailboxes(f->st, f->cfg->mailboxes, &err) < 0)
+		log_warn("event=health.update error=%s", log_q(err));
+	free(err);
+}
+
 /* Drops the connection and tries again later, doubling the wait: network
  * trouble is a warning, the rest an error saying what to change. */
 static void foid_imap_drop(struct foid *f, int cause, const char *why)
@@ -396,6 +405,7 @@ static void foid_do_reload(struct foid *f)
 	config_free(f->cfg);
 	f->cfg = fresh;
 	f->send = s;
+	foid_health_prune(f);
 	enum log_level lvl;
 	if (log_parse_level(f->cfg->log_level, &lvl) == 0)
 		log_set_level(lvl);
@@ -578,6 +588,7 @@ int main(int argc, char **argv)
 		rc = EX_IOERR;
 		goto out;
 	}
+	foid_health_prune(&f);
 	if (foid_signals() < 0) {
 		log_error("event=start.failed error=\"cannot create a pipe\"");
 		rc = EX_OSERR;

@@ -89,6 +89,30 @@ int health_ok(struct store *st, const char *key, char **errp)
 	return rc;
 }
 
+static int health_key_cb(const struct store_row *row, void *arg)
+{
+	strv_push(arg, store_row_text(row, 0));
+	return 0;
+}
+
+int health_keep_mailboxes(struct store *st, char *const *mailboxes, char **errp)
+{
+	struct strv keys = STRV_INIT;
+	int rc = store_query(st, errp, health_key_cb, &keys,
+	                     "SELECT server FROM server_health WHERE server LIKE 'imap:%'",
+	                     NULL);
+	for (size_t i = 0; rc == FOID_OK && i < keys.n; i++) {
+		int kept = 0;
+		for (char *const *mb = mailboxes; *mb && !kept; mb++)
+			kept = strcmp(keys.v[i] + strlen("imap:"), *mb) == 0;
+		if (!kept)
+			rc = store_exec(st, errp, "DELETE FROM server_health WHERE server = ?",
+			                "s", keys.v[i]);
+	}
+	strv_free(&keys);
+	return rc;
+}
+
 /* "imap" -> "IMAP", "imap:Replies" -> "IMAP mailbox Replies". */
 static char *health_label(const char *key)
 {

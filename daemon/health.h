@@ -49,6 +49,10 @@ int health_fail(struct store *st, const char *key, enum health_cause cause,
 /* key works: forgets its failure.  Costs a read when there was none. */
 int health_ok(struct store *st, const char *key, char **errp);
 
+/* Forgets the failures of mailboxes ("imap:NAME") not among mailboxes
+ * (NULL-terminated): ones taken out of the config are not tried again. */
+int health_keep_mailboxes(struct store *st, char *const *mailboxes, char **errp);
+
 /* Every recorded failure, one paragraph each ("IMAP failing since TIME:
  * ERROR" and a "fix:" line), times in tz; nothing when all is well.
  * indent goes before each line. */

@@ -328,6 +328,26 @@ START_TEST(test_health_keeps_first_failure)
 }
 END_TEST
 
+/* A mailbox taken out of the config takes its failure with it. */
+START_TEST(test_removed_mailbox_forgotten)
+{
+	struct testenv *te = testenv_new(NULL);
+	char *err = NULL;
+	ck_assert_int_eq(health_fail(te->st, "imap", HEALTH_TEMP, "x", NULL, 1, NULL, &err), 0);
+	ck_assert_int_eq(health_fail(te->st, "imap:Kept", HEALTH_MAILBOX, "x", "f", 1, NULL,
+	                             &err), 0);
+	ck_assert_int_eq(health_fail(te->st, "imap:Gone", HEALTH_MAILBOX, "x", "f", 1, NULL,
+	                             &err), 0);
+	char *const boxes[] = { "INBOX", "Kept", NULL };
+	ck_assert_int_eq(health_keep_mailboxes(te->st, boxes, &err), 0);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM server_health WHERE server"
+	                                 " IN ('imap', 'imap:Kept')"), 2);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM server_health"), 2);
+	free(err);
+	testenv_free(te);
+}
+END_TEST
+
 /* The digest tells the team what foid cannot use, with the fix. */
 START_TEST(test_digest_shows_failing_server)
 {
@@ -369,6 +389,7 @@ int main(void)
 	Suite *s = suite_create("failures");
 	TCase *unit = tcase_create("unit");
 	tcase_add_test(unit, test_health_keeps_first_failure);
+	tcase_add_test(unit, test_removed_mailbox_forgotten);
 	tcase_add_test(unit, test_digest_shows_failing_server);
 	suite_add_tcase(s, unit);
 	TCase *tc = tcase_create("failures");
