@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "deadline.h"
+#include "health.h"
 #include "json.h"
 #include "status.h"
 #include "ctl.h"
@@ -123,11 +124,14 @@ static int ctl_round_head_cb(const struct store_row *row, void *arg)
 	return 0;
 }
 
-static void ctl_status_json(FILE *out, const struct ctl_round_head *h,
+static void ctl_status_json(FILE *out, struct store *st, const struct ctl_round_head *h,
                             const struct ctl_status_all *a, const char *tz)
 {
 	struct jws *w = jws_new();
 	jws_begin_object(w);
+	/* Servers foid cannot use: why nothing moves. */
+	jws_key(w, "servers");
+	health_json(st, tz, w, NULL);
 	jws_key(w, "round");
 	jws_begin_object(w);
 	jws_kstr(w, "slug", h->slug);
@@ -261,6 +265,15 @@ static void ctl_status_table(FILE *out, const struct ctl_round_head *h,
 	}
 }
 
+/* Servers foid cannot use, first: nothing else moves until they work. */
+static void ctl_status_health(FILE *out, struct store *st, const char *tz)
+{
+	struct buf b = BUF_INIT;
+	if (health_text(st, tz, "", &b, NULL) == FOID_OK && b.len)
+		fputs(b.data, out);
+	buf_free(&b);
+}
+
 static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
                             int json)
 {
@@ -304,13 +317,14 @@ static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
 	if (!tz && deadline_regime_parse(head.regime, &reg, NULL) == FOID_OK)
 		tz = reg.tz;
 	if (json) {
-		ctl_status_json(c->out, &head, &a, tz);
+		ctl_status_json(c->out, st, &head, &a, tz);
 	} else {
 		int64_t unmatched = 0;
 		store_query_int(st, NULL, &unmatched,
 		                "SELECT count(*) FROM messages WHERE direction = 'in'"
 		                " AND (kind IS NULL OR (request_id IS NULL AND kind != 'own'))",
 		                NULL);
+		ctl_status_health(c->out, st, tz);
 		ctl_status_table(c->out, &head, &a, unmatched, tz);
 	}
 out:
@@ -335,6 +349,25 @@ static int ctl_status_list(const struct store_row *row, void *arg)
 	return 0;
 }
 
+/* foictl status --json without a round: the servers' health alone. */
+static int ctl_status_servers_json(struct ctl *c, struct store *st)
+{
+	struct jws *w = jws_new();
+	char *err = NULL;
+	jws_begin_object(w);
+	jws_key(w, "servers");
+	int rc = health_json(st, c->cfg->timezone, w, &err);
+	jws_end_object(w);
+	char *text = jws_finish(w);
+	if (rc == FOID_OK)
+		fprintf(c->out, "%s\n", text);
+	else
+		rc = ctl_fail("status", rc, err);
+	free(text);
+	free(err);
+	return rc;
+}
+
 int ctl_status(struct ctl *c, int argc, char **argv)
 {
 	int json = 0;
@@ -346,7 +379,7 @@ int ctl_status(struct ctl *c, int argc, char **argv)
 			slug = argv[i];
 		} else {
 			int help = strcmp(argv[i], "--help") == 0;
-			fputs("usage: foictl status [ROUND [--json]]\n", help ? c->out : stderr);
+			fputs("usage: foictl status [ROUND] [--json]\n", help ? c->out : stderr);
 			return help ? EX_OK : EX_USAGE;
 		}
 	}
@@ -355,6 +388,9 @@ int ctl_status(struct ctl *c, int argc, char **argv)
 		return EX_CONFIG;
 	if (slug)
 		return ctl_status_round(c, st, slug, json);
+	if (json)
+		return ctl_status_servers_json(c, st);
+	ctl_status_health(c->out, st, c->cfg->timezone);
 	char *err = NULL;
 	int rc = store_query(st, &err, ctl_status_list, c->out,
 	                     "SELECT r.slug, r.kind, r.state, count(q.id),"

@@ -7,6 +7,7 @@
 #include "blob.h"
 #include "config.h"
 #include "deadline.h"
+#include "health.h"
 #include "message.h"
 #include "status.h"
 #include "store.h"
@@ -182,9 +183,14 @@ int digest_pass(struct store *st, const struct config *cfg,
 		                     "SELECT count(*) FROM messages WHERE direction = 'in'"
 		                     " AND request_id IS NULL AND (kind IS NULL OR kind != 'own')",
 		                     NULL);
+	struct buf health = BUF_INIT;
+	if (rc == FOID_OK)
+		rc = health_text(st, tz, "  ", &health, errp);
 	if (rc)
 		goto out;
 	buf_addf(&body, "foid digest for %s\n\n", today);
+	if (health.len)
+		buf_addf(&body, "Servers foid cannot use:\n%s\n", health.data);
 	if (replies.len)
 		buf_addf(&body, "Replies since the last digest (foictl status ROUND):\n%s\n",
 		         replies.data);
@@ -204,7 +210,7 @@ int digest_pass(struct store *st, const struct config *cfg,
 	if (rc)
 		goto out;
 	int say = replies.len || x.nclar || unmatched || x.nunconfirmed ||
-	          x.noverdue || x.ndue;
+	          x.noverdue || x.ndue || health.len;
 	if (say) {
 		char *subject = xasprintf("foid digest %s: %d due soon, %d overdue, %d "
 		                          "waiting for you", today, x.ndue, x.noverdue,
@@ -225,6 +231,7 @@ int digest_pass(struct store *st, const struct config *cfg,
 	if (rc == FOID_OK && text && say)
 		buf_adds(text, body.data);
 out:
+	buf_free(&health);
 	strv_free(&rounds);
 	buf_free(&replies);
 	buf_free(&body);

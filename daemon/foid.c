@@ -16,6 +16,7 @@
 #include "config.h"
 #include "deadline.h"
 #include "digest.h"
+#include "health.h"
 #include "imap.h"
 #include "ingest.h"
 #include "log.h"
@@ -99,11 +100,53 @@ struct foid {
 	int64_t imap_retry_at;   /* no connection attempt before this */
 	int imap_backoff;        /* seconds; doubles per failure up to 5 min */
 	int64_t next_poll;       /* without IDLE: next mailbox poll */
+	/* enum health_cause: the worst failure of a server so far, for the
+	 * exit status of --once (a permanent one outranks HEALTH_TEMP). */
+	int fault;
 };
 
 #define FOID_BACKOFF_MAX 300
 
-static void foid_imap_drop(struct foid *f, const char *why)
+static void foid_fault(struct foid *f, int cause)
+{
+	if (f->fault == HEALTH_NONE || (f->fault == HEALTH_TEMP && cause != HEALTH_NONE))
+		f->fault = cause;
+}
+
+/* Records key's failure for foictl status and the digest.  Returns 1 when
+ * it is news: a failure not recorded before, or another one. */
+static int foid_health_fail(struct foid *f, const char *key, int cause,
+                            const char *why, const char *fix)
+{
+	char *err = NULL;
+	int is_new = 1;
+	if (health_fail(f->st, key, cause, why, fix, util_now(), &is_new, &err) < 0)
+		log_warn("event=health.update server=%s error=%s", log_q(key), log_q(err));
+	free(err);
+	foid_fault(f, cause);
+	return is_new;
+}
+
+static void foid_health_ok(struct foid *f, const char *key)
+{
+	char *err = NULL;
+	if (health_ok(f->st, key, &err) < 0)
+		log_warn("event=health.update server=%s error=%s", log_q(key), log_q(err));
+	free(err);
+}
+
+/* A mailbox taken out of the config is no longer failing. */
+static void foid_health_prune(struct foid *f)
+{
+	char *err = NULL;
+	if (health_keep_mailboxes(f->st, f->cfg->mailboxes, &err) < 0)
+		log_warn("event=health.update error=%s", log_q(err));
+	free(err);
+}
+
+/* Drops the connection and tries again later, doubling the wait: network
+ * trouble is a warning, the rest an error saying what to change. */
+static void foid_imap_drop(struct foid *f, int cause, const char *why)
 {
 	imap_free(f->im);
 	f->im = NULL;
@@ -111,10 +154,18 @@ static void foid_imap_drop(struct foid *f, const char *why)
 	if (f->imap_backoff > FOID_BACKOFF_MAX)
 		f->imap_backoff = FOID_BACKOFF_MAX;
 	f->imap_retry_at = util_now() + f->imap_backoff;
-	log_warn("event=imap.down error=%s retry_in=%d", log_q(why), f->imap_backoff);
+	char *fix = health_fix("imap", cause);
+	foid_health_fail(f, "imap", cause, why, fix);
+	if (fix)
+		log_error("event=imap.down error=%s fix=%s retry_in=%d", log_q(why),
+		          log_q(fix), f->imap_backoff);
+	else
+		log_warn("event=imap.down error=%s retry_in=%d", log_q(why),
+		         f->imap_backoff);
+	free(fix);
 }
 
-/* A live IMAP connection, or NULL while the server is out of reach. */
+/* A live IMAP connection, or NULL while the server cannot be used. */
 static struct imap *foid_imap(struct foid *f)
 {
 	if (f->im)
@@ -122,14 +173,16 @@ static struct imap *foid_imap(struct foid *f)
 	if (util_now() < f->imap_retry_at)
 		return NULL;
 	char *err = NULL;
-	if (imap_connect(&f->cfg->imap, &f->im, &err) < 0) {
-		foid_imap_drop(f, err);
+	enum health_cause cause = HEALTH_NONE;
+	if (imap_connect(&f->cfg->imap, &f->im, &cause, &err) < 0) {
+		foid_imap_drop(f, cause, err);
 		free(err);
 		return NULL;
 	}
 	if (f->imap_backoff)
 		log_info("event=imap.up host=%s", log_q(f->cfg->imap.host));
 	f->imap_backoff = 0;
+	foid_health_ok(f, "imap");
 	return f->im;
 }
 
@@ -153,13 +206,26 @@ static void foid_ingest(struct foid *f)
 		if (rc == FOID_OK)
 			rc = ingest_mailbox(f->st, f->cfg, f->rules, im, mb, &stats, &err);
 		if (rc == FOID_ETEMP) {
-			foid_imap_drop(f, err);
+			foid_imap_drop(f, HEALTH_TEMP, err);
 			free(err);
 			return;
 		}
-		if (rc < 0)
+		char *key = xasprintf("imap:%s", mb);
+		if (rc == FOID_ENOTFOUND) {
+			char *fix = health_fix("imap", HEALTH_MAILBOX);
+			/* The service says it once; every --once run says it. */
+			int news = foid_health_fail(f, key, HEALTH_MAILBOX, err, fix);
+			log_msg(news || f->once ? LOG_LVL_ERROR : LOG_LVL_DEBUG,
+			        "event=ingest.failed mailbox=%s error=%s fix=%s", log_q(mb),
+			        log_q(err), log_q(fix));
+			free(fix);
+		} else if (rc < 0) {
 			log_error("event=ingest.failed mailbox=%s error=%s", log_q(mb),
 			          log_q(err));
+		} else {
+			foid_health_ok(f, key);
+		}
+		free(key);
 		free(err);
 	}
 	f->next_poll = util_now() + f->cfg->poll_interval;
@@ -212,7 +278,7 @@ static void foid_copy_sent(struct foid *f)
 		free(raw);
 	}
 	if (rc == FOID_ETEMP)
-		foid_imap_drop(f, err);
+		foid_imap_drop(f, HEALTH_TEMP, err);
 	else if (rc < 0)
 		log_warn("event=imap.copy_sent mailbox=%s error=%s",
 		         log_q(f->cfg->sent_mailbox), log_q(err));
@@ -251,7 +317,7 @@ static int foid_evidence(void *arg, const char *message_id, char **proof)
 			                   boxes.v[i], uids[0]);
 			found = 1;
 		} else if (rc == FOID_ETEMP) {
-			foid_imap_drop(f, err);
+			foid_imap_drop(f, HEALTH_TEMP, err);
 			free(err);
 			free(uids);
 			break;
@@ -300,7 +366,7 @@ static void foid_wait(struct foid *f, int64_t until)
 			}
 		}
 		if (rc == FOID_ETEMP)
-			foid_imap_drop(f, err);
+			foid_imap_drop(f, HEALTH_TEMP, err);
 		free(err);
 		if (rc >= 0)
 			return;
@@ -339,6 +405,7 @@ static void foid_do_reload(struct foid *f)
 	config_free(f->cfg);
 	f->cfg = fresh;
 	f->send = s;
+	foid_health_prune(f);
 	enum log_level lvl;
 	if (log_parse_level(f->cfg->log_level, &lvl) == 0)
 		log_set_level(lvl);
@@ -384,10 +451,14 @@ static int foid_pass(struct foid *f, int64_t *next_at)
 		foid_ingest(f);
 	foid_clock(f, now);
 	int rc = send_pass(f->send, now, &nsent, next_at, &err);
-	if (rc < 0 && rc != FOID_ETEMP)
+	/* A server that cannot be used was logged and recorded by send. */
+	int server = rc == FOID_ETEMP || rc == FOID_EPERM;
+	if (server)
+		foid_fault(f, send_server_fault(f->send));
+	else if (rc < 0)
 		log_error("event=send.pass error=%s", log_q(err));
 	free(err);
-	if (rc < 0 && rc != FOID_ETEMP)
+	if (rc < 0 && !server)
 		return rc;
 	if (nsent || f->once)
 		foid_copy_sent(f);
@@ -438,7 +509,8 @@ static int foid_run(struct foid *f)
 	}
 	notify_stopping();
 	log_info("event=stop");
-	return EX_OK;
+	/* A pass that could not do its work says so to cron or a script. */
+	return f->once ? health_exit_code(f->fault) : EX_OK;
 }
 
 int main(int argc, char **argv)
@@ -516,6 +588,7 @@ int main(int argc, char **argv)
 		rc = EX_IOERR;
 		goto out;
 	}
+	foid_health_prune(&f);
 	if (foid_signals() < 0) {
 		log_error("event=start.failed error=\"cannot create a pipe\"");
 		rc = EX_OSERR;

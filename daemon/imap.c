@@ -30,6 +30,7 @@ struct imap {
 	int idling;
 	char *selected;   /* the mailbox SELECTed now, NULL for none */
 	uint32_t searched_exists; /* the server's message count at the last new-mail search */
+	enum health_cause cause; /* why imap_connect failed, for a person */
 };
 
 static void *imap_nn(void *p)
@@ -284,7 +285,8 @@ static int imap_dial(struct imap *im, char **errp)
 
 static int imap_start_tls(struct imap *im, const struct config_server *srv, char **errp)
 {
-	int rc = tls_client_new(im->fd, im->host, srv->ca_file, srv->timeout, &im->tls, errp);
+	int rc = tls_client_new(im->fd, im->host, srv->ca_file, srv->timeout, &im->tls,
+	                        &im->cause, errp);
 	if (rc < 0) {
 		im->broken = 1;
 		return err_prefix(errp, rc, "%s", im->where);
@@ -324,9 +326,11 @@ static int imap_capability(struct imap *im, char **errp)
 	return 0;
 }
 
-int imap_connect(const struct config_server *srv, struct imap **out, char **errp)
+int imap_connect(const struct config_server *srv, struct imap **out,
+                 enum health_cause *cause, char **errp)
 {
 	struct imap *im = xcalloc(1, sizeof *im);
+	im->cause = HEALTH_REFUSED;
 	im->fd = -1;
 	im->host = xstrdup(srv->host);
 	im->port = srv->port;
@@ -367,11 +371,14 @@ int imap_connect(const struct config_server *srv, struct imap **out, char **errp
 		r = mailimap_login(im->mi, srv->username, srv->password ? srv->password : "");
 		if (r != MAILIMAP_NO_ERROR) {
 			rc = imap_fail(im, r, errp, "LOGIN as %s", srv->username);
+			im->cause = HEALTH_LOGIN;
 			goto out;
 		}
 	}
 	rc = imap_capability(im, errp);
 out:
+	if (cause)
+		*cause = rc == 0 ? HEALTH_NONE : rc == FOID_ETEMP ? HEALTH_TEMP : im->cause;
 	if (rc < 0) {
 		imap_free(im);
 		return rc;
@@ -431,6 +438,27 @@ static uint32_t imap_exists_now(const struct imap *im)
 	return im->mi->imap_selection_info ? im->mi->imap_selection_info->sel_exists : 0;
 }
 
+/* After a NO to SELECT: FOID_ENOTFOUND when LIST does not know the
+ * mailbox, for servers (Dovecot 2.3) that give no [NONEXISTENT] code;
+ * else rc. */
+static int imap_missing(struct imap *im, const char *mailbox, int rc, char **errp)
+{
+	clist *found = NULL;
+	int r = mailimap_list(im->mi, "", mailbox, &found);
+	if (r == MAILIMAP_NO_ERROR && clist_count(found) == 0)
+		rc = FOID_ENOTFOUND;
+	if (found)
+		mailimap_list_result_free(found);
+	if (r != MAILIMAP_NO_ERROR) {
+		/* A connection lost meanwhile must be reported as such. */
+		char *lerr = NULL;
+		if (imap_fail(im, r, &lerr, "LIST %s", mailbox) == FOID_ETEMP)
+			rc = err_set(errp, FOID_ETEMP, "%s", lerr);
+		free(lerr);
+	}
+	return rc;
+}
+
 int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
                 uint32_t *uidnext, uint32_t *exists, char **errp)
 {
@@ -446,8 +474,10 @@ int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
 		free(im->selected);
 		im->selected = NULL;
 		r = mailimap_select(im->mi, mailbox);
-		if (r != MAILIMAP_NO_ERROR)
-			return imap_fail(im, r, errp, "SELECT %s", mailbox);
+		if (r != MAILIMAP_NO_ERROR) {
+			int rc = imap_fail(im, r, errp, "SELECT %s", mailbox);
+			return rc == FOID_EPERM ? imap_missing(im, mailbox, rc, errp) : rc;
+		}
 		im->selected = xstrdup(mailbox);
 		im->searched_exists = imap_exists_now(im);
 	}

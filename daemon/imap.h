@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "health.h"
 
 struct imap;
 
@@ -29,8 +30,11 @@ struct imap;
 /* Connects to srv->host:srv->port, reads the greeting, does TLS as
  * srv->security says (verifying the certificate), logs in with LOGIN and
  * fetches the capabilities.  srv is not kept.  *out is the caller's (free
- * with imap_free). */
-int imap_connect(const struct config_server *srv, struct imap **out, char **errp);
+ * with imap_free).  *cause (may be NULL) says why it failed, for a person:
+ * HEALTH_TEMP with FOID_ETEMP; HEALTH_TLS_TRUST, HEALTH_TLS_NAME,
+ * HEALTH_LOGIN or HEALTH_REFUSED otherwise. */
+int imap_connect(const struct config_server *srv, struct imap **out,
+                 enum health_cause *cause, char **errp);
 /* Ends IDLE if active, logs out if the connection is still healthy, closes
  * the socket.  NULL is fine. */
 void imap_free(struct imap *im);

@@ -7,6 +7,7 @@
 #include "blob.h"
 #include "config.h"
 #include "deadline.h"
+#include "health.h"
 #include "log.h"
 #include "round.h"
 #include "smtp.h"
@@ -15,8 +16,10 @@
 
 #define SEND_BATCH 200
 #define SEND_BACKOFF_MAX 3600
-/* After the server could not be reached at all, wait this long. */
+/* After the server could not be used at all, wait this long, doubling
+ * while it goes on. */
 #define SEND_SERVER_RETRY 60
+#define SEND_SERVER_RETRY_MAX 600
 
 struct send_recent {
 	int64_t t;
@@ -33,6 +36,9 @@ struct send {
 	struct send_recent *recent; /* sends in the last minute */
 	size_t nrecent;
 	int64_t server_retry_at;
+	int server_backoff;         /* seconds; 0 while the server works */
+	int server_fault;           /* enum health_cause of the last failure */
+	int health_known_ok;        /* no server_health row for smtp to clear */
 };
 
 /* One queued message, as the sender needs it. */
@@ -241,9 +247,57 @@ static int send_requeue(struct send *s, const struct send_msg *m,
 	                  "sII", why, now + delay, m->id);
 }
 
-/* Sends one message.  FOID_ETEMP means the server is out of reach and the
- * pass should stop; other failures concern this message only and are
- * recorded, so they return 0. */
+/* The server took a message: forget its recorded failure. */
+static void send_server_ok(struct send *s)
+{
+	s->server_backoff = 0;
+	s->server_fault = HEALTH_NONE;
+	if (s->health_known_ok)
+		return;
+	char *err = NULL;
+	if (health_ok(s->st, "smtp", &err) == FOID_OK)
+		s->health_known_ok = 1;
+	else
+		log_warn("event=health.update server=smtp error=%s", log_q(err));
+	free(err);
+}
+
+/* The server cannot be used: a warning for network trouble, an error
+ * with what to change for the rest; recorded for foictl status and the
+ * digest.  Returns FOID_ETEMP or FOID_EPERM, with why in *errp. */
+static int send_server_down(struct send *s, int cause, const char *why,
+                            int64_t now, char **errp)
+{
+	s->server_backoff = s->server_backoff ? s->server_backoff * 2 : SEND_SERVER_RETRY;
+	if (s->server_backoff > SEND_SERVER_RETRY_MAX)
+		s->server_backoff = SEND_SERVER_RETRY_MAX;
+	s->server_retry_at = now + s->server_backoff;
+	s->server_fault = cause;
+	char *fix = health_fix("smtp", cause);
+	char *herr = NULL;
+	if (health_fail(s->st, "smtp", cause, why, fix, now, NULL, &herr) == FOID_OK)
+		s->health_known_ok = 0;
+	else
+		log_warn("event=health.update server=smtp error=%s", log_q(herr));
+	if (fix)
+		log_error("event=send.server error=%s fix=%s retry_in=%d", log_q(why),
+		          log_q(fix), s->server_backoff);
+	else
+		log_warn("event=send.server error=%s retry_in=%d", log_q(why),
+		         s->server_backoff);
+	free(fix);
+	free(herr);
+	return err_set(errp, cause == HEALTH_TEMP ? FOID_ETEMP : FOID_EPERM, "%s", why);
+}
+
+int send_server_fault(const struct send *s)
+{
+	return s->server_fault;
+}
+
+/* Sends one message.  FOID_ETEMP or FOID_EPERM means the server cannot
+ * be used and the pass should stop; other failures concern this message
+ * only and are recorded, so they return 0. */
 static int send_one(struct send *s, struct send_msg *m, int64_t now,
                     int *nsent, char **errp)
 {
@@ -281,6 +335,7 @@ static int send_one(struct send *s, struct send_msg *m, int64_t now,
 	send_first_rcpt(m, first, sizeof first);
 	if (r == FOID_OK) {
 		util_crash_point("send.accepted");
+		send_server_ok(s);
 		rc = send_settle(s, m, "sent", res.reply, now, "foid", errp);
 		send_note(s, now, send_domain(first));
 		(*nsent)++;
@@ -290,15 +345,13 @@ static int send_one(struct send *s, struct send_msg *m, int64_t now,
 		rc = send_settle(s, m, "unconfirmed", err, now, "foid", errp);
 		log_warn("event=send.unconfirmed message=%lld reference=%s error=%s",
 		         (long long)m->id, log_q(m->reference), log_q(err));
-	} else if (res.stage == SMTP_STAGE_CONNECT) {
-		/* The server, not the message: put it back and stop the pass. */
+	} else if (res.cause != HEALTH_NONE) {
+		/* The server or our settings, not the message: put it back and
+		 * stop the pass. */
 		store_exec(s->st, NULL,
 		           "UPDATE messages SET send_state = 'queued', attempts ="
 		           " attempts - 1 WHERE id = ?", "I", m->id);
-		s->server_retry_at = now + SEND_SERVER_RETRY;
-		rc = err_set(errp, FOID_ETEMP, "%s", err);
-		log_warn("event=send.server error=%s retry_in=%d", log_q(err),
-		         SEND_SERVER_RETRY);
+		rc = send_server_down(s, res.cause, err, now, errp);
 	} else if (r == FOID_ETEMP && now - m->created_at < s->cfg->give_up_after) {
 		rc = send_requeue(s, m, err, now, errp);
 		log_warn("event=send.retry message=%lld reference=%s attempts=%lld "
@@ -369,7 +422,7 @@ int send_pass(struct send *s, int64_t now, int *nsent, int64_t *next_at,
 			continue;
 		}
 		rc = send_one(s, m, now, nsent, errp);
-		if (rc == FOID_ETEMP)
+		if (rc == FOID_ETEMP || rc == FOID_EPERM)
 			*next_at = s->server_retry_at;
 	}
 	for (size_t i = 0; i < n; i++)

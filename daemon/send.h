@@ -55,8 +55,14 @@ int send_reconcile(struct store *st, const struct config *cfg, int *nsettled,
 /* One pass: sends what is due at now, within the rate limits and sending
  * window.  *nsent counts accepted messages; *next_at is when something
  * queued next becomes due (0: nothing queued).  FOID_ETEMP when the
- * server could not be reached (the pass stops; queued mail waits). */
+ * server could not be reached, FOID_EPERM when it cannot be used until a
+ * person changes something (certificate, login, a refused sender): the
+ * pass stops, queued mail waits, the server is tried again with a growing
+ * delay, and the failure is logged and recorded (health.h). */
 int send_pass(struct send *s, int64_t now, int *nsent, int64_t *next_at,
               char **errp);
+/* Why the server could not be used at the last failure since it last took
+ * a message (enum health_cause); HEALTH_NONE when it works. */
+int send_server_fault(const struct send *s);
 
 #endif

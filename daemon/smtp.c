@@ -263,6 +263,27 @@ static const char *smtp_stage_name(int stage)
 	}
 }
 
+/* Why a failed attempt concerns the server rather than the message. */
+static int smtp_cause(const struct smtp *s, CURLcode rc, int stage, int ret)
+{
+	if (stage == SMTP_STAGE_MAIL && s->code / 100 == 5 && s->code != 552)
+		return HEALTH_SENDER; /* 552 there is the message's SIZE */
+	if (stage != SMTP_STAGE_CONNECT)
+		return HEALTH_NONE;
+	if (ret == FOID_ETEMP)
+		return HEALTH_TEMP;
+	if (rc == CURLE_LOGIN_DENIED || rc == CURLE_AUTH_ERROR || s->code == 530 ||
+	    s->code == 535 || s->code == 538)
+		return HEALTH_LOGIN;
+	/* libcurl tells a wrong name from an untrusted chain only in words. */
+	if (rc == CURLE_PEER_FAILED_VERIFICATION && strstr(s->errbuf, "target host name"))
+		return HEALTH_TLS_NAME;
+	if (rc == CURLE_PEER_FAILED_VERIFICATION || rc == CURLE_SSL_CACERT_BADFILE ||
+	    rc == CURLE_SSL_ISSUER_ERROR || rc == CURLE_SSL_CERTPROBLEM)
+		return HEALTH_TLS_TRUST;
+	return HEALTH_REFUSED;
+}
+
 static CURLcode smtp_attempt(struct smtp *s, int fresh)
 {
 	s->off = 0;
@@ -367,6 +388,7 @@ int smtp_send(struct smtp *s, const char *envelope_from,
 		res->stage = SMTP_STAGE_CONNECT;
 	res->maybe_sent = s->data_accepted && (s->code == 0 || s->code == 354);
 	ret = smtp_failure(s, rc, res, errp);
+	res->cause = smtp_cause(s, rc, res->stage, ret);
 out:
 	/* libcurl keeps pointers to these only for the transfer. */
 	curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, NULL);

@@ -8,6 +8,7 @@
 #include <stddef.h>
 
 #include "config.h"
+#include "health.h"
 
 struct smtp;
 
@@ -29,6 +30,11 @@ struct smtp_result {
 	/* 1 when the whole message went out but no final reply came back (the
 	 * connection dropped or timed out): it may or may not be delivered. */
 	int maybe_sent;
+	/* enum health_cause: a fault of the server or of our settings, that
+	 * every message would meet (TLS, login, a refused sender: MAIL FROM
+	 * answered 5xx); HEALTH_NONE when the message went, or when only this
+	 * message failed. */
+	int cause;
 };
 
 /* Copies what it needs from srv (srv may be freed afterwards).  Nothing is

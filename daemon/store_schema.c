@@ -231,6 +231,18 @@ const char *const store_migrations[] = {
 	"  DELETE FROM search_text WHERE attachment = old.attachment_id AND"
 	"    page IS nullif(old.page, 0);"
 	"END;",
+	/* v5 -> v6: server health.  Why foid cannot use a server ("imap",
+	 * "smtp") or a mailbox ("imap:NAME"), since when, and what a person
+	 * should change; a row goes when the server works again.  Read by
+	 * foictl status and the digest. */
+	"CREATE TABLE server_health ("
+	"  server TEXT PRIMARY KEY,"
+	"  since INTEGER NOT NULL,"            /* first failure of this run of them */
+	"  last INTEGER NOT NULL,"             /* latest failure */
+	"  error TEXT NOT NULL,"
+	"  fix TEXT,"
+	"  permanent INTEGER NOT NULL"         /* 0: network trouble, retried */
+	");",
 };
 
 const int store_migration_count =

@@ -98,8 +98,9 @@ static int tls_is_net_error(int r)
 	       r == GNUTLS_E_PREMATURE_TERMINATION || r == GNUTLS_E_TIMEDOUT;
 }
 
-static int tls_handshake(struct tls *t, char **errp)
+static int tls_handshake(struct tls *t, enum health_cause *cause, char **errp)
 {
+	*cause = HEALTH_TEMP;
 	int64_t deadline = tls_clock_ms() + t->timeout_ms;
 	for (;;) {
 		int r = gnutls_handshake(t->session);
@@ -113,14 +114,21 @@ static int tls_handshake(struct tls *t, char **errp)
 			continue;
 		}
 		if (r == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
-			char *why = tls_status_text(t->session,
-			                            gnutls_session_get_verify_cert_status(t->session));
+			unsigned status = gnutls_session_get_verify_cert_status(t->session);
+			char *why = tls_status_text(t->session, status);
+			/* A trusted certificate for another name: the host setting
+			 * is wrong, not the trust. */
+			*cause = (status & ~(unsigned)GNUTLS_CERT_INVALID) ==
+			         GNUTLS_CERT_UNEXPECTED_OWNER ? HEALTH_TLS_NAME
+			                                      : HEALTH_TLS_TRUST;
 			/* "not trusted: signer not found" reads on from the host name. */
 			err_set(errp, FOID_EPERM, "TLS: certificate of %s%s%s", t->host,
 			        util_starts_with(why, "not trusted") ? " " : ": ", why);
 			free(why);
 			return FOID_EPERM;
 		}
+		if (!tls_is_net_error(r))
+			*cause = HEALTH_REFUSED;
 		return err_set(errp, tls_is_net_error(r) ? FOID_ETEMP : FOID_EPERM,
 		               "TLS: handshake with %s failed: %s", t->host,
 		               gnutls_strerror(r));
@@ -128,8 +136,10 @@ static int tls_handshake(struct tls *t, char **errp)
 }
 
 int tls_client_new(int fd, const char *hostname, const char *ca_file,
-                   int timeout_s, struct tls **out, char **errp)
+                   int timeout_s, struct tls **out, enum health_cause *cause,
+                   char **errp)
 {
+	enum health_cause why = HEALTH_TEMP;
 	struct tls *t = xcalloc(1, sizeof *t);
 	t->fd = fd;
 	t->timeout_ms = (timeout_s > 0 ? timeout_s : 1) * 1000;
@@ -148,11 +158,13 @@ int tls_client_new(int fd, const char *hostname, const char *ca_file,
 		int n = gnutls_certificate_set_x509_trust_file(t->cred, ca_file,
 		                                               GNUTLS_X509_FMT_PEM);
 		if (n <= 0) {
+			why = HEALTH_TLS_TRUST;
 			rc = err_set(errp, FOID_EINVAL, "TLS: cannot load CA file %s: %s",
 			             ca_file, n < 0 ? gnutls_strerror(n) : "no certificates");
 			goto out;
 		}
 	} else if (gnutls_certificate_set_x509_system_trust(t->cred) <= 0) {
+		why = HEALTH_TLS_TRUST;
 		rc = err_set(errp, FOID_EINVAL, "TLS: cannot load the system trust store");
 		goto out;
 	}
@@ -160,6 +172,7 @@ int tls_client_new(int fd, const char *hostname, const char *ca_file,
 		abort();
 	if (gnutls_set_default_priority(t->session) < 0 ||
 	    gnutls_credentials_set(t->session, GNUTLS_CRD_CERTIFICATE, t->cred) < 0) {
+		why = HEALTH_REFUSED;
 		rc = err_set(errp, FOID_EINVAL, "TLS: cannot set up a session for %s", hostname);
 		goto out;
 	}
@@ -170,8 +183,10 @@ int tls_client_new(int fd, const char *hostname, const char *ca_file,
 	 * the handshake and aborts it with an alert when either is wrong. */
 	gnutls_session_set_verify_cert(t->session, hostname, 0);
 	gnutls_transport_set_int(t->session, fd);
-	rc = tls_handshake(t, errp);
+	rc = tls_handshake(t, &why, errp);
 out:
+	if (cause)
+		*cause = rc < 0 ? why : HEALTH_NONE;
 	if (rc < 0) {
 		tls_free(t);
 		return rc;

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "health.h"
+
 struct tls;
 
 /* Handshakes on fd (a connected socket, blocking or not: it is made
@@ -20,9 +22,13 @@ struct tls;
  *               signer not found", "...: certificate expired", "...: host
  *               name mismatch") or the handshake failed for a protocol reason
  *   FOID_ETEMP  the connection broke or timed out
- *   FOID_EINVAL the CA file cannot be loaded */
+ *   FOID_EINVAL the CA file cannot be loaded
+ * *cause (may be NULL) says why for a person: HEALTH_TLS_NAME when only the
+ * name is wrong, HEALTH_TLS_TRUST for the other verification failures and
+ * a bad CA file, HEALTH_REFUSED for a protocol failure, HEALTH_TEMP. */
 int tls_client_new(int fd, const char *hostname, const char *ca_file,
-                   int timeout_s, struct tls **out, char **errp);
+                   int timeout_s, struct tls **out, enum health_cause *cause,
+                   char **errp);
 
 /* Reads up to n bytes, waiting at most the session timeout.  Returns the
  * count, 0 at a clean end of stream, or FOID_ETEMP. */

@@ -42,7 +42,7 @@ static struct imap *login(const char *user)
 	struct config_server s = server(sb->host, sb->imaps_port, SEC_TLS, user);
 	struct imap *im = NULL;
 	char *err = NULL;
-	ck_assert_msg(imap_connect(&s, &im, &err) == 0, "%s", err);
+	ck_assert_msg(imap_connect(&s, &im, NULL, &err) == 0, "%s", err);
 	return im;
 }
 
@@ -121,12 +121,15 @@ static char *dovecot_disconnect_line(const char *lip)
 	return found;
 }
 
-static void assert_refused(const char *host, int port, const char *reason)
+static void assert_refused(const char *host, int port, const char *reason,
+                           enum health_cause want)
 {
 	struct config_server s = server(host, port, SEC_TLS, "tls@foid.test");
 	struct imap *im = NULL;
 	char *err = NULL;
-	ck_assert_int_eq(imap_connect(&s, &im, &err), FOID_EPERM);
+	enum health_cause cause = HEALTH_NONE;
+	ck_assert_int_eq(imap_connect(&s, &im, &cause, &err), FOID_EPERM);
+	ck_assert_int_eq(cause, want);
 	ck_assert_ptr_null(im);
 	ck_assert_msg(strstr(err, reason), "%s", err);
 	ck_assert_msg(strstr(err, host), "%s", err);
@@ -152,13 +155,13 @@ START_TEST(test_starttls_verified_logs_in)
 	                                "starttls@foid.test");
 	struct imap *im = NULL;
 	char *err = NULL;
-	ck_assert_msg(imap_connect(&s, &im, &err) == 0, "%s", err);
+	ck_assert_msg(imap_connect(&s, &im, NULL, &err) == 0, "%s", err);
 	ck_assert_int_eq(imap_select(im, "INBOX", NULL, NULL, NULL, &err), 0);
 	imap_free(im);
 	/* After STARTTLS the certificate is verified too: without the test CA
 	 * (system trust only) it is refused. */
 	s.ca_file = NULL;
-	ck_assert_int_eq(imap_connect(&s, &im, &err), FOID_EPERM);
+	ck_assert_int_eq(imap_connect(&s, &im, NULL, &err), FOID_EPERM);
 	ck_assert_ptr_null(im);
 	ck_assert_msg(strstr(err, "not trusted"), "%s", err);
 	free(err);
@@ -168,21 +171,21 @@ END_TEST
 START_TEST(test_selfsigned_refused)
 {
 	assert_refused(sb->imaps_selfsigned_host, sb->imaps_selfsigned_port,
-	               "not trusted: signer not found");
+	               "not trusted: signer not found", HEALTH_TLS_TRUST);
 }
 END_TEST
 
 START_TEST(test_expired_refused)
 {
 	assert_refused(sb->imaps_expired_host, sb->imaps_expired_port,
-	               "certificate expired");
+	               "certificate expired", HEALTH_TLS_TRUST);
 }
 END_TEST
 
 START_TEST(test_wrong_host_refused)
 {
 	assert_refused(sb->imaps_wronghost_host, sb->imaps_wronghost_port,
-	               "host name mismatch");
+	               "host name mismatch", HEALTH_TLS_NAME);
 }
 END_TEST
 
@@ -191,11 +194,11 @@ START_TEST(test_plain_only_when_asked)
 	struct config_server s = server(sb->host, sb->imap_port, SEC_PLAIN, "plain@foid.test");
 	struct imap *im = NULL;
 	char *err = NULL;
-	ck_assert_msg(imap_connect(&s, &im, &err) == 0, "%s", err);
+	ck_assert_msg(imap_connect(&s, &im, NULL, &err) == 0, "%s", err);
 	imap_free(im);
 	/* Implicit TLS against the plaintext port never falls back to plain. */
 	s.security = SEC_TLS;
-	ck_assert_int_lt(imap_connect(&s, &im, &err), 0);
+	ck_assert_int_lt(imap_connect(&s, &im, NULL, &err), 0);
 	ck_assert_ptr_null(im);
 	ck_assert_msg(strstr(err, "TLS"), "%s", err);
 	free(err);
@@ -247,7 +250,7 @@ START_TEST(test_starttls_refused_never_falls_back)
 	struct config_server s = server("127.0.0.1", port, SEC_STARTTLS, "x@foid.test");
 	struct imap *im = NULL;
 	char *err = NULL;
-	ck_assert_int_eq(imap_connect(&s, &im, &err), FOID_EPERM);
+	ck_assert_int_eq(imap_connect(&s, &im, NULL, &err), FOID_EPERM);
 	ck_assert_msg(strstr(err, "STARTTLS"), "%s", err);
 	int status;
 	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
@@ -263,7 +266,9 @@ START_TEST(test_wrong_password_is_perm)
 	s.password = "Sekr1t-wrong-Pa55";
 	struct imap *im = NULL;
 	char *err = NULL;
-	ck_assert_int_eq(imap_connect(&s, &im, &err), FOID_EPERM);
+	enum health_cause cause = HEALTH_NONE;
+	ck_assert_int_eq(imap_connect(&s, &im, &cause, &err), FOID_EPERM);
+	ck_assert_int_eq(cause, HEALTH_LOGIN);
 	ck_assert_ptr_null(im);
 	ck_assert_msg(strstr(err, "LOGIN"), "%s", err);
 	ck_assert_msg(!strstr(err, s.password), "%s", err);
@@ -293,9 +298,11 @@ START_TEST(test_select_returns_uidvalidity)
 	ck_assert_uint_eq(sn, next);
 	ck_assert_str_eq(imap_selected(im), "INBOX");
 	ck_assert_int_eq(imap_status(im, "NoSuchBox", &sv, &sn, &err), FOID_EPERM);
-	/* Dovecot answers a bare NO (no [NONEXISTENT]) here: a lasting failure. */
-	ck_assert_int_eq(imap_select(im, "NoSuchBox", NULL, NULL, NULL, &err), FOID_EPERM);
+	/* Dovecot answers a bare NO (no [NONEXISTENT]) here; LIST shows the
+	 * mailbox is missing. */
+	ck_assert_int_eq(imap_select(im, "NoSuchBox", NULL, NULL, NULL, &err), FOID_ENOTFOUND);
 	ck_assert_msg(strstr(err, "NoSuchBox"), "%s", err);
+	ck_assert_int_eq(imap_select(im, "INBOX", NULL, NULL, NULL, &err), 0);
 	free(want);
 	free(status);
 	free(msg);
@@ -625,7 +632,7 @@ START_TEST(test_idle_server_stop_is_temp)
 	s.ca_file = own->ca;
 	struct imap *im = NULL;
 	char *err = NULL;
-	ck_assert_msg(imap_connect(&s, &im, &err) == 0, "%s", err);
+	ck_assert_msg(imap_connect(&s, &im, NULL, &err) == 0, "%s", err);
 	ck_assert_int_eq(imap_select(im, "INBOX", NULL, NULL, NULL, &err), 0);
 	ck_assert_int_eq(imap_idle_start(im, &err), 0);
 	sandbox_stop(own);
@@ -649,10 +656,10 @@ START_TEST(test_silent_server_times_out)
 	s.timeout = 1;
 	struct imap *im = NULL;
 	char *err = NULL;
-	ck_assert_int_eq(imap_connect(&s, &im, &err), FOID_ETEMP);
+	ck_assert_int_eq(imap_connect(&s, &im, NULL, &err), FOID_ETEMP);
 	ck_assert_msg(strstr(err, "timed out"), "%s", err);
 	s.security = SEC_TLS;
-	ck_assert_int_eq(imap_connect(&s, &im, &err), FOID_ETEMP);
+	ck_assert_int_eq(imap_connect(&s, &im, NULL, &err), FOID_ETEMP);
 	ck_assert_msg(strstr(err, "timed out"), "%s", err);
 	close(ls);
 	free(err);
@@ -670,7 +677,9 @@ START_TEST(test_refused_connection_is_temp)
 	struct config_server s = server("127.0.0.1", ntohs(a.sin_port), SEC_TLS, "x@foid.test");
 	struct imap *im = NULL;
 	char *err = NULL;
-	ck_assert_int_eq(imap_connect(&s, &im, &err), FOID_ETEMP);
+	enum health_cause cause = HEALTH_NONE;
+	ck_assert_int_eq(imap_connect(&s, &im, &cause, &err), FOID_ETEMP);
+	ck_assert_int_eq(cause, HEALTH_TEMP);
 	ck_assert_msg(strstr(err, "cannot connect"), "%s", err);
 	close(ls);
 	free(err);

@@ -156,7 +156,8 @@ START_TEST(test_logs_hold_no_secret)
 	ck_assert_int_eq(round_launch(te->st, te->cfg, "s", &n, &out, &err), 0);
 	char *o1 = NULL, *e1 = NULL;
 	/* -v: everything foid logs, while both servers refuse the password. */
-	ck_assert_int_eq(testenv_run(te, "foid", &o1, &e1, "-v", "--once", NULL), 0);
+	/* Both refuse the login: a person must act, EX_NOPERM. */
+	ck_assert_int_eq(testenv_run(te, "foid", &o1, &e1, "-v", "--once", NULL), 77);
 	ck_assert_msg(strstr(e1, "event=imap.down") && strstr(e1, "event=send.server"), "%s", e1);
 	ck_assert_msg(!strstr(e1, "XYZZY") && !strstr(o1, "XYZZY"), "%s", e1);
 	/* A server that wants a login is not the message's fault. */

@@ -155,12 +155,35 @@ START_TEST(test_peer_550_is_permanent)
 	ck_assert_int_eq(send_small(s, &res, &err), FOID_EPERM);
 	ck_assert_int_eq(res.code, 550);
 	ck_assert_int_eq(res.stage, SMTP_STAGE_RCPT);
+	/* One recipient's refusal is the message's, not the server's. */
+	ck_assert_int_eq(res.cause, HEALTH_NONE);
 	ck_assert_ptr_nonnull(strstr(res.reply, "no such user"));
 	ck_assert_ptr_nonnull(strstr(err, "550 5.1.1 <bob@peer.test>: no such user"));
 	free(err);
 	smtp_free(s);
 	peer_stop(&p, NULL);
 	ck_assert_int_eq(p.accepted, 0);
+}
+END_TEST
+
+/* A refused sender concerns every message: the server's fault to show. */
+START_TEST(test_peer_mail_550_is_the_sender)
+{
+	struct peer p = { .mail_always = "550 5.7.1 <team@uni.test>: sender not allowed" };
+	peer_start(&p);
+	struct config_server srv = server("127.0.0.1", p.port, SEC_PLAIN);
+	struct smtp *s = client(&srv);
+	struct smtp_result res;
+	char *err = NULL;
+	ck_assert_int_eq(send_small(s, &res, &err), FOID_EPERM);
+	ck_assert_int_eq(res.code, 550);
+	ck_assert_int_eq(res.stage, SMTP_STAGE_MAIL);
+	ck_assert_int_eq(res.cause, HEALTH_SENDER);
+	ck_assert_ptr_nonnull(strstr(err, "MAIL FROM refused"));
+	free(err);
+	smtp_free(s);
+	peer_stop(&p, NULL);
+	ck_assert_int_eq(p.rcpts, 0);
 }
 END_TEST
 
@@ -175,6 +198,7 @@ START_TEST(test_peer_421_greeting_is_temporary)
 	ck_assert_int_eq(send_small(s, &res, &err), FOID_ETEMP);
 	ck_assert_int_eq(res.code, 421);
 	ck_assert_int_eq(res.stage, SMTP_STAGE_CONNECT);
+	ck_assert_int_eq(res.cause, HEALTH_TEMP);
 	ck_assert_ptr_nonnull(strstr(err, "421 4.3.2"));
 	free(err);
 	smtp_free(s);
@@ -210,6 +234,7 @@ START_TEST(test_starttls_required_not_offered)
 	char *err = NULL;
 	ck_assert_int_eq(send_small(s, &res, &err), FOID_EPERM);
 	ck_assert_int_eq(res.stage, SMTP_STAGE_CONNECT);
+	ck_assert_int_eq(res.cause, HEALTH_REFUSED);
 	ck_assert_ptr_nonnull(strstr(err, "STARTTLS"));
 	free(err);
 	smtp_free(s);
@@ -228,6 +253,7 @@ START_TEST(test_closed_port_is_temporary)
 	char *err = NULL;
 	ck_assert_int_eq(send_small(s, &res, &err), FOID_ETEMP);
 	ck_assert_int_eq(res.stage, SMTP_STAGE_CONNECT);
+	ck_assert_int_eq(res.cause, HEALTH_TEMP);
 	ck_assert_int_eq(res.code, 0);
 	ck_assert_ptr_nonnull(err);
 	free(err);
@@ -394,6 +420,7 @@ START_TEST(test_wrong_ca_is_permanent)
 	char *err = NULL;
 	ck_assert_int_eq(send_small(s, &res, &err), FOID_EPERM);
 	ck_assert_int_eq(res.stage, SMTP_STAGE_CONNECT);
+	ck_assert_int_eq(res.cause, HEALTH_TLS_TRUST);
 	ck_assert_ptr_nonnull(strstr(err, "TLS certificate verification failed"));
 	ck_assert_ptr_nonnull(strstr(err, ca));
 	free(err);
@@ -414,6 +441,7 @@ START_TEST(test_wrong_password_is_permanent_and_secret)
 	char *err = NULL;
 	ck_assert_int_eq(send_small(s, &res, &err), FOID_EPERM);
 	ck_assert_int_eq(res.code, 535);
+	ck_assert_int_eq(res.cause, HEALTH_LOGIN);
 	ck_assert_ptr_null(strstr(err, secret));
 	ck_assert_ptr_null(strstr(res.reply, secret));
 	ck_assert_ptr_nonnull(strstr(err, "team@sandbox.test"));
@@ -486,6 +514,7 @@ int main(void)
 	tcase_add_test(tc, test_peer_session_limit_reconnects);
 	tcase_add_test(tc, test_peer_451_is_temporary);
 	tcase_add_test(tc, test_peer_550_is_permanent);
+	tcase_add_test(tc, test_peer_mail_550_is_the_sender);
 	tcase_add_test(tc, test_peer_421_greeting_is_temporary);
 	tcase_add_test(tc, test_peer_drop_after_data_is_unknown_fate);
 	tcase_add_test(tc, test_starttls_required_not_offered);

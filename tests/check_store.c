@@ -204,6 +204,23 @@ START_TEST(test_version_3_upgrades_in_place)
 }
 END_TEST
 
+
+START_TEST(test_version_5_upgrades_in_place)
+{
+	struct fixture *fx = fixture_new();
+	old_database(fx, 5, "INSERT INTO meta VALUES ('kept', 'yes')");
+	struct store *st = open_tmp(fx);
+	assert_latest(st);
+	char *err = NULL;
+	ck_assert_msg(store_exec(st, &err, "INSERT INTO server_health (server, since, last,"
+	                         " error, permanent) VALUES ('imap', 1, 2, 'x', 1)", NULL) == 0,
+	              "%s", err);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM meta WHERE key = 'kept'"), 1);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
 START_TEST(test_newer_schema_refused)
 {
 	struct fixture *fx = fixture_new();
@@ -247,6 +264,7 @@ int main(void)
 	tcase_add_test(tc, test_version_1_upgrades_in_place);
 	tcase_add_test(tc, test_version_2_upgrades_in_place);
 	tcase_add_test(tc, test_version_3_upgrades_in_place);
+	tcase_add_test(tc, test_version_5_upgrades_in_place);
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_missing_row_is_notfound);
 	suite_add_tcase(s, tc);

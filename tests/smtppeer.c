@@ -66,7 +66,7 @@ static void peer_session(struct peer *p, int fd)
 			}
 			mails++;
 			p->mails++;
-			peer_say(fd, "250 2.1.0 Ok");
+			peer_say(fd, p->mail_always ? p->mail_always : "250 2.1.0 Ok");
 		} else if (util_strcasestarts(l, "RCPT TO:")) {
 			p->rcpts++;
 			if (p->rcpt_always)

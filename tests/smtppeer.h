@@ -16,6 +16,7 @@ struct peer {
 	const char *greeting;    /* default "220 peer ESMTP" */
 	const char *rcpt_first;  /* reply to the first RCPT; later ones get 250 */
 	const char *rcpt_always; /* reply to every RCPT */
+	const char *mail_always; /* reply to every MAIL FROM */
 	int max_mails;           /* per session, then 452 to MAIL; 0: no limit */
 	int drop_after_dot;      /* close instead of the final reply */
 	/* Called with on_data_arg once a message's data is in, before the

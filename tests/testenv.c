@@ -30,14 +30,16 @@ struct testenv *testenv_new(const struct testenv_opts *opts)
 		"team = { name = \"Jane Researcher\"; address = \"%s\"; %s };\n"
 		"smtp = { host = \"127.0.0.1\"; port = %d; security = \"plain\";\n"
 		"  timeout = 10; %s };\n"
-		"imap = { host = \"127.0.0.1\"; port = %d; security = \"plain\"; %s\n"
+		"imap = { host = \"%s\"; port = %d; security = \"%s\"; %s\n"
 		"  timeout = 10; %s };\n"
 		"%s\n",
 		src, src, team, opts->team_extra ? opts->team_extra : "",
 		opts->smtp_port ? opts->smtp_port : 9,
 		opts->smtp_extra ? opts->smtp_extra
 		                 : "rate_per_minute = 100000; rate_per_domain = 100000;",
-		opts->imap_port ? opts->imap_port : 9, auth,
+		opts->imap_host ? opts->imap_host : "127.0.0.1",
+		opts->imap_port ? opts->imap_port : 9,
+		opts->imap_security ? opts->imap_security : "plain", auth,
 		opts->imap_extra ? opts->imap_extra : "",
 		opts->extra ? opts->extra : "");
 	te->conf_path = fixture_write(te->fx, "foid.conf", text);

@@ -17,6 +17,8 @@ struct testenv {
 struct testenv_opts {
 	int smtp_port;        /* 0: a closed port */
 	int imap_port;
+	const char *imap_host;     /* NULL: 127.0.0.1 */
+	const char *imap_security; /* NULL: plain */
 	const char *password; /* for both servers; NULL: none */
 	const char *extra;    /* appended to the config text */
 	const char *smtp_extra; /* added inside smtp = { ... } */

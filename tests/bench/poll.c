@@ -31,7 +31,7 @@ int main(int argc, char **argv)
 	struct imap *im = NULL;
 	char *err = NULL;
 	if (config_load(&cfg, argv[1], 1, &err) < 0 || store_open(&st, cfg->database, &err) < 0 ||
-	    imap_connect(&cfg->imap, &im, &err) < 0) {
+	    imap_connect(&cfg->imap, &im, NULL, &err) < 0) {
 		fprintf(stderr, "bench_poll: %s\n", err);
 		return 1;
 	}
