@@ -141,7 +141,7 @@ static int ctl_export_row(const struct status *s, void *arg)
 	            "I", s->request_id);
 	store_query(x->st, NULL, ctl_export_answer_cb, &q,
 	            "SELECT key, value FROM answers WHERE request_id = ?", "I", s->request_id);
-	strv_push(c, s->status);
+	strv_push(c, status_name(s->status));
 	strv_push_owned(c, ctl_export_time(s->sent_at, x->tz));
 	strv_push(c, s->due);
 	strv_push_owned(c, ctl_export_time(s->first_response_at, x->tz));

@@ -18,7 +18,7 @@
 
 struct report_row {
 	char *name, *kind, *region, *reference;
-	const char *status;
+	enum status_code status;
 	char due[11];
 	int on_time, overdue, days;
 	int answered;   /* responded or refused */
@@ -62,7 +62,7 @@ static int report_row_cb(const struct status *s, void *arg)
 	store_query(rp->st, NULL, report_body_cb, r,
 	            "SELECT b.name, b.kind, b.region, q.reference FROM requests q"
 	            " JOIN bodies b ON b.id = q.body_id WHERE q.id = ?", "I", s->request_id);
-	r->status = s->status;   /* a string constant of the status engine */
+	r->status = s->status;
 	memcpy(r->due, s->due, sizeof r->due);
 	r->on_time = s->on_time;
 	r->overdue = s->overdue;
@@ -184,8 +184,8 @@ static char *report_html(struct store *st, int64_t rid, const char *slug,
 		answered += (size_t)rp->v[i].answered;
 		ontime += rp->v[i].on_time == 1;
 		late += rp->v[i].on_time == 0;
-		refused += strcmp(rp->v[i].status, "refused") == 0;
-		outstanding += !rp->v[i].answered && strcmp(rp->v[i].status, "withdrawn") != 0;
+		refused += rp->v[i].status == STATUS_REFUSED;
+		outstanding += !rp->v[i].answered && rp->v[i].status != STATUS_WITHDRAWN;
 	}
 	buf_adds(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>");
 	report_esc(&b, title);
@@ -244,7 +244,8 @@ static char *report_html(struct store *st, int64_t rid, const char *slug,
 		report_esc(&b, r->name);
 		buf_adds(&b, "</td><td>");
 		report_esc(&b, r->reference);
-		buf_addf(&b, "</td><td>%s</td><td>%s</td><td>", r->status, r->due[0] ? r->due : "-");
+		buf_addf(&b, "</td><td>%s</td><td>%s</td><td>", status_name(r->status),
+		         r->due[0] ? r->due : "-");
 		if (r->days >= 0)
 			buf_addf(&b, "%d", r->days);
 		buf_adds(&b, "</td></tr>\n");

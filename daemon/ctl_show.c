@@ -144,7 +144,7 @@ static int ctl_show_clock(struct ctl *c, struct store *st, const char *slug,
 	if (rc == FOID_OK && x.found) {
 		struct deadline_regime reg;
 		int days = deadline_regime_parse(regime, &reg, NULL) == FOID_OK ? reg.days : 0;
-		fprintf(c->out, "  status: %s%s%s\n", x.s.status,
+		fprintf(c->out, "  status: %s%s%s\n", status_name(x.s.status),
 		        x.s.overdue ? ", overdue" : "", x.s.very_overdue ? ", very overdue" : "");
 		if (x.s.due[0]) {
 			fprintf(c->out, "  due: %s = day 0 %s + %d working days (%s)", x.s.due,

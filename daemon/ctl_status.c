@@ -14,33 +14,18 @@
 #include "store.h"
 #include "util.h"
 
-/* Statuses that need a person first, then the rest. */
-static int ctl_status_rank(const char *status, int overdue)
-{
-	static const char *const order[] = { "clarification", "unconfirmed",
-		"failed", "bounced", NULL };
-	for (int i = 0; order[i]; i++)
-		if (strcmp(status, order[i]) == 0)
-			return i;
-	return overdue ? 4 : 5;
-}
-
 struct ctl_status_row {
 	int64_t request_id;
 	struct status s;
 	char *short_name, *name, *email, *reference, *their_ref;
 	struct strv reminders;
-	int rank; /* ctl_status_rank, for sorting */
+	int rank; /* status_rank, for sorting */
 };
-
-static const char *const ctl_statuses[] = { "queued", "unconfirmed", "failed",
-	"bounced", "awaiting", "acknowledged", "clarification", "extended",
-	"responded", "refused", "withdrawn", NULL };
 
 struct ctl_status_all {
 	struct ctl_status_row *v;
 	size_t n;
-	int count[sizeof ctl_statuses / sizeof ctl_statuses[0]]; /* requests per status */
+	int count[STATUS_COUNT]; /* requests per status */
 	size_t next;    /* status_round visits requests in the same order */
 };
 
@@ -138,9 +123,8 @@ static void ctl_status_json(FILE *out, const struct ctl_round_head *h,
 	jws_key(w, "totals");
 	jws_begin_object(w);
 	int on_time = 0, late = 0, overdue = 0, very = 0;
-	for (int k = 0; ctl_statuses[k]; k++) {
-		jws_kint(w, ctl_statuses[k], a->count[k]);
-	}
+	for (int k = 0; k < STATUS_COUNT; k++)
+		jws_kint(w, status_name((enum status_code)k), a->count[k]);
 	for (size_t i = 0; i < a->n; i++) {
 		on_time += a->v[i].s.on_time == 1;
 		late += a->v[i].s.on_time == 0;
@@ -162,7 +146,7 @@ static void ctl_status_json(FILE *out, const struct ctl_round_head *h,
 		jws_kstr(w, "name", r->name);
 		jws_kstr(w, "email", r->email);
 		jws_kstr(w, "reference", r->reference);
-		jws_kstr(w, "status", r->s.status);
+		jws_kstr(w, "status", status_name(r->s.status));
 		ctl_status_iso(w, "sent_at", r->s.sent_at, tz);
 		jws_kstr(w, "due_date", r->s.due[0] ? r->s.due : NULL);
 		ctl_status_iso(w, "first_response_at", r->s.first_response_at, tz);
@@ -197,30 +181,16 @@ static void ctl_status_json(FILE *out, const struct ctl_round_head *h,
 	free(text);
 }
 
-/* The escape sequence that colours a status (or "" without colour). */
-static const char *ctl_status_colour(const struct status *s, int colour)
-{
-	if (!colour)
-		return "";
-	if (s->overdue || !strcmp(s->status, "bounced") || !strcmp(s->status, "failed") ||
-	    !strcmp(s->status, "unconfirmed"))
-		return "\033[31m";
-	if (!strcmp(s->status, "clarification"))
-		return "\033[33m";
-	if (!strcmp(s->status, "responded") || !strcmp(s->status, "refused"))
-		return "\033[32m";
-	return "";
-}
-
 static void ctl_status_table(FILE *out, const struct ctl_round_head *h,
                              const struct ctl_status_all *a, int64_t unmatched,
                              const char *tz)
 {
 	int colour = ctl_colour(out);
 	fprintf(out, "round %s (%s, %s): %zu bodies\n", h->slug, h->kind, h->regime, a->n);
-	for (int k = 0; ctl_statuses[k]; k++)
+	for (int k = 0; k < STATUS_COUNT; k++)
 		if (a->count[k])
-			fprintf(out, "  %-13s %4d\n", ctl_statuses[k], a->count[k]);
+			fprintf(out, "  %-13s %4d\n", status_name((enum status_code)k),
+			        a->count[k]);
 	int overdue = 0, on_time = 0, late = 0;
 	for (size_t i = 0; i < a->n; i++) {
 		overdue += a->v[i].s.overdue;
@@ -234,7 +204,7 @@ static void ctl_status_table(FILE *out, const struct ctl_round_head *h,
 		        (long long)unmatched, unmatched == 1 ? "" : "s");
 	int unconfirmed = 0;
 	for (size_t i = 0; i < a->n; i++)
-		unconfirmed += strcmp(a->v[i].s.status, "unconfirmed") == 0;
+		unconfirmed += a->v[i].s.status == STATUS_UNCONFIRMED;
 	if (unconfirmed)
 		fprintf(out, "%d unconfirmed: foid could not tell whether the server took "
 		        "them.\n  Settle each with: foictl confirm %s SHORT_NAME --sent | "
@@ -254,9 +224,9 @@ static void ctl_status_table(FILE *out, const struct ctl_round_head *h,
 			snprintf(last, sizeof last, "%.10s %.12s", iso, r->s.last_event);
 			free(iso);
 		}
-		const char *on = ctl_status_colour(&r->s, colour);
+		const char *on = colour ? status_colour(&r->s) : "";
 		fprintf(out, "%-22.22s %s%-13s%s %-10s %-6s %s\n", r->short_name, on,
-		        r->s.status, *on ? "\033[0m" : "", r->s.due[0] ? r->s.due : "-", days,
+		        status_name(r->s.status), *on ? "\033[0m" : "", r->s.due[0] ? r->s.due : "-", days,
 		        last);
 	}
 }
@@ -291,12 +261,8 @@ static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
 		goto out;
 	for (size_t i = 0; i < a.n; i++) {
 		struct ctl_status_row *r = &a.v[i];
-		r->rank = ctl_status_rank(r->s.status, r->s.overdue);
-		for (int k = 0; ctl_statuses[k]; k++)
-			if (strcmp(r->s.status, ctl_statuses[k]) == 0) {
-				a.count[k]++;
-				break;
-			}
+		r->rank = status_rank(&r->s);
+		a.count[r->s.status]++;
 	}
 	qsort(a.v, a.n, sizeof *a.v, ctl_status_cmp);
 	struct deadline_regime reg;

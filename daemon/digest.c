@@ -29,21 +29,19 @@ static int digest_status_cb(const struct status *s, void *arg)
 	struct digest_ctx *x = arg;
 	struct deadline_date due;
 	int has_due = s->due[0] && deadline_date_parse(s->due, &due, NULL) == FOID_OK;
-	int waiting = !strcmp(s->status, "awaiting") || !strcmp(s->status, "acknowledged")
-	              || !strcmp(s->status, "extended");
 	struct buf *to = NULL;
 	int *count = NULL;
-	if (waiting && has_due && !s->overdue && deadline_date_cmp(due, x->soon) <= 0) {
+	if (status_is_waiting(s->status) && has_due && !s->overdue && deadline_date_cmp(due, x->soon) <= 0) {
 		to = &x->due;
 		count = &x->ndue;
 	} else if (s->overdue && has_due && deadline_end_of_day(due, x->tz) > x->since) {
 		/* Not yet overdue when the last digest went. */
 		to = &x->overdue;
 		count = &x->noverdue;
-	} else if (!strcmp(s->status, "clarification")) {
+	} else if (s->status == STATUS_CLARIFICATION) {
 		to = &x->clar;
 		count = &x->nclar;
-	} else if (!strcmp(s->status, "unconfirmed")) {
+	} else if (s->status == STATUS_UNCONFIRMED) {
 		to = &x->unconfirmed;
 		count = &x->nunconfirmed;
 	}

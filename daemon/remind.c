@@ -27,12 +27,7 @@ struct remind_round {
 static int remind_cand_cb(const struct status *s, void *arg)
 {
 	struct remind_round *r = arg;
-	static const char *const waiting[] = { "awaiting", "acknowledged",
-		"extended", NULL };
-	int ok = 0;
-	for (const char *const *w = waiting; *w; w++)
-		ok |= strcmp(s->status, *w) == 0;
-	if (!ok || !s->due[0])
+	if (!status_is_waiting(s->status) || !s->due[0])
 		return 0;
 	r->v = xrealloc(r->v, (r->n + 1) * sizeof *r->v);
 	r->v[r->n].request_id = s->request_id;

@@ -8,6 +8,82 @@
 #include "deadline.h"
 #include "store.h"
 
+/* The one place a status is spelled.  rank: order among those that need
+ * a person (-1: none needed); flags: STATUS_F_*. */
+#define STATUS_F_WAITING  1
+#define STATUS_F_PERSON   2
+#define STATUS_F_ANSWERED 4
+static const struct {
+	const char *name;
+	int rank;
+	int flags;
+	const char *colour;
+} status_table[] = {
+	[STATUS_QUEUED]        = { "queued",        -1, 0, "" },
+	[STATUS_UNCONFIRMED]   = { "unconfirmed",    1, STATUS_F_PERSON, "\033[31m" },
+	[STATUS_FAILED]        = { "failed",         2, STATUS_F_PERSON, "\033[31m" },
+	[STATUS_BOUNCED]       = { "bounced",        3, STATUS_F_PERSON, "\033[31m" },
+	[STATUS_AWAITING]      = { "awaiting",      -1, STATUS_F_WAITING, "" },
+	[STATUS_ACKNOWLEDGED]  = { "acknowledged",  -1, STATUS_F_WAITING, "" },
+	[STATUS_CLARIFICATION] = { "clarification",  0, STATUS_F_PERSON, "\033[33m" },
+	[STATUS_EXTENDED]      = { "extended",      -1, STATUS_F_WAITING, "" },
+	[STATUS_RESPONDED]     = { "responded",     -1, STATUS_F_ANSWERED, "\033[32m" },
+	[STATUS_REFUSED]       = { "refused",       -1, STATUS_F_ANSWERED, "\033[32m" },
+	[STATUS_WITHDRAWN]     = { "withdrawn",     -1, 0, "" },
+};
+_Static_assert(sizeof status_table / sizeof status_table[0] == STATUS_COUNT,
+               "a status without its row in status_table");
+
+/* Out-of-range codes read as no flags, so a predicate is never true of them. */
+static int status_flags(enum status_code c)
+{
+	return (unsigned)c < STATUS_COUNT ? status_table[c].flags : 0;
+}
+
+const char *status_name(enum status_code c)
+{
+	return (unsigned)c < STATUS_COUNT ? status_table[c].name : "?";
+}
+
+int status_parse(const char *name, enum status_code *out)
+{
+	for (int c = 0; name && c < STATUS_COUNT; c++)
+		if (strcmp(name, status_table[c].name) == 0) {
+			*out = (enum status_code)c;
+			return FOID_OK;
+		}
+	return FOID_EINVAL;
+}
+
+int status_is_waiting(enum status_code c)
+{
+	return (status_flags(c) & STATUS_F_WAITING) != 0;
+}
+
+int status_needs_person(enum status_code c)
+{
+	return (status_flags(c) & STATUS_F_PERSON) != 0;
+}
+
+int status_is_answered(enum status_code c)
+{
+	return (status_flags(c) & STATUS_F_ANSWERED) != 0;
+}
+
+int status_rank(const struct status *s)
+{
+	if (status_needs_person(s->status))
+		return status_table[s->status].rank;
+	return s->overdue ? 4 : 5;
+}
+
+const char *status_colour(const struct status *s)
+{
+	if (s->overdue)
+		return "\033[31m";
+	return (unsigned)s->status < STATUS_COUNT ? status_table[s->status].colour : "";
+}
+
 /* A request as the three round queries load it. */
 struct status_req {
 	int64_t id;
@@ -192,17 +268,23 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 {
 	const char *tz = ri->reg.tz;
 	s->request_id = r->id;
+	s->status = STATUS_QUEUED;
 	s->on_time = -1;
 	s->working_days_taken = -1;
 	s->sent_at = r->sent_at;
 	const char *d = r->delivery;
-	if (r->withdrawn_at) {
-		s->status = "withdrawn";
-	} else if (!strcmp(d, "draft") || !strcmp(d, "queued") || !strcmp(d, "sending")) {
-		s->status = "queued";
-	} else if (!strcmp(d, "unconfirmed") || !strcmp(d, "failed")) {
-		s->status = !strcmp(d, "failed") ? "failed" : "unconfirmed";
-	}
+	/* Settled before any reply counts: withdrawn, or not (known to be) sent. */
+	int settled = 1;
+	if (r->withdrawn_at)
+		s->status = STATUS_WITHDRAWN;
+	else if (!strcmp(d, "draft") || !strcmp(d, "queued") || !strcmp(d, "sending"))
+		s->status = STATUS_QUEUED;
+	else if (!strcmp(d, "unconfirmed"))
+		s->status = STATUS_UNCONFIRMED;
+	else if (!strcmp(d, "failed"))
+		s->status = STATUS_FAILED;
+	else
+		settled = 0;
 	for (size_t i = 0; i < nevs; i++) {
 		if (evs[i].in && strcmp(evs[i].what, "own") && strcmp(evs[i].what, ""))
 			s->messages++;
@@ -213,11 +295,12 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 			snprintf(s->last_event, sizeof s->last_event, "%s", evs[i].what);
 		}
 	}
-	if (s->status || !r->sent_at)
+	if (settled || !r->sent_at)
 		return FOID_OK;
 	struct deadline_date day0 = deadline_local_date(r->sent_at, tz), due;
 	int ext = 0, extended = 0, stopped = 0, rc;
-	const char *state = "awaiting", *final = NULL;
+	enum status_code state = STATUS_AWAITING;
+	const char *final = NULL;
 	struct deadline_date due_at_response = { 0, 0, 0 };
 	rc = status_due(h, ri, day0, ext, &due, errp);
 	for (size_t i = 0; rc == FOID_OK && i < nevs; i++) {
@@ -233,14 +316,14 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 			final = w;
 		} else if (e->in && !strcmp(w, "clarification") && !final) {
 			stopped = 1;
-			state = "clarification";
-		} else if (e->in && !strcmp(w, "acknowledgement") && !strcmp(state, "awaiting")) {
-			state = "acknowledged";
+			state = STATUS_CLARIFICATION;
+		} else if (e->in && !strcmp(w, "acknowledgement") && state == STATUS_AWAITING) {
+			state = STATUS_ACKNOWLEDGED;
 		} else if (e->in && !strcmp(w, "extension") && !stopped && !extended &&
 		           ri->reg.extension > 0 && deadline_on_time(e->at, due, tz)) {
 			extended = 1;
 			ext += ri->reg.extension;
-			state = "extended";
+			state = STATUS_EXTENDED;
 			rc = status_due(h, ri, day0, ext, &due, errp);
 		} else if (!e->in && !strcmp(w, "clarification") && stopped) {
 			/* Our answer restarts the count from zero on the day it went. */
@@ -248,11 +331,11 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 			day0 = deadline_local_date(e->at, tz);
 			ext = 0;
 			extended = 0;
-			state = "awaiting";
+			state = STATUS_AWAITING;
 			rc = status_due(h, ri, day0, ext, &due, errp);
 		} else if (!strcmp(w, "extend")) {
 			ext += e->days;
-			state = "extended";
+			state = STATUS_EXTENDED;
 			rc = status_due(h, ri, day0, ext, &due, errp);
 		}
 	}
@@ -263,9 +346,9 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 	s->clock_stopped = stopped;
 	s->extension_days = ext;
 	if (final)
-		s->status = !strcmp(final, "response") ? "responded" : "refused";
+		s->status = !strcmp(final, "response") ? STATUS_RESPONDED : STATUS_REFUSED;
 	else if (!strcmp(d, "bounced"))
-		s->status = "bounced";
+		s->status = STATUS_BOUNCED;
 	else
 		s->status = state;
 	struct deadline_date today = deadline_local_date(now, tz);
@@ -273,7 +356,7 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 		s->on_time = deadline_on_time(s->first_response_at, due_at_response, tz);
 		rc = status_between(h, ri, day0, deadline_local_date(s->first_response_at, tz),
 		                    &s->working_days_taken, errp);
-	} else if (strcmp(s->status, "bounced") != 0) {
+	} else if (s->status != STATUS_BOUNCED) {
 		rc = status_between(h, ri, day0, today, &s->working_days_taken, errp);
 		s->overdue = !stopped && now >= deadline_end_of_day(due, tz);
 		struct deadline_date very;

@@ -20,9 +20,50 @@ struct config;
 struct holidays;
 struct store;
 
+/* The statuses, in the order foictl status lists their totals.  Their
+ * names, sort ranks and colours are in one table in status.c: a new
+ * status is a line here and a row there. */
+enum status_code {
+	STATUS_QUEUED,
+	STATUS_UNCONFIRMED,
+	STATUS_FAILED,
+	STATUS_BOUNCED,
+	STATUS_AWAITING,
+	STATUS_ACKNOWLEDGED,
+	STATUS_CLARIFICATION,
+	STATUS_EXTENDED,
+	STATUS_RESPONDED,
+	STATUS_REFUSED,
+	STATUS_WITHDRAWN,
+	STATUS_COUNT
+};
+
+/* The status's name ("awaiting"), a static string; "?" out of range. */
+const char *status_name(enum status_code c);
+/* The code named by name, or FOID_EINVAL for a name that is none. */
+int status_parse(const char *name, enum status_code *out);
+
+/* Sent, not answered, the clock running or extended: what reminders chase
+ * and the digest lists as due soon. */
+int status_is_waiting(enum status_code c);
+/* A person must act before the request can move on: our clarification,
+ * a send foid could not confirm, a failed or bounced send. */
+int status_needs_person(enum status_code c);
+/* Answered for good: a response or a refusal. */
+int status_is_answered(enum status_code c);
+
+struct status;
+/* Sort key for foictl status: those that need a person first, in the
+ * table's order, then the overdue, then the rest. */
+int status_rank(const struct status *s);
+/* The ANSI colour a table shows s in ("" for none): red for a send that
+ * needs a person or an overdue request, yellow for a clarification, green
+ * when answered. */
+const char *status_colour(const struct status *s);
+
 struct status {
 	int64_t request_id;
-	const char *status;         /* one of the names above */
+	enum status_code status;
 	char day0[11];              /* current day 0, "" before sending */
 	char due[11];               /* current due date, "" when none */
 	int clock_stopped;          /* waiting for our clarification */
