@@ -11,13 +11,13 @@
 #include "config.h"
 #include "ctl.h"
 #include "deadline.h"
-#include "round.h"
+#include "round_view.h"
 #include "status.h"
 #include "store.h"
 #include "util.h"
 
 struct report_row {
-	char *name, *kind, *region, *reference;
+	const char *name, *kind, *region, *reference; /* the view's */
 	enum status_code status;
 	char due[11];
 	int on_time, overdue, days;
@@ -25,7 +25,6 @@ struct report_row {
 };
 
 struct report {
-	struct store *st;
 	struct report_row *v;
 	size_t n;
 };
@@ -43,25 +42,16 @@ static void report_esc(struct buf *b, const char *s)
 	}
 }
 
-static int report_body_cb(const struct store_row *row, void *arg)
-{
-	struct report_row *r = arg;
-	r->name = xstrdup(store_row_text(row, 0));
-	r->kind = xstrdup(store_row_text(row, 1) ? store_row_text(row, 1) : "-");
-	r->region = xstrdup(store_row_text(row, 2) ? store_row_text(row, 2) : "-");
-	r->reference = xstrdup(store_row_text(row, 3));
-	return 0;
-}
-
 static int report_row_cb(const struct status *s, void *arg)
 {
 	struct report *rp = arg;
 	rp->v = xrealloc(rp->v, (rp->n + 1) * sizeof *rp->v);
 	struct report_row *r = &rp->v[rp->n++];
 	memset(r, 0, sizeof *r);
-	store_query(rp->st, NULL, report_body_cb, r,
-	            "SELECT b.name, b.kind, b.region, q.reference FROM requests q"
-	            " JOIN bodies b ON b.id = q.body_id WHERE q.id = ?", "I", s->request_id);
+	r->name = s->row->name;
+	r->kind = s->row->body_kind ? s->row->body_kind : "-";
+	r->region = s->row->region ? s->row->region : "-";
+	r->reference = s->row->reference;
 	r->status = s->status;
 	memcpy(r->due, s->due, sizeof r->due);
 	r->on_time = s->on_time;
@@ -275,46 +265,27 @@ int ctl_report(struct ctl *c, int argc, char **argv)
 	struct store *st = ctl_store(c);
 	if (!st)
 		return EX_CONFIG;
-	struct report rp = { st, NULL, 0 };
+	struct report rp = { NULL, 0 };
 	struct holidays *h = NULL;
-	char *err = NULL, *title = NULL, *regime = NULL, *html = NULL;
-	int64_t rid = 0;
-	int rc = round_id(st, slug, &rid, &err);
+	struct round_view *v = NULL;
+	char *err = NULL, *html = NULL;
+	int rc = holidays_load_data(ctl_data_dir(c), &h, &err);
+	if (rc == FOID_OK)
+		rc = round_view_load(st, c->cfg, h, slug, 0, &v, &err);
+	if (rc == FOID_OK)
+		rc = status_view(st, v, util_now(), report_row_cb, &rp, &err);
 	if (rc == FOID_OK) {
-		char *dir = xasprintf("%s/holidays", ctl_data_dir(c));
-		rc = holidays_load(dir, &h, &err);
-		free(dir);
-	}
-	if (rc == FOID_OK)
-		rc = store_query_text(st, &err, &title, "SELECT title FROM rounds WHERE id = ?",
-		                      "I", rid);
-	if (rc == FOID_OK)
-		rc = store_query_text(st, &err, &regime, "SELECT regime FROM rounds WHERE id = ?",
-		                      "I", rid);
-	if (rc == FOID_OK)
-		rc = status_round(st, c->cfg, h, rid, util_now(), report_row_cb, &rp, &err);
-	struct deadline_regime reg;
-	int deadline = regime && deadline_regime_parse(regime, &reg, NULL) == FOID_OK
-	               ? reg.days : 20;
-	if (rc == FOID_OK) {
-		html = report_html(st, rid, slug, title, &rp, deadline);
+		html = report_html(st, v->id, slug, v->title, &rp, v->regime.days);
 		rc = util_write_file_atomic(file, html, strlen(html), 0644, &err);
 	}
 	if (rc == FOID_OK)
 		fprintf(c->out, "report written to %s\n", file);
 	else
 		rc = ctl_fail("report", rc, err);
-	for (size_t i = 0; i < rp.n; i++) {
-		free(rp.v[i].name);
-		free(rp.v[i].kind);
-		free(rp.v[i].region);
-		free(rp.v[i].reference);
-	}
 	free(rp.v);
+	round_view_free(v);
 	holidays_free(h);
 	free(html);
-	free(title);
-	free(regime);
 	free(err);
 	return rc;
 }

@@ -49,6 +49,9 @@ struct holidays;
  * in it), FOID_EIO, FOID_EINVAL with "FILE:LINE: message". */
 int holidays_load(const char *dir, struct holidays **out, char **errp);
 void holidays_free(struct holidays *h); /* NULL is fine */
+/* holidays_load of data_dir/holidays: the one place that path is made. */
+int holidays_load_data(const char *data_dir, struct holidays **out,
+                       char **errp);
 
 /* Name of the holiday on d in calendar, or NULL (not a holiday, or unknown
  * calendar).  For "uk" the name carries the region(s) unless all three

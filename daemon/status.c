@@ -6,6 +6,7 @@
 
 #include "config.h"
 #include "deadline.h"
+#include "round_view.h"
 #include "store.h"
 
 /* The one place a status is spelled.  rank: order among those that need
@@ -84,14 +85,6 @@ const char *status_colour(const struct status *s)
 	return (unsigned)s->status < STATUS_COUNT ? status_table[s->status].colour : "";
 }
 
-/* A request as the three round queries load it. */
-struct status_req {
-	int64_t id;
-	char *delivery;
-	int64_t sent_at, withdrawn_at;
-	char *due_cached;
-};
-
 /* One thing that happened to a request, in time order. */
 struct status_ev {
 	int64_t request_id;
@@ -102,24 +95,9 @@ struct status_ev {
 };
 
 struct status_load {
-	struct status_req *reqs;
-	size_t nreqs;
 	struct status_ev *evs;
 	size_t nevs;
 };
-
-static int status_req_cb(const struct store_row *row, void *arg)
-{
-	struct status_load *l = arg;
-	l->reqs = xrealloc(l->reqs, (l->nreqs + 1) * sizeof *l->reqs);
-	struct status_req *r = &l->reqs[l->nreqs++];
-	r->id = store_row_int(row, 0);
-	r->delivery = xstrdup(store_row_text(row, 1));
-	r->sent_at = store_row_int(row, 2);
-	r->withdrawn_at = store_row_int(row, 3);
-	r->due_cached = xstrdup(store_row_text(row, 4));
-	return 0;
-}
 
 static int status_ev_cb(const struct store_row *row, void *arg)
 {
@@ -136,25 +114,15 @@ static int status_ev_cb(const struct store_row *row, void *arg)
 
 static void status_load_free(struct status_load *l)
 {
-	for (size_t i = 0; i < l->nreqs; i++) {
-		free(l->reqs[i].delivery);
-		free(l->reqs[i].due_cached);
-	}
 	for (size_t i = 0; i < l->nevs; i++)
 		free(l->evs[i].what);
-	free(l->reqs);
 	free(l->evs);
 }
 
 static int status_load(struct store *st, int64_t round_id, struct status_load *l,
                        char **errp)
 {
-	int rc = store_query(st, errp, status_req_cb, l,
-	                     "SELECT id, delivery, coalesce(sent_at, 0),"
-	                     " coalesce(withdrawn_at, 0), due_date FROM requests"
-	                     " WHERE round_id = ? ORDER BY seq", "I", round_id);
-	if (rc == FOID_OK)
-		rc = store_query(st, errp, status_ev_cb, l,
+	return store_query(st, errp, status_ev_cb, l,
 		                 "SELECT m.request_id, coalesce(m.internaldate, m.sent_at),"
 		                 " CASE m.direction WHEN 'in' THEN m.kind ELSE m.purpose END,"
 		                 " m.direction = 'in', 0 FROM messages m"
@@ -167,7 +135,6 @@ static int status_load(struct store *st, int64_t round_id, struct status_load *l
 		                 " JOIN requests q ON q.id = e.request_id"
 		                 " WHERE q.round_id = ? AND e.type = 'request.extended'"
 		                 " ORDER BY 1, 2", "II", round_id, round_id);
-	return rc;
 }
 
 /* Results of the date arithmetic, shared by the requests of a round (most
@@ -179,8 +146,8 @@ struct status_memo {
 };
 
 struct status_round_info {
-	struct deadline_regime reg;
-	char *closes;
+	const struct deadline_regime *reg;
+	const char *closes;
 	struct status_memo memo[3][STATUS_MEMO];
 	int nmemo[3];
 };
@@ -205,28 +172,27 @@ static void status_memo_put(struct status_round_info *ri, int kind, int64_t a,
 		ri->memo[kind][ri->nmemo[kind]++] = (struct status_memo){ a, b, v };
 }
 
-static int status_round_cb(const struct store_row *row, void *arg)
+int status_due_date(const struct holidays *h, const struct deadline_regime *reg,
+                    const char *closes, struct deadline_date day0, int ext,
+                    struct deadline_date *due, char **errp)
 {
-	struct status_round_info *ri = arg;
-	if (deadline_regime_parse(store_row_text(row, 0), &ri->reg, NULL) < 0)
-		deadline_regime_parse("uk-foia", &ri->reg, NULL);
-	ri->closes = xstrdup(store_row_text(row, 1));
-	return 0;
+	if (closes)
+		return deadline_date_parse(closes, due, errp);
+	return deadline_due(h, reg, day0, ext, due, NULL, errp);
 }
 
-/* Due date from day0 plus ext working days; a survey's closing date wins. */
 static int status_due(const struct holidays *h, struct status_round_info *ri,
                       struct deadline_date day0, int ext, struct deadline_date *due,
                       char **errp)
 {
 	if (ri->closes)
-		return deadline_date_parse(ri->closes, due, errp);
+		return status_due_date(h, ri->reg, ri->closes, day0, ext, due, errp);
 	int64_t key = deadline_date_to_days(day0), v;
 	if (status_memo_get(ri, 0, key, ext, &v)) {
 		*due = deadline_date_from_days(v);
 		return FOID_OK;
 	}
-	int rc = deadline_due(h, &ri->reg, day0, ext, due, NULL, errp);
+	int rc = status_due_date(h, ri->reg, NULL, day0, ext, due, errp);
 	if (rc == FOID_OK)
 		status_memo_put(ri, 0, key, ext, deadline_date_to_days(*due));
 	return rc;
@@ -241,7 +207,7 @@ static int status_between(const struct holidays *h, struct status_round_info *ri
 		*out = (int)v;
 		return FOID_OK;
 	}
-	int rc = deadline_working_days_between(h, ri->reg.calendar, from, to, out, errp);
+	int rc = deadline_working_days_between(h, ri->reg->calendar, from, to, out, errp);
 	if (rc == FOID_OK)
 		status_memo_put(ri, 1, a, b, *out);
 	return rc;
@@ -255,7 +221,7 @@ static int status_very(const struct holidays *h, struct status_round_info *ri,
 		*out = deadline_date_from_days(v);
 		return FOID_OK;
 	}
-	int rc = deadline_add_working_days(h, ri->reg.calendar, due, ri->reg.very_overdue,
+	int rc = deadline_add_working_days(h, ri->reg->calendar, due, ri->reg->very_overdue,
 	                                   out, NULL);
 	if (rc == FOID_OK)
 		status_memo_put(ri, 2, a, 0, deadline_date_to_days(*out));
@@ -263,11 +229,12 @@ static int status_very(const struct holidays *h, struct status_round_info *ri,
 }
 
 static int status_one(const struct holidays *h, struct status_round_info *ri,
-                      const struct status_req *r, const struct status_ev *evs,
+                      const struct round_view_row *r, const struct status_ev *evs,
                       size_t nevs, int64_t now, struct status *s, char **errp)
 {
-	const char *tz = ri->reg.tz;
-	s->request_id = r->id;
+	const char *tz = ri->reg->tz;
+	s->request_id = r->request_id;
+	s->row = r;
 	s->status = STATUS_QUEUED;
 	s->on_time = -1;
 	s->working_days_taken = -1;
@@ -320,9 +287,9 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 		} else if (e->in && !strcmp(w, "acknowledgement") && state == STATUS_AWAITING) {
 			state = STATUS_ACKNOWLEDGED;
 		} else if (e->in && !strcmp(w, "extension") && !stopped && !extended &&
-		           ri->reg.extension > 0 && deadline_on_time(e->at, due, tz)) {
+		           ri->reg->extension > 0 && deadline_on_time(e->at, due, tz)) {
 			extended = 1;
-			ext += ri->reg.extension;
+			ext += ri->reg->extension;
 			state = STATUS_EXTENDED;
 			rc = status_due(h, ri, day0, ext, &due, errp);
 		} else if (!e->in && !strcmp(w, "clarification") && stopped) {
@@ -366,59 +333,44 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 	return rc;
 }
 
-int status_round(struct store *st, const struct config *cfg,
-                 const struct holidays *h, int64_t round_id, int64_t now,
-                 status_fn fn, void *arg, char **errp)
+int status_view(struct store *st, const struct round_view *v, int64_t now,
+                status_fn fn, void *arg, char **errp)
 {
 	struct status_round_info *ri = xcalloc(1, sizeof *ri);
 	struct status_load l = { 0 };
-	int rc = store_query(st, errp, status_round_cb, ri,
-	                     "SELECT regime, closes_on FROM rounds WHERE id = ?",
-	                     "I", round_id);
-	if (rc == FOID_OK && !ri->reg.name[0])
-		rc = err_set(errp, FOID_ENOTFOUND, "no round %lld", (long long)round_id);
-	if (rc == FOID_OK && cfg->very_overdue_days)
-		ri->reg.very_overdue = cfg->very_overdue_days;
-	if (rc == FOID_OK && cfg->timezone)
-		snprintf(ri->reg.tz, sizeof ri->reg.tz, "%s", cfg->timezone);
-	if (rc == FOID_OK)
-		rc = status_load(st, round_id, &l, errp);
+	ri->reg = &v->regime;
+	ri->closes = v->closes_on;
+	int rc = status_load(st, v->id, &l, errp);
 	/* Both lists are in request order (ids follow seq within a round). */
 	size_t e = 0;
-	for (size_t i = 0; rc == FOID_OK && i < l.nreqs; i++) {
-		while (e < l.nevs && l.evs[e].request_id < l.reqs[i].id)
+	for (size_t i = 0; rc == FOID_OK && i < v->nrows; i++) {
+		const struct round_view_row *r = &v->rows[i];
+		while (e < l.nevs && l.evs[e].request_id < r->request_id)
 			e++;
 		size_t first = e;
-		while (e < l.nevs && l.evs[e].request_id == l.reqs[i].id)
+		while (e < l.nevs && l.evs[e].request_id == r->request_id)
 			e++;
 		struct status s;
 		memset(&s, 0, sizeof s);
-		rc = status_one(h, ri, &l.reqs[i], l.evs + first, e - first, now, &s, errp);
+		rc = status_one(v->holidays, ri, r, l.evs + first, e - first, now, &s, errp);
 		if (rc == FOID_OK)
 			rc = fn(&s, arg);
 		strv_free(&s.reminders);
 	}
 	status_load_free(&l);
-	free(ri->closes);
 	free(ri);
 	return rc;
 }
 
 struct status_refresh_arg {
 	struct store *st;
-	const struct status_load *l;
-	size_t next;    /* status_round visits requests in the load's order */
 	int changed;
 };
 
 static int status_refresh_cb(const struct status *s, void *arg)
 {
 	struct status_refresh_arg *a = arg;
-	const char *old = NULL;
-	while (a->next < a->l->nreqs && a->l->reqs[a->next].id != s->request_id)
-		a->next++;
-	if (a->next < a->l->nreqs)
-		old = a->l->reqs[a->next].due_cached;
+	const char *old = s->row->due_date;
 	if (!s->due[0] || (old && strcmp(old, s->due) == 0))
 		return 0;
 	int rc = store_exec(a->st, NULL, "UPDATE requests SET due_date = ?,"
@@ -451,21 +403,20 @@ int status_refresh(struct store *st, const struct config *cfg,
 	                     "SELECT id FROM rounds WHERE state != 'draft' ORDER BY id",
 	                     NULL);
 	for (size_t k = 0; rc == FOID_OK && k < ids.n; k++) {
-		int64_t rid = strtoll(ids.v[k], NULL, 10);
-		struct status_load l = { 0 };
-		struct status_refresh_arg a = { st, &l, 0, 0 };
-		rc = status_load(st, rid, &l, errp);
+		struct round_view *v = NULL;
+		struct status_refresh_arg a = { st, 0 };
+		rc = round_view_load(st, cfg, h, NULL, strtoll(ids.v[k], NULL, 10), &v, errp);
 		if (rc == FOID_OK)
 			rc = store_begin(st, errp);
 		if (rc == FOID_OK) {
-			rc = status_round(st, cfg, h, rid, now, status_refresh_cb, &a, errp);
+			rc = status_view(st, v, now, status_refresh_cb, &a, errp);
 			if (rc == FOID_OK)
 				rc = store_commit(st, errp);
 			else
 				store_rollback(st);
 		}
 		*nchanged += a.changed;
-		status_load_free(&l);
+		round_view_free(v);
 	}
 	strv_free(&ids);
 	return rc;

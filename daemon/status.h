@@ -14,6 +14,7 @@
 
 #include <stdint.h>
 
+#include "deadline.h"
 #include "util.h"
 
 struct config;
@@ -61,8 +62,12 @@ int status_rank(const struct status *s);
  * when answered. */
 const char *status_colour(const struct status *s);
 
+struct round_view;
+struct round_view_row;
+
 struct status {
 	int64_t request_id;
+	const struct round_view_row *row; /* the request and its body, in the view */
 	enum status_code status;
 	char day0[11];              /* current day 0, "" before sending */
 	char due[11];               /* current due date, "" when none */
@@ -84,10 +89,16 @@ struct status {
  * only during the call.  A non-zero return stops the walk. */
 typedef int (*status_fn)(const struct status *s, void *arg);
 
-/* Computes every request of round_id at time now.  h: holiday data. */
-int status_round(struct store *st, const struct config *cfg,
-                 const struct holidays *h, int64_t round_id, int64_t now,
-                 status_fn fn, void *arg, char **errp);
+/* Computes every request of the round v at time now, in v's order. */
+int status_view(struct store *st, const struct round_view *v, int64_t now,
+                status_fn fn, void *arg, char **errp);
+
+/* The due date of a request whose clock started on day0, plus ext working
+ * days: the closing date when the round has one (closes, YYYY-MM-DD),
+ * else the regime's count.  The one place a due date is decided. */
+int status_due_date(const struct holidays *h, const struct deadline_regime *reg,
+                    const char *closes, struct deadline_date day0, int ext,
+                    struct deadline_date *due, char **errp);
 
 /* Brings requests.due_date up to date for every request of every launched
  * round, logging each change (request.due_changed) with the reason.

@@ -11,6 +11,7 @@
 
 #include "deadline.h"
 #include "round.h"
+#include "round_view.h"
 #include "status.h"
 #include "testenv.h"
 #include "util.h"
@@ -90,8 +91,11 @@ static struct status at(struct testenv *te, const struct holidays *h, int64_t no
 	struct status s;
 	memset(&s, 0, sizeof s);
 	char *err = NULL;
-	ck_assert_msg(status_round(te->st, te->cfg, h, testenv_int(te, "SELECT id FROM rounds"),
-	                           now, copy_cb, &s, &err) == 0, "%s", err);
+	struct round_view *v = NULL;
+	ck_assert_msg(round_view_load(te->st, te->cfg, h, "r", 0, &v, &err) == 0, "%s", err);
+	ck_assert_msg(status_view(te->st, v, now, copy_cb, &s, &err) == 0, "%s", err);
+	s.row = NULL; /* freed with the view */
+	round_view_free(v);
 	return s;
 }
 
