@@ -13,8 +13,11 @@
  * for a region is "no data": counting into it fails rather than silently
  * skipping no holidays.
  *
- * The time zone helpers switch the TZ environment variable while they run
- * and restore it: call them from one thread only. */
+ * The time zone helpers given a zone make it the process's TZ
+ * (util_tz_use) and leave it so: restoring the old TZ after every call
+ * would re-read a zoneinfo file per conversion, and nothing in foid reads
+ * local time except through a helper that names its zone.  Given NULL
+ * (UTC) they leave TZ alone.  Call them from one thread only. */
 #ifndef FOID_DEADLINE_H
 #define FOID_DEADLINE_H
 
