@@ -30,7 +30,8 @@ static int digest_status_cb(const struct status *s, void *arg)
 	int has_due = s->due[0] && deadline_date_parse(s->due, &due, NULL) == FOID_OK;
 	struct buf *to = NULL;
 	int *count = NULL;
-	if (status_is_waiting(s->status) && has_due && !s->overdue && deadline_date_cmp(due, x->soon) <= 0) {
+	if (status_is_waiting(s->status) && has_due && !s->overdue &&
+	    deadline_date_cmp(due, x->soon) <= 0) {
 		to = &x->due;
 		count = &x->ndue;
 	} else if (s->overdue && has_due && deadline_end_of_day(due, x->round_tz) > x->since) {

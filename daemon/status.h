@@ -4,11 +4,12 @@
  *   queued, unconfirmed, failed, bounced, awaiting (sent; nothing but
  *   auto-replies yet), acknowledged, clarification (waiting for us),
  *   extended, responded, refused, withdrawn.
- * The clock: day 0 is the day the request was sent, in the regime's zone;
- * a clarification request stops it; our answer (foictl clarify) restarts
- * the count from zero on the day it is sent; an extension reply received
- * on or before the due date adds the regime's extension (once); foictl
- * extend adds what a person decides.  Every change is in the event log. */
+ * The clock: day 0 is the day the request was sent, in the round's zone
+ * (the rule is in round_view.h); a clarification request stops it; our
+ * answer (foictl clarify) restarts the count from zero on the day it is
+ * sent; an extension reply received on or before the due date adds the
+ * regime's extension (once); foictl extend adds what a person decides.
+ * Every change is in the event log. */
 #ifndef FOID_STATUS_H
 #define FOID_STATUS_H
 
