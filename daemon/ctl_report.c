@@ -196,7 +196,8 @@ static char *report_html(struct store *st, int64_t rid, const char *slug,
 	report_figure(&b, "answered", "answered", answered);
 	report_figure(&b, "on_time", "on time", ontime);
 	report_figure(&b, "late", "late", late);
-	report_figure(&b, "refused", "refused", refused);
+	/* The key is the status, as in foictl status --json's totals. */
+	report_figure(&b, status_name(STATUS_REFUSED), status_name(STATUS_REFUSED), refused);
 	report_figure(&b, "outstanding", "outstanding", outstanding);
 	buf_adds(&b, "</div>\n<h2>Responses over time</h2>\n");
 	report_chart(&b, rp, deadline);
