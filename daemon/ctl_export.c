@@ -10,7 +10,7 @@
 #include "ctl.h"
 #include "deadline.h"
 #include "json.h"
-#include "round.h"
+#include "round_view.h"
 #include "status.h"
 #include "store.h"
 #include "util.h"
@@ -95,30 +95,24 @@ static int ctl_export_key_cb(const struct store_row *row, void *arg)
 	return 0;
 }
 
-/* One request's row of the body query and its answers. */
+/* One request's answers: machine-coded ones not yet confirmed counted. */
 struct ctl_export_req {
-	struct strv *cells;
-	char *theirs;
 	int64_t unconfirmed;
 	struct strv answers; /* key, value, key, value ... */
 };
-
-static int ctl_export_body_cb(const struct store_row *row, void *arg)
-{
-	struct ctl_export_req *q = arg;
-	for (int i = 0; i < 6; i++)
-		strv_push(q->cells, store_row_text(row, i) ? store_row_text(row, i) : "");
-	q->theirs = xstrdup(store_row_text(row, 6) ? store_row_text(row, 6) : "");
-	q->unconfirmed = store_row_int(row, 7);
-	return 0;
-}
 
 static int ctl_export_answer_cb(const struct store_row *row, void *arg)
 {
 	struct ctl_export_req *q = arg;
 	strv_push(&q->answers, store_row_text(row, 0));
 	strv_push(&q->answers, store_row_text(row, 1));
+	q->unconfirmed += store_row_int(row, 2);
 	return 0;
+}
+
+static void ctl_export_cell(struct strv *c, const char *s)
+{
+	strv_push(c, s ? s : "");
 }
 
 static char *ctl_export_time(int64_t t, const char *tz)
@@ -132,16 +126,18 @@ static int ctl_export_row(const struct status *s, void *arg)
 	x->rows = xrealloc(x->rows, (x->nrows + 1) * sizeof *x->rows);
 	struct strv *c = &x->rows[x->nrows++];
 	memset(c, 0, sizeof *c);
-	struct ctl_export_req q = { .cells = c };
-	store_query(x->st, NULL, ctl_export_body_cb, &q,
-	            "SELECT b.short_name, b.name, b.email, b.kind, b.region, q.reference,"
-	            " q.their_reference, (SELECT count(*) FROM answers a"
-	            " WHERE a.request_id = q.id AND a.machine = 1)"
-	            " FROM requests q JOIN bodies b ON b.id = q.body_id WHERE q.id = ?",
-	            "I", s->request_id);
+	struct ctl_export_req q = { 0, STRV_INIT };
 	store_query(x->st, NULL, ctl_export_answer_cb, &q,
-	            "SELECT key, value FROM answers WHERE request_id = ?", "I", s->request_id);
-	strv_push(c, s->status);
+	            "SELECT key, value, machine = 1 FROM answers WHERE request_id = ?", "I",
+	            s->request_id);
+	const struct round_view_row *b = s->row;
+	ctl_export_cell(c, b->short_name);
+	ctl_export_cell(c, b->name);
+	ctl_export_cell(c, b->email);
+	ctl_export_cell(c, b->body_kind);
+	ctl_export_cell(c, b->region);
+	ctl_export_cell(c, b->reference);
+	strv_push(c, status_name(s->status));
 	strv_push_owned(c, ctl_export_time(s->sent_at, x->tz));
 	strv_push(c, s->due);
 	strv_push_owned(c, ctl_export_time(s->first_response_at, x->tz));
@@ -151,8 +147,7 @@ static int ctl_export_row(const struct status *s, void *arg)
 	strv_push(c, s->very_overdue ? "true" : "false");
 	strv_push_owned(c, s->working_days_taken < 0 ? xstrdup("")
 	                : xasprintf("%d", s->working_days_taken));
-	strv_push(c, q.theirs ? q.theirs : "");
-	free(q.theirs);
+	ctl_export_cell(c, b->their_reference);
 	struct buf rem = BUF_INIT;
 	for (size_t i = 0; i < s->reminders.n; i++)
 		buf_addf(&rem, "%s%s", i ? ";" : "", s->reminders.v[i]);
@@ -228,27 +223,20 @@ int ctl_export(struct ctl *c, int argc, char **argv)
 		return EX_CONFIG;
 	struct ctl_export x = { st, NULL, redact, STRV_INIT, NULL, 0 };
 	struct holidays *h = NULL;
-	char *err = NULL, *regime = NULL;
-	int64_t rid = 0;
+	struct round_view *v = NULL;
+	char *err = NULL;
 	FILE *out = c->out;
-	int rc = round_id(st, slug, &rid, &err);
-	if (rc == FOID_OK) {
-		char *dir = xasprintf("%s/holidays", ctl_data_dir(c));
-		rc = holidays_load(dir, &h, &err);
-		free(dir);
-	}
-	struct deadline_regime reg;
-	if (rc == FOID_OK &&
-	    store_query_text(st, NULL, &regime, "SELECT regime FROM rounds WHERE id = ?",
-	                     "I", rid) == FOID_OK &&
-	    deadline_regime_parse(regime, &reg, NULL) == FOID_OK)
-		x.tz = c->cfg->timezone ? c->cfg->timezone : reg.tz;
+	int rc = holidays_load_data(ctl_data_dir(c), &h, &err);
 	if (rc == FOID_OK)
+		rc = round_view_load(st, c->cfg, h, slug, 0, &v, &err);
+	if (rc == FOID_OK) {
+		x.tz = v->regime.tz;
 		rc = store_query(st, &err, ctl_export_key_cb, &x.keys,
 		                 "SELECT key FROM questions WHERE round_id = ? ORDER BY position",
-		                 "I", rid);
+		                 "I", v->id);
+	}
 	if (rc == FOID_OK)
-		rc = status_round(st, c->cfg, h, rid, util_now(), ctl_export_row, &x, &err);
+		rc = status_view(st, v, util_now(), ctl_export_row, &x, &err);
 	if (rc == FOID_OK && output && !(out = fopen(output, "w")))
 		rc = err_set(&err, FOID_EIO, "%s: cannot write", output);
 	if (rc == FOID_OK && strcmp(format, "csv") == 0) {
@@ -274,8 +262,8 @@ int ctl_export(struct ctl *c, int argc, char **argv)
 		strv_free(&x.rows[r]);
 	free(x.rows);
 	strv_free(&x.keys);
+	round_view_free(v);
 	holidays_free(h);
-	free(regime);
 	free(err);
 	return rc;
 }

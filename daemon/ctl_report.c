@@ -11,21 +11,20 @@
 #include "config.h"
 #include "ctl.h"
 #include "deadline.h"
-#include "round.h"
+#include "round_view.h"
 #include "status.h"
 #include "store.h"
 #include "util.h"
 
 struct report_row {
-	char *name, *kind, *region, *reference;
-	const char *status;
+	const char *name, *kind, *region, *reference; /* the view's */
+	enum status_code status;
 	char due[11];
 	int on_time, overdue, days;
 	int answered;   /* responded or refused */
 };
 
 struct report {
-	struct store *st;
 	struct report_row *v;
 	size_t n;
 };
@@ -43,26 +42,17 @@ static void report_esc(struct buf *b, const char *s)
 	}
 }
 
-static int report_body_cb(const struct store_row *row, void *arg)
-{
-	struct report_row *r = arg;
-	r->name = xstrdup(store_row_text(row, 0));
-	r->kind = xstrdup(store_row_text(row, 1) ? store_row_text(row, 1) : "-");
-	r->region = xstrdup(store_row_text(row, 2) ? store_row_text(row, 2) : "-");
-	r->reference = xstrdup(store_row_text(row, 3));
-	return 0;
-}
-
 static int report_row_cb(const struct status *s, void *arg)
 {
 	struct report *rp = arg;
 	rp->v = xrealloc(rp->v, (rp->n + 1) * sizeof *rp->v);
 	struct report_row *r = &rp->v[rp->n++];
 	memset(r, 0, sizeof *r);
-	store_query(rp->st, NULL, report_body_cb, r,
-	            "SELECT b.name, b.kind, b.region, q.reference FROM requests q"
-	            " JOIN bodies b ON b.id = q.body_id WHERE q.id = ?", "I", s->request_id);
-	r->status = s->status;   /* a string constant of the status engine */
+	r->name = s->row->name;
+	r->kind = s->row->body_kind ? s->row->body_kind : "-";
+	r->region = s->row->region ? s->row->region : "-";
+	r->reference = s->row->reference;
+	r->status = s->status;
 	memcpy(r->due, s->due, sizeof r->due);
 	r->on_time = s->on_time;
 	r->overdue = s->overdue;
@@ -184,8 +174,8 @@ static char *report_html(struct store *st, int64_t rid, const char *slug,
 		answered += (size_t)rp->v[i].answered;
 		ontime += rp->v[i].on_time == 1;
 		late += rp->v[i].on_time == 0;
-		refused += strcmp(rp->v[i].status, "refused") == 0;
-		outstanding += !rp->v[i].answered && strcmp(rp->v[i].status, "withdrawn") != 0;
+		refused += rp->v[i].status == STATUS_REFUSED;
+		outstanding += !rp->v[i].answered && rp->v[i].status != STATUS_WITHDRAWN;
 	}
 	buf_adds(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>");
 	report_esc(&b, title);
@@ -206,7 +196,8 @@ static char *report_html(struct store *st, int64_t rid, const char *slug,
 	report_figure(&b, "answered", "answered", answered);
 	report_figure(&b, "on_time", "on time", ontime);
 	report_figure(&b, "late", "late", late);
-	report_figure(&b, "refused", "refused", refused);
+	/* The key is the status, as in foictl status --json's totals. */
+	report_figure(&b, status_name(STATUS_REFUSED), status_name(STATUS_REFUSED), refused);
 	report_figure(&b, "outstanding", "outstanding", outstanding);
 	buf_adds(&b, "</div>\n<h2>Responses over time</h2>\n");
 	report_chart(&b, rp, deadline);
@@ -244,7 +235,8 @@ static char *report_html(struct store *st, int64_t rid, const char *slug,
 		report_esc(&b, r->name);
 		buf_adds(&b, "</td><td>");
 		report_esc(&b, r->reference);
-		buf_addf(&b, "</td><td>%s</td><td>%s</td><td>", r->status, r->due[0] ? r->due : "-");
+		buf_addf(&b, "</td><td>%s</td><td>%s</td><td>", status_name(r->status),
+		         r->due[0] ? r->due : "-");
 		if (r->days >= 0)
 			buf_addf(&b, "%d", r->days);
 		buf_adds(&b, "</td></tr>\n");
@@ -274,46 +266,27 @@ int ctl_report(struct ctl *c, int argc, char **argv)
 	struct store *st = ctl_store(c);
 	if (!st)
 		return EX_CONFIG;
-	struct report rp = { st, NULL, 0 };
+	struct report rp = { NULL, 0 };
 	struct holidays *h = NULL;
-	char *err = NULL, *title = NULL, *regime = NULL, *html = NULL;
-	int64_t rid = 0;
-	int rc = round_id(st, slug, &rid, &err);
+	struct round_view *v = NULL;
+	char *err = NULL, *html = NULL;
+	int rc = holidays_load_data(ctl_data_dir(c), &h, &err);
+	if (rc == FOID_OK)
+		rc = round_view_load(st, c->cfg, h, slug, 0, &v, &err);
+	if (rc == FOID_OK)
+		rc = status_view(st, v, util_now(), report_row_cb, &rp, &err);
 	if (rc == FOID_OK) {
-		char *dir = xasprintf("%s/holidays", ctl_data_dir(c));
-		rc = holidays_load(dir, &h, &err);
-		free(dir);
-	}
-	if (rc == FOID_OK)
-		rc = store_query_text(st, &err, &title, "SELECT title FROM rounds WHERE id = ?",
-		                      "I", rid);
-	if (rc == FOID_OK)
-		rc = store_query_text(st, &err, &regime, "SELECT regime FROM rounds WHERE id = ?",
-		                      "I", rid);
-	if (rc == FOID_OK)
-		rc = status_round(st, c->cfg, h, rid, util_now(), report_row_cb, &rp, &err);
-	struct deadline_regime reg;
-	int deadline = regime && deadline_regime_parse(regime, &reg, NULL) == FOID_OK
-	               ? reg.days : 20;
-	if (rc == FOID_OK) {
-		html = report_html(st, rid, slug, title, &rp, deadline);
+		html = report_html(st, v->id, slug, v->title, &rp, v->regime.days);
 		rc = util_write_file_atomic(file, html, strlen(html), 0644, &err);
 	}
 	if (rc == FOID_OK)
 		fprintf(c->out, "report written to %s\n", file);
 	else
 		rc = ctl_fail("report", rc, err);
-	for (size_t i = 0; i < rp.n; i++) {
-		free(rp.v[i].name);
-		free(rp.v[i].kind);
-		free(rp.v[i].region);
-		free(rp.v[i].reference);
-	}
 	free(rp.v);
+	round_view_free(v);
 	holidays_free(h);
 	free(html);
-	free(title);
-	free(regime);
 	free(err);
 	return rc;
 }

@@ -8,6 +8,7 @@
 #include "ctl.h"
 #include "deadline.h"
 #include "round.h"
+#include "round_view.h"
 #include "status.h"
 #include "store.h"
 #include "util.h"
@@ -15,7 +16,7 @@
 struct ctl_show {
 	FILE *out;
 	struct store *st;
-	char *tz; /* owned: the round's zone, as foictl status shows times */
+	const char *tz; /* the round's zone, as foictl status shows times */
 };
 
 static void ctl_show_when(const struct ctl_show *x, int64_t t)
@@ -89,11 +90,6 @@ static int ctl_show_head(const struct store_row *row, void *arg)
 {
 	struct ctl_show *x = arg;
 	FILE *out = x->out;
-	if (!x->tz) {
-		struct deadline_regime reg;
-		if (deadline_regime_parse(store_row_text(row, 5), &reg, NULL) == FOID_OK)
-			x->tz = xstrdup(reg.tz);
-	}
 	fprintf(out, "%s <%s>\n", store_row_text(row, 1), store_row_text(row, 2));
 	fprintf(out, "  request %s in round %s (%s)\n", store_row_text(row, 3),
 	        store_row_text(row, 4), store_row_text(row, 5));
@@ -124,34 +120,20 @@ static int ctl_show_clock_cb(const struct status *s, void *arg)
 }
 
 /* The status and how the due date was reached. */
-static int ctl_show_clock(struct ctl *c, struct store *st, const char *slug,
+static int ctl_show_clock(struct ctl *c, struct store *st, const struct round_view *v,
                           int64_t req, char **errp)
 {
-	struct holidays *h = NULL;
 	struct ctl_show_clock x = { req, { 0 }, 0 };
-	char *regime = NULL;
-	int64_t rid = 0;
-	char *dir = xasprintf("%s/holidays", ctl_data_dir(c));
-	int rc = holidays_load(dir, &h, errp);
-	free(dir);
-	if (rc == FOID_OK)
-		rc = round_id(st, slug, &rid, errp);
-	if (rc == FOID_OK)
-		rc = store_query_text(st, errp, &regime, "SELECT regime FROM rounds"
-		                      " WHERE id = ?", "I", rid);
-	if (rc == FOID_OK) {
-		rc = status_round(st, c->cfg, h, rid, util_now(), ctl_show_clock_cb, &x, errp);
-		if (rc > 0)
-			rc = FOID_OK;
-	}
+	int rc = status_view(st, v, util_now(), ctl_show_clock_cb, &x, errp);
+	if (rc > 0)
+		rc = FOID_OK;
 	if (rc == FOID_OK && x.found) {
-		struct deadline_regime reg;
-		int days = deadline_regime_parse(regime, &reg, NULL) == FOID_OK ? reg.days : 0;
-		fprintf(c->out, "  status: %s%s%s\n", x.s.status,
+		const char *regime = v->regime.name;
+		fprintf(c->out, "  status: %s%s%s\n", status_name(x.s.status),
 		        x.s.overdue ? ", overdue" : "", x.s.very_overdue ? ", very overdue" : "");
 		if (x.s.due[0]) {
 			fprintf(c->out, "  due: %s = day 0 %s + %d working days (%s)", x.s.due,
-			        x.s.day0, days, regime);
+			        x.s.day0, v->regime.days, regime);
 			if (x.s.extension_days)
 				fprintf(c->out, " + %d working days' extension", x.s.extension_days);
 			fputc('\n', c->out);
@@ -165,8 +147,6 @@ static int ctl_show_clock(struct ctl *c, struct store *st, const char *slug,
 			fprintf(c->out, "  answered %s, after %d working days\n",
 			        x.s.on_time ? "on time" : "late", x.s.working_days_taken);
 	}
-	holidays_free(h);
-	free(regime);
 	return rc;
 }
 
@@ -181,16 +161,24 @@ int ctl_show(struct ctl *c, int argc, char **argv)
 	char *err = NULL;
 	int64_t req = 0;
 	int rc = ctl_request_id(st, argv[1], argv[2], &req, &err);
-	struct ctl_show x = { c->out, st, c->cfg->timezone ? xstrdup(c->cfg->timezone) : NULL };
+	struct ctl_show x = { c->out, st, NULL };
+	struct holidays *h = NULL;
+	struct round_view *v = NULL;
 	if (rc == FOID_OK)
+		rc = holidays_load_data(ctl_data_dir(c), &h, &err);
+	if (rc == FOID_OK)
+		rc = round_view_load(st, c->cfg, h, argv[1], 0, &v, &err);
+	if (rc == FOID_OK) {
+		x.tz = v->regime.tz;
 		rc = store_query(st, &err, ctl_show_head, &x,
 		                 "SELECT q.id, b.name, b.email, q.reference, r.slug, r.regime,"
 		                 " q.delivery, q.delivery_detail, q.due_date, q.clock_start,"
 		                 " q.their_reference FROM requests q"
 		                 " JOIN rounds r ON r.id = q.round_id"
 		                 " JOIN bodies b ON b.id = q.body_id WHERE q.id = ?", "I", req);
+	}
 	if (rc == FOID_OK)
-		rc = ctl_show_clock(c, st, argv[1], req, &err);
+		rc = ctl_show_clock(c, st, v, req, &err);
 	if (rc == FOID_OK) {
 		fputs("messages:\n", c->out);
 		rc = store_query(st, &err, ctl_show_msg, &x,
@@ -212,7 +200,8 @@ int ctl_show(struct ctl *c, int argc, char **argv)
 	}
 	if (rc)
 		rc = ctl_fail("show", rc, err);
-	free(x.tz);
+	round_view_free(v);
+	holidays_free(h);
 	free(err);
 	return rc;
 }

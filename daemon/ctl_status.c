@@ -11,63 +11,29 @@
 #include "status.h"
 #include "ctl.h"
 #include "round.h"
+#include "round_view.h"
 #include "send.h"
 #include "store.h"
 #include "util.h"
 
-/* Statuses that need a person first, then the rest. */
-static int ctl_status_rank(const char *status, int overdue)
-{
-	static const char *const order[] = { "clarification", "unconfirmed",
-		"failed", "bounced", NULL };
-	for (int i = 0; order[i]; i++)
-		if (strcmp(status, order[i]) == 0)
-			return i;
-	return overdue ? 4 : 5;
-}
-
 struct ctl_status_row {
-	int64_t request_id;
-	struct status s;
-	char *short_name, *name, *email, *reference, *their_ref;
+	struct status s;    /* s.row: the request and its body, in the view */
 	struct strv reminders;
-	int rank; /* ctl_status_rank, for sorting */
+	int rank; /* status_rank, for sorting */
 };
-
-static const char *const ctl_statuses[] = { "queued", "unconfirmed", "failed",
-	"bounced", "awaiting", "acknowledged", "clarification", "extended",
-	"responded", "refused", "withdrawn", NULL };
 
 struct ctl_status_all {
 	struct ctl_status_row *v;
 	size_t n;
-	int count[sizeof ctl_statuses / sizeof ctl_statuses[0]]; /* requests per status */
-	size_t next;    /* status_round visits requests in the same order */
+	int count[STATUS_COUNT]; /* requests per status */
 };
 
-static int ctl_status_body_cb(const struct store_row *row, void *arg)
+static int ctl_status_collect(const struct status *s, void *arg)
 {
 	struct ctl_status_all *a = arg;
 	a->v = xrealloc(a->v, (a->n + 1) * sizeof *a->v);
 	struct ctl_status_row *r = &a->v[a->n++];
 	memset(r, 0, sizeof *r);
-	r->request_id = store_row_int(row, 0);
-	r->short_name = xstrdup(store_row_text(row, 1));
-	r->name = xstrdup(store_row_text(row, 2));
-	r->email = xstrdup(store_row_text(row, 3));
-	r->reference = xstrdup(store_row_text(row, 4));
-	r->their_ref = xstrdup(store_row_text(row, 5));
-	return 0;
-}
-
-static int ctl_status_collect(const struct status *s, void *arg)
-{
-	struct ctl_status_all *a = arg;
-	while (a->next < a->n && a->v[a->next].request_id != s->request_id)
-		a->next++;
-	if (a->next == a->n)
-		return FOID_EIO;
-	struct ctl_status_row *r = &a->v[a->next++];
 	r->s = *s;
 	r->s.reminders.v = NULL;
 	r->s.reminders.n = 0;
@@ -78,14 +44,8 @@ static int ctl_status_collect(const struct status *s, void *arg)
 
 static void ctl_status_free(struct ctl_status_all *a)
 {
-	for (size_t i = 0; i < a->n; i++) {
-		free(a->v[i].short_name);
-		free(a->v[i].name);
-		free(a->v[i].email);
-		free(a->v[i].reference);
-		free(a->v[i].their_ref);
+	for (size_t i = 0; i < a->n; i++)
 		strv_free(&a->v[i].reminders);
-	}
 	free(a->v);
 }
 
@@ -94,7 +54,7 @@ static int ctl_status_cmp(const void *x, const void *y)
 	const struct ctl_status_row *a = x, *b = y;
 	if (a->rank != b->rank)
 		return a->rank - b->rank;
-	return strcmp(a->reference, b->reference);
+	return strcmp(a->s.row->reference, b->s.row->reference);
 }
 
 static void ctl_status_iso(struct jws *w, const char *key, int64_t t, const char *tz)
@@ -109,24 +69,10 @@ static void ctl_status_iso(struct jws *w, const char *key, int64_t t, const char
 	free(s);
 }
 
-struct ctl_round_head {
-	char *slug, *kind, *regime;
-	int64_t launched_at;
-};
-
-static int ctl_round_head_cb(const struct store_row *row, void *arg)
+static void ctl_status_json(FILE *out, struct store *st, const struct round_view *h,
+                            const struct ctl_status_all *a)
 {
-	struct ctl_round_head *h = arg;
-	h->slug = xstrdup(store_row_text(row, 0));
-	h->kind = xstrdup(store_row_text(row, 1));
-	h->regime = xstrdup(store_row_text(row, 2));
-	h->launched_at = store_row_int(row, 3);
-	return 0;
-}
-
-static void ctl_status_json(FILE *out, struct store *st, const struct ctl_round_head *h,
-                            const struct ctl_status_all *a, const char *tz)
-{
+	const char *tz = h->regime.tz;
 	struct jws *w = jws_new();
 	jws_begin_object(w);
 	/* Servers foid cannot use: why nothing moves. */
@@ -136,15 +82,14 @@ static void ctl_status_json(FILE *out, struct store *st, const struct ctl_round_
 	jws_begin_object(w);
 	jws_kstr(w, "slug", h->slug);
 	jws_kstr(w, "kind", h->kind);
-	jws_kstr(w, "regime", h->regime);
+	jws_kstr(w, "regime", h->regime.name);
 	ctl_status_iso(w, "launched_at", h->launched_at, tz);
 	jws_end_object(w);
 	jws_key(w, "totals");
 	jws_begin_object(w);
 	int on_time = 0, late = 0, overdue = 0, very = 0;
-	for (int k = 0; ctl_statuses[k]; k++) {
-		jws_kint(w, ctl_statuses[k], a->count[k]);
-	}
+	for (int k = 0; k < STATUS_COUNT; k++)
+		jws_kint(w, status_name((enum status_code)k), a->count[k]);
 	for (size_t i = 0; i < a->n; i++) {
 		on_time += a->v[i].s.on_time == 1;
 		late += a->v[i].s.on_time == 0;
@@ -162,11 +107,11 @@ static void ctl_status_json(FILE *out, struct store *st, const struct ctl_round_
 	for (size_t i = 0; i < a->n; i++) {
 		const struct ctl_status_row *r = &a->v[i];
 		jws_begin_object(w);
-		jws_kstr(w, "short_name", r->short_name);
-		jws_kstr(w, "name", r->name);
-		jws_kstr(w, "email", r->email);
-		jws_kstr(w, "reference", r->reference);
-		jws_kstr(w, "status", r->s.status);
+		jws_kstr(w, "short_name", r->s.row->short_name);
+		jws_kstr(w, "name", r->s.row->name);
+		jws_kstr(w, "email", r->s.row->email);
+		jws_kstr(w, "reference", r->s.row->reference);
+		jws_kstr(w, "status", status_name(r->s.status));
 		ctl_status_iso(w, "sent_at", r->s.sent_at, tz);
 		jws_kstr(w, "due_date", r->s.due[0] ? r->s.due : NULL);
 		ctl_status_iso(w, "first_response_at", r->s.first_response_at, tz);
@@ -184,7 +129,7 @@ static void ctl_status_json(FILE *out, struct store *st, const struct ctl_round_
 			jws_null(w);
 		else
 			jws_int(w, r->s.working_days_taken);
-		jws_kstr(w, "their_reference", r->their_ref);
+		jws_kstr(w, "their_reference", r->s.row->their_reference);
 		jws_key(w, "reminders_sent");
 		jws_begin_array(w);
 		for (size_t k = 0; k < r->reminders.n; k++)
@@ -201,30 +146,17 @@ static void ctl_status_json(FILE *out, struct store *st, const struct ctl_round_
 	free(text);
 }
 
-/* The escape sequence that colours a status (or "" without colour). */
-static const char *ctl_status_colour(const struct status *s, int colour)
+static void ctl_status_table(FILE *out, const struct round_view *h,
+                             const struct ctl_status_all *a, int64_t unmatched)
 {
-	if (!colour)
-		return "";
-	if (s->overdue || !strcmp(s->status, "bounced") || !strcmp(s->status, "failed") ||
-	    !strcmp(s->status, "unconfirmed"))
-		return "\033[31m";
-	if (!strcmp(s->status, "clarification"))
-		return "\033[33m";
-	if (!strcmp(s->status, "responded") || !strcmp(s->status, "refused"))
-		return "\033[32m";
-	return "";
-}
-
-static void ctl_status_table(FILE *out, const struct ctl_round_head *h,
-                             const struct ctl_status_all *a, int64_t unmatched,
-                             const char *tz)
-{
+	const char *tz = h->regime.tz;
 	int colour = ctl_colour(out);
-	fprintf(out, "round %s (%s, %s): %zu bodies\n", h->slug, h->kind, h->regime, a->n);
-	for (int k = 0; ctl_statuses[k]; k++)
+	fprintf(out, "round %s (%s, %s): %zu bodies\n", h->slug, h->kind, h->regime.name,
+	        a->n);
+	for (int k = 0; k < STATUS_COUNT; k++)
 		if (a->count[k])
-			fprintf(out, "  %-13s %4d\n", ctl_statuses[k], a->count[k]);
+			fprintf(out, "  %-13s %4d\n", status_name((enum status_code)k),
+			        a->count[k]);
 	int overdue = 0, on_time = 0, late = 0;
 	for (size_t i = 0; i < a->n; i++) {
 		overdue += a->v[i].s.overdue;
@@ -238,7 +170,7 @@ static void ctl_status_table(FILE *out, const struct ctl_round_head *h,
 		        (long long)unmatched, unmatched == 1 ? "" : "s");
 	int unconfirmed = 0;
 	for (size_t i = 0; i < a->n; i++)
-		unconfirmed += strcmp(a->v[i].s.status, "unconfirmed") == 0;
+		unconfirmed += a->v[i].s.status == STATUS_UNCONFIRMED;
 	if (unconfirmed)
 		fprintf(out, "%d unconfirmed: foid could not tell whether the server took "
 		        "them.\n  Settle each with: foictl confirm %s SHORT_NAME --sent | "
@@ -258,9 +190,9 @@ static void ctl_status_table(FILE *out, const struct ctl_round_head *h,
 			snprintf(last, sizeof last, "%.10s %.12s", iso, r->s.last_event);
 			free(iso);
 		}
-		const char *on = ctl_status_colour(&r->s, colour);
-		fprintf(out, "%-22.22s %s%-13s%s %-10s %-6s %s\n", r->short_name, on,
-		        r->s.status, *on ? "\033[0m" : "", r->s.due[0] ? r->s.due : "-", days,
+		const char *on = colour ? status_colour(&r->s) : "";
+		fprintf(out, "%-22.22s %s%-13s%s %-10s %-6s %s\n", r->s.row->short_name, on,
+		        status_name(r->s.status), *on ? "\033[0m" : "", r->s.due[0] ? r->s.due : "-", days,
 		        last);
 	}
 }
@@ -277,64 +209,40 @@ static void ctl_status_health(FILE *out, struct store *st, const char *tz)
 static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
                             int json)
 {
-	int64_t id;
 	char *err = NULL;
 	struct holidays *h = NULL;
+	struct round_view *v = NULL;
 	struct ctl_status_all a = { 0 };
-	struct ctl_round_head head = { 0 };
-	int rc = round_id(st, slug, &id, &err);
-	if (rc == FOID_OK) {
-		char *dir = xasprintf("%s/holidays", ctl_data_dir(c));
-		rc = holidays_load(dir, &h, &err);
-		free(dir);
-	}
+	int rc = holidays_load_data(ctl_data_dir(c), &h, &err);
 	if (rc == FOID_OK)
-		rc = store_query(st, &err, ctl_round_head_cb, &head,
-		                 "SELECT slug, kind, regime, coalesce(launched_at, 0)"
-		                 " FROM rounds WHERE id = ?", "I", id);
+		rc = round_view_load(st, c->cfg, h, slug, 0, &v, &err);
 	if (rc == FOID_OK)
-		rc = store_query(st, &err, ctl_status_body_cb, &a,
-		                 "SELECT q.id, b.short_name, b.name, b.email, q.reference,"
-		                 " q.their_reference FROM requests q JOIN bodies b"
-		                 " ON b.id = q.body_id WHERE q.round_id = ? ORDER BY q.seq",
-		                 "I", id);
-	if (rc == FOID_OK)
-		rc = status_round(st, c->cfg, h, id, util_now(), ctl_status_collect, &a, &err);
+		rc = status_view(st, v, util_now(), ctl_status_collect, &a, &err);
 	if (rc)
 		goto out;
 	for (size_t i = 0; i < a.n; i++) {
 		struct ctl_status_row *r = &a.v[i];
-		r->rank = ctl_status_rank(r->s.status, r->s.overdue);
-		for (int k = 0; ctl_statuses[k]; k++)
-			if (strcmp(r->s.status, ctl_statuses[k]) == 0) {
-				a.count[k]++;
-				break;
-			}
+		r->rank = status_rank(&r->s);
+		a.count[r->s.status]++;
 	}
 	qsort(a.v, a.n, sizeof *a.v, ctl_status_cmp);
-	struct deadline_regime reg;
-	const char *tz = c->cfg->timezone;
-	if (!tz && deadline_regime_parse(head.regime, &reg, NULL) == FOID_OK)
-		tz = reg.tz;
 	if (json) {
-		ctl_status_json(c->out, st, &head, &a, tz);
+		ctl_status_json(c->out, st, v, &a);
 	} else {
 		int64_t unmatched = 0;
 		store_query_int(st, NULL, &unmatched,
 		                "SELECT count(*) FROM messages WHERE direction = 'in'"
 		                " AND (kind IS NULL OR (request_id IS NULL AND kind != 'own'))",
 		                NULL);
-		ctl_status_health(c->out, st, tz);
-		ctl_status_table(c->out, &head, &a, unmatched, tz);
+		ctl_status_health(c->out, st, v->regime.tz);
+		ctl_status_table(c->out, v, &a, unmatched);
 	}
 out:
 	if (rc)
 		rc = ctl_fail("status", rc, err);
 	ctl_status_free(&a);
+	round_view_free(v);
 	holidays_free(h);
-	free(head.slug);
-	free(head.kind);
-	free(head.regime);
 	free(err);
 	return rc;
 }

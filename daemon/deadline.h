@@ -13,8 +13,11 @@
  * for a region is "no data": counting into it fails rather than silently
  * skipping no holidays.
  *
- * The time zone helpers switch the TZ environment variable while they run
- * and restore it: call them from one thread only. */
+ * The time zone helpers given a zone make it the process's TZ
+ * (util_tz_use) and leave it so: restoring the old TZ after every call
+ * would re-read a zoneinfo file per conversion, and nothing in foid reads
+ * local time except through a helper that names its zone.  Given NULL
+ * (UTC) they leave TZ alone.  Call them from one thread only. */
 #ifndef FOID_DEADLINE_H
 #define FOID_DEADLINE_H
 
@@ -49,6 +52,9 @@ struct holidays;
  * in it), FOID_EIO, FOID_EINVAL with "FILE:LINE: message". */
 int holidays_load(const char *dir, struct holidays **out, char **errp);
 void holidays_free(struct holidays *h); /* NULL is fine */
+/* holidays_load of data_dir/holidays: the one place that path is made. */
+int holidays_load_data(const char *data_dir, struct holidays **out,
+                       char **errp);
 
 /* Name of the holiday on d in calendar, or NULL (not a holiday, or unknown
  * calendar).  For "uk" the name carries the region(s) unless all three

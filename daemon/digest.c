@@ -9,16 +9,15 @@
 #include "deadline.h"
 #include "health.h"
 #include "message.h"
+#include "round_view.h"
 #include "status.h"
 #include "store.h"
 
 #define DIGEST_SOON 3 /* working days */
 
 struct digest_ctx {
-	struct store *st;
-	const struct holidays *h;
 	const char *slug;
-	const char *tz;
+	const char *round_tz;       /* the round's zone, for its due dates */
 	struct deadline_date today, soon;
 	int64_t since, now;
 	struct buf due, overdue, clar, unconfirmed;
@@ -30,32 +29,26 @@ static int digest_status_cb(const struct status *s, void *arg)
 	struct digest_ctx *x = arg;
 	struct deadline_date due;
 	int has_due = s->due[0] && deadline_date_parse(s->due, &due, NULL) == FOID_OK;
-	int waiting = !strcmp(s->status, "awaiting") || !strcmp(s->status, "acknowledged")
-	              || !strcmp(s->status, "extended");
 	struct buf *to = NULL;
 	int *count = NULL;
-	if (waiting && has_due && !s->overdue && deadline_date_cmp(due, x->soon) <= 0) {
+	if (status_is_waiting(s->status) && has_due && !s->overdue &&
+	    deadline_date_cmp(due, x->soon) <= 0) {
 		to = &x->due;
 		count = &x->ndue;
-	} else if (s->overdue && has_due && deadline_end_of_day(due, x->tz) > x->since) {
+	} else if (s->overdue && has_due && deadline_end_of_day(due, x->round_tz) > x->since) {
 		/* Not yet overdue when the last digest went. */
 		to = &x->overdue;
 		count = &x->noverdue;
-	} else if (!strcmp(s->status, "clarification")) {
+	} else if (s->status == STATUS_CLARIFICATION) {
 		to = &x->clar;
 		count = &x->nclar;
-	} else if (!strcmp(s->status, "unconfirmed")) {
+	} else if (s->status == STATUS_UNCONFIRMED) {
 		to = &x->unconfirmed;
 		count = &x->nunconfirmed;
 	}
 	if (!to)
 		return 0;
-	char *name = NULL, *ref = NULL;
-	store_query_text(x->st, NULL, &name, "SELECT b.short_name FROM requests q"
-	                 " JOIN bodies b ON b.id = q.body_id WHERE q.id = ?", "I",
-	                 s->request_id);
-	store_query_text(x->st, NULL, &ref, "SELECT reference FROM requests"
-	                 " WHERE id = ?", "I", s->request_id);
+	const char *name = s->row->short_name, *ref = s->row->reference;
 	buf_addf(to, "  %s %s", name ? name : "?", ref ? ref : "?");
 	if (has_due && to != &x->clar && to != &x->unconfirmed)
 		buf_addf(to, ", due %s", s->due);
@@ -67,8 +60,6 @@ static int digest_status_cb(const struct status *s, void *arg)
 	else
 		buf_addf(to, ": foictl show %s %s\n", x->slug, who);
 	(*count)++;
-	free(name);
-	free(ref);
 	return 0;
 }
 
@@ -81,9 +72,7 @@ static int digest_kind_cb(const struct store_row *row, void *arg)
 
 static int digest_round_cb(const struct store_row *row, void *arg)
 {
-	struct strv *v = arg;
-	strv_push(v, store_row_text(row, 0));
-	strv_push(v, store_row_text(row, 1));
+	strv_push(arg, store_row_text(row, 0));
 	return 0;
 }
 
@@ -133,9 +122,6 @@ int digest_pass(struct store *st, const struct config *cfg,
 		return FOID_OK;
 	const char *tz = cfg->timezone ? cfg->timezone : "Europe/London";
 	struct digest_ctx x = { 0 };
-	x.st = st;
-	x.h = h;
-	x.tz = tz;
 	x.now = now;
 	x.today = deadline_local_date(now, tz);
 	char today[11];
@@ -170,12 +156,18 @@ int digest_pass(struct store *st, const struct config *cfg,
 	struct strv rounds = STRV_INIT;
 	if (rc == FOID_OK)
 		rc = store_query(st, errp, digest_round_cb, &rounds,
-		                 "SELECT id, slug FROM rounds WHERE state != 'draft'"
+		                 "SELECT id FROM rounds WHERE state != 'draft'"
 		                 " ORDER BY id", NULL);
-	for (size_t i = 0; rc == FOID_OK && i + 1 < rounds.n; i += 2) {
-		x.slug = rounds.v[i + 1];
-		rc = status_round(st, cfg, h, strtoll(rounds.v[i], NULL, 10), now,
-		                  digest_status_cb, &x, errp);
+	for (size_t i = 0; rc == FOID_OK && i < rounds.n; i++) {
+		struct round_view *v = NULL;
+		rc = round_view_load(st, cfg, h, NULL, strtoll(rounds.v[i], NULL, 10), &v,
+		                     errp);
+		if (rc == FOID_OK) {
+			x.slug = v->slug;
+			x.round_tz = v->regime.tz;
+			rc = status_view(st, v, now, digest_status_cb, &x, errp);
+		}
+		round_view_free(v);
 	}
 	int64_t unmatched = 0;
 	if (rc == FOID_OK)

@@ -434,3 +434,11 @@ const char *holidays_name(const struct holidays *h, const char *calendar,
 	holidays_lookup(h, calendar, d, &name, NULL);
 	return name;
 }
+
+int holidays_load_data(const char *data_dir, struct holidays **out, char **errp)
+{
+	char *dir = xasprintf("%s/holidays", data_dir);
+	int rc = holidays_load(dir, out, errp);
+	free(dir);
+	return rc;
+}

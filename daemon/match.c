@@ -89,8 +89,13 @@ static int64_t match_sent(struct store *st, const char *mid, int *found)
 	return id;
 }
 
-/* The one request still waiting for an answer among those the query
- * selects, or 0 when there is none or more than one. */
+/* The one request still open among those the query selects, or 0 when
+ * there is none or more than one.  "Open" is deliberately wider than
+ * status_is_waiting: a body writing about a request stopped for our
+ * clarification, or about one whose send foid could not confirm, is
+ * writing about that request, and its mail must still find it (for the
+ * unconfirmed, it is the proof the send arrived).  Only a final answer,
+ * a withdrawal, or a send that failed or bounced closes it. */
 #define MATCH_OPEN \
 	" q.delivery IN ('sent', 'unconfirmed') AND q.withdrawn_at IS NULL" \
 	" AND NOT EXISTS (SELECT 1 FROM messages r WHERE r.request_id = q.id" \

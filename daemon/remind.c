@@ -8,34 +8,28 @@
 #include "deadline.h"
 #include "log.h"
 #include "round.h"
+#include "round_view.h"
 #include "status.h"
 #include "store.h"
 
 /* One request that may get a reminder. */
 struct remind_cand {
-	int64_t request_id;
+	const struct round_view_row *row;
 	char due[11];
 };
 
-struct remind_round {
-	int64_t id;
-	char *slug, *kind, *regime, *closes;
+struct remind_cands {
 	struct remind_cand *v;
 	size_t n;
 };
 
 static int remind_cand_cb(const struct status *s, void *arg)
 {
-	struct remind_round *r = arg;
-	static const char *const waiting[] = { "awaiting", "acknowledged",
-		"extended", NULL };
-	int ok = 0;
-	for (const char *const *w = waiting; *w; w++)
-		ok |= strcmp(s->status, *w) == 0;
-	if (!ok || !s->due[0])
+	struct remind_cands *r = arg;
+	if (!status_is_waiting(s->status) || !s->due[0])
 		return 0;
 	r->v = xrealloc(r->v, (r->n + 1) * sizeof *r->v);
-	r->v[r->n].request_id = s->request_id;
+	r->v[r->n].row = s->row;
 	snprintf(r->v[r->n].due, sizeof r->v[r->n].due, "%s", s->due);
 	r->n++;
 	return 0;
@@ -43,16 +37,7 @@ static int remind_cand_cb(const struct status *s, void *arg)
 
 static int remind_round_cb(const struct store_row *row, void *arg)
 {
-	struct remind_round **v = ((void **)arg)[0];
-	size_t *n = ((void **)arg)[1];
-	*v = xrealloc(*v, (*n + 1) * sizeof **v);
-	struct remind_round *r = &(*v)[(*n)++];
-	memset(r, 0, sizeof *r);
-	r->id = store_row_int(row, 0);
-	r->slug = xstrdup(store_row_text(row, 1));
-	r->kind = xstrdup(store_row_text(row, 2));
-	r->regime = xstrdup(store_row_text(row, 3));
-	r->closes = xstrdup(store_row_text(row, 4));
+	strv_push(arg, store_row_text(row, 0));
 	return 0;
 }
 
@@ -91,31 +76,32 @@ static int remind_gap_ok(struct store *st, const struct holidays *h,
 }
 
 static int remind_round_pass(struct store *st, const struct config *cfg,
-                             const struct holidays *h, struct remind_round *r,
-                             int64_t now, int dry_run, struct buf *report,
-                             int *nqueued, char **errp)
+                             const struct round_view *r, int64_t now, int dry_run,
+                             struct buf *report, int *nqueued, char **errp)
 {
 	const struct config_reminders *steps = strcmp(r->kind, "survey") == 0
 	                                       ? &cfg->reminders_survey
 	                                       : &cfg->reminders_foi;
-	struct deadline_regime reg;
-	int rc = deadline_regime_parse(r->regime, &reg, errp);
-	if (rc)
-		return rc;
-	const char *tz = cfg->timezone ? cfg->timezone : reg.tz;
+	const struct holidays *h = r->holidays;
+	const struct deadline_regime *reg = &r->regime;
+	const char *tz = reg->tz;
 	struct deadline_date today = deadline_local_date(now, tz);
-	rc = status_round(st, cfg, h, r->id, now, remind_cand_cb, r, errp);
-	for (size_t i = 0; rc == FOID_OK && i < r->n; i++) {
-		const struct remind_cand *c = &r->v[i];
+	struct remind_cands cands = { NULL, 0 };
+	int rc = status_view(st, r, now, remind_cand_cb, &cands, errp);
+	for (size_t i = 0; rc == FOID_OK && i < cands.n; i++) {
+		const struct remind_cand *c = &cands.v[i];
+		int64_t request_id = c->row->request_id;
 		/* The first step that is due and not yet taken. */
 		for (int k = 0; k < steps->nsteps; k++) {
 			const struct config_reminder_step *s = &steps->steps[k];
-			if (s->offset_days < 0 && !r->closes)
+			if (s->offset_days < 0 && !r->closes_on)
 				continue;
 			struct deadline_date day;
-			if (remind_step_day(h, reg.calendar, c->due, s->offset_days, &day,
-			                    errp) < 0)
-				return FOID_EINVAL;
+			if (remind_step_day(h, reg->calendar, c->due, s->offset_days, &day,
+			                    errp) < 0) {
+				rc = FOID_EINVAL;
+				break;
+			}
 			if (deadline_date_cmp(today, day) < 0)
 				continue;
 			char purpose[96];
@@ -124,24 +110,20 @@ static int remind_round_pass(struct store *st, const struct config *cfg,
 			store_query_int(st, NULL, &taken,
 			                "SELECT count(*) FROM messages WHERE request_id = ?"
 			                " AND direction = 'out' AND purpose = ?", "Is",
-			                c->request_id, purpose);
+			                request_id, purpose);
 			if (taken)
 				continue;
-			if (!remind_gap_ok(st, h, reg.calendar, tz, c->request_id,
+			if (!remind_gap_ok(st, h, reg->calendar, tz, request_id,
 			                   cfg->min_gap_days, today))
 				break;
-			char *ref = NULL;
-			store_query_text(st, NULL, &ref, "SELECT b.short_name FROM requests q"
-			                 " JOIN bodies b ON b.id = q.body_id WHERE q.id = ?",
-			                 "I", c->request_id);
+			const char *ref = c->row->short_name;
 			buf_addf(report, "%s %-22s %-10s (due %s)%s\n", r->slug, ref ? ref : "?",
 			         s->name, c->due, dry_run ? "" : " queued");
-			free(ref);
 			if (!dry_run) {
 				struct round_followup fu = { s->template, purpose, NULL, NULL,
 				                             c->due, NULL, "foid" };
 				int64_t row = 0;
-				rc = round_queue_followup(st, cfg, c->request_id, &fu, &row, errp);
+				rc = round_queue_followup(st, cfg, request_id, &fu, &row, errp);
 				if (rc == FOID_OK)
 					log_info("event=remind.queued round=%s step=%s message=%lld",
 					         r->slug, s->name, (long long)row);
@@ -150,6 +132,7 @@ static int remind_round_pass(struct store *st, const struct config *cfg,
 			break;
 		}
 	}
+	free(cands.v);
 	return rc;
 }
 
@@ -157,24 +140,19 @@ int remind_pass(struct store *st, const struct config *cfg,
                 const struct holidays *h, const char *round_slug, int64_t now,
                 int dry_run, struct buf *report, int *nqueued, char **errp)
 {
-	struct remind_round *v = NULL;
-	size_t n = 0;
-	void *arg[2] = { &v, &n };
+	struct strv ids = STRV_INIT;
 	*nqueued = 0;
-	int rc = store_query(st, errp, remind_round_cb, arg,
-	                     "SELECT id, slug, kind, regime, closes_on FROM rounds"
+	int rc = store_query(st, errp, remind_round_cb, &ids,
+	                     "SELECT id FROM rounds"
 	                     " WHERE state = 'launched' AND (? IS NULL OR slug = ?)"
 	                     " ORDER BY id", "ss", round_slug, round_slug);
-	for (size_t i = 0; rc == FOID_OK && i < n; i++)
-		rc = remind_round_pass(st, cfg, h, &v[i], now, dry_run, report, nqueued,
-		                       errp);
-	for (size_t i = 0; i < n; i++) {
-		free(v[i].slug);
-		free(v[i].kind);
-		free(v[i].regime);
-		free(v[i].closes);
-		free(v[i].v);
+	for (size_t i = 0; rc == FOID_OK && i < ids.n; i++) {
+		struct round_view *v = NULL;
+		rc = round_view_load(st, cfg, h, NULL, strtoll(ids.v[i], NULL, 10), &v, errp);
+		if (rc == FOID_OK)
+			rc = remind_round_pass(st, cfg, v, now, dry_run, report, nqueued, errp);
+		round_view_free(v);
 	}
-	free(v);
+	strv_free(&ids);
 	return rc;
 }

@@ -9,6 +9,8 @@
 #include "config.h"
 #include "deadline.h"
 #include "message.h"
+#include "round_view.h"
+#include "status.h"
 #include "store.h"
 #include "template.h"
 
@@ -131,34 +133,17 @@ static const char *round_lookup(void *arg, const char *name)
 	return NULL;
 }
 
-/* The regime with the config's time zone applied. */
-static int round_regime(const struct config *cfg, const char *regime,
-                        struct deadline_regime *out, char **errp)
-{
-	int rc = deadline_regime_parse(regime, out, errp);
-	if (rc)
-		return rc;
-	if (cfg->timezone)
-		snprintf(out->tz, sizeof out->tz, "%s", cfg->timezone);
-	return FOID_OK;
-}
-
 int round_due_from(const struct config *cfg, const struct holidays *h,
                    const char *regime, const char *closes, int64_t t,
                    char day0[11], char due[11], char **errp)
 {
 	struct deadline_regime reg;
-	int rc = round_regime(cfg, regime, &reg, errp);
+	int rc = round_view_regime(cfg, regime, &reg, errp);
 	if (rc)
 		return rc;
-	struct deadline_date d0 = deadline_local_date(t, reg.tz);
+	struct deadline_date d0 = deadline_local_date(t, reg.tz), d;
 	deadline_date_format(d0, day0);
-	if (closes) {
-		snprintf(due, 11, "%s", closes);
-		return FOID_OK;
-	}
-	struct deadline_date d;
-	rc = deadline_due(h, &reg, d0, 0, &d, NULL, errp);
+	rc = status_due_date(h, &reg, closes, d0, 0, &d, errp);
 	if (rc == FOID_OK)
 		deadline_date_format(d, due);
 	return rc;
@@ -167,10 +152,7 @@ int round_due_from(const struct config *cfg, const struct holidays *h,
 static int round_load_holidays(const struct config *cfg, struct holidays **h,
                                char **errp)
 {
-	char *dir = xasprintf("%s/holidays", cfg->data_dir);
-	int rc = holidays_load(dir, h, errp);
-	free(dir);
-	return rc;
+	return holidays_load_data(cfg->data_dir, h, errp);
 }
 
 /* A template name without a '/' that is not a file here is looked up in
@@ -250,7 +232,7 @@ static int round_build(const struct config *cfg, const struct holidays *h,
 	if (rc)
 		goto out;
 	struct deadline_regime reg;
-	rc = round_regime(cfg, r->regime, &reg, &err);
+	rc = round_view_regime(cfg, r->regime, &reg, &err);
 	if (rc)
 		goto out;
 	m->message_id = message_new_id(round_domain(cfg->team_address));
@@ -480,7 +462,7 @@ int round_create(struct store *st, const struct config *cfg,
 		goto out;
 	}
 	struct deadline_regime reg;
-	rc = round_regime(cfg, r.regime, &reg, errp);
+	rc = round_view_regime(cfg, r.regime, &reg, errp);
 	if (rc)
 		goto out;
 	r.ref_prefix = rn->ref_prefix ? xstrdup(rn->ref_prefix)

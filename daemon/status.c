@@ -6,15 +6,84 @@
 
 #include "config.h"
 #include "deadline.h"
+#include "round_view.h"
 #include "store.h"
 
-/* A request as the three round queries load it. */
-struct status_req {
-	int64_t id;
-	char *delivery;
-	int64_t sent_at, withdrawn_at;
-	char *due_cached;
+/* The one place a status is spelled.  rank: order among those that need
+ * a person (-1: none needed); flags: STATUS_F_*. */
+#define STATUS_F_WAITING  1
+#define STATUS_F_PERSON   2
+#define STATUS_F_ANSWERED 4
+static const struct {
+	const char *name;
+	int rank;
+	int flags;
+	const char *colour;
+} status_table[] = {
+	[STATUS_QUEUED]        = { "queued",        -1, 0, "" },
+	[STATUS_UNCONFIRMED]   = { "unconfirmed",    1, STATUS_F_PERSON, "\033[31m" },
+	[STATUS_FAILED]        = { "failed",         2, STATUS_F_PERSON, "\033[31m" },
+	[STATUS_BOUNCED]       = { "bounced",        3, STATUS_F_PERSON, "\033[31m" },
+	[STATUS_AWAITING]      = { "awaiting",      -1, STATUS_F_WAITING, "" },
+	[STATUS_ACKNOWLEDGED]  = { "acknowledged",  -1, STATUS_F_WAITING, "" },
+	[STATUS_CLARIFICATION] = { "clarification",  0, STATUS_F_PERSON, "\033[33m" },
+	[STATUS_EXTENDED]      = { "extended",      -1, STATUS_F_WAITING, "" },
+	[STATUS_RESPONDED]     = { "responded",     -1, STATUS_F_ANSWERED, "\033[32m" },
+	[STATUS_REFUSED]       = { "refused",       -1, STATUS_F_ANSWERED, "\033[32m" },
+	[STATUS_WITHDRAWN]     = { "withdrawn",     -1, 0, "" },
 };
+_Static_assert(sizeof status_table / sizeof status_table[0] == STATUS_COUNT,
+               "a status without its row in status_table");
+
+/* Out-of-range codes read as no flags, so a predicate is never true of them. */
+static int status_flags(enum status_code c)
+{
+	return (unsigned)c < STATUS_COUNT ? status_table[c].flags : 0;
+}
+
+const char *status_name(enum status_code c)
+{
+	return (unsigned)c < STATUS_COUNT ? status_table[c].name : "?";
+}
+
+int status_parse(const char *name, enum status_code *out)
+{
+	for (int c = 0; name && c < STATUS_COUNT; c++)
+		if (strcmp(name, status_table[c].name) == 0) {
+			*out = (enum status_code)c;
+			return FOID_OK;
+		}
+	return FOID_EINVAL;
+}
+
+int status_is_waiting(enum status_code c)
+{
+	return (status_flags(c) & STATUS_F_WAITING) != 0;
+}
+
+int status_needs_person(enum status_code c)
+{
+	return (status_flags(c) & STATUS_F_PERSON) != 0;
+}
+
+int status_is_answered(enum status_code c)
+{
+	return (status_flags(c) & STATUS_F_ANSWERED) != 0;
+}
+
+int status_rank(const struct status *s)
+{
+	if (status_needs_person(s->status))
+		return status_table[s->status].rank;
+	return s->overdue ? 4 : 5;
+}
+
+const char *status_colour(const struct status *s)
+{
+	if (s->overdue)
+		return "\033[31m";
+	return (unsigned)s->status < STATUS_COUNT ? status_table[s->status].colour : "";
+}
 
 /* One thing that happened to a request, in time order. */
 struct status_ev {
@@ -26,24 +95,9 @@ struct status_ev {
 };
 
 struct status_load {
-	struct status_req *reqs;
-	size_t nreqs;
 	struct status_ev *evs;
 	size_t nevs;
 };
-
-static int status_req_cb(const struct store_row *row, void *arg)
-{
-	struct status_load *l = arg;
-	l->reqs = xrealloc(l->reqs, (l->nreqs + 1) * sizeof *l->reqs);
-	struct status_req *r = &l->reqs[l->nreqs++];
-	r->id = store_row_int(row, 0);
-	r->delivery = xstrdup(store_row_text(row, 1));
-	r->sent_at = store_row_int(row, 2);
-	r->withdrawn_at = store_row_int(row, 3);
-	r->due_cached = xstrdup(store_row_text(row, 4));
-	return 0;
-}
 
 static int status_ev_cb(const struct store_row *row, void *arg)
 {
@@ -60,25 +114,15 @@ static int status_ev_cb(const struct store_row *row, void *arg)
 
 static void status_load_free(struct status_load *l)
 {
-	for (size_t i = 0; i < l->nreqs; i++) {
-		free(l->reqs[i].delivery);
-		free(l->reqs[i].due_cached);
-	}
 	for (size_t i = 0; i < l->nevs; i++)
 		free(l->evs[i].what);
-	free(l->reqs);
 	free(l->evs);
 }
 
 static int status_load(struct store *st, int64_t round_id, struct status_load *l,
                        char **errp)
 {
-	int rc = store_query(st, errp, status_req_cb, l,
-	                     "SELECT id, delivery, coalesce(sent_at, 0),"
-	                     " coalesce(withdrawn_at, 0), due_date FROM requests"
-	                     " WHERE round_id = ? ORDER BY seq", "I", round_id);
-	if (rc == FOID_OK)
-		rc = store_query(st, errp, status_ev_cb, l,
+	return store_query(st, errp, status_ev_cb, l,
 		                 "SELECT m.request_id, coalesce(m.internaldate, m.sent_at),"
 		                 " CASE m.direction WHEN 'in' THEN m.kind ELSE m.purpose END,"
 		                 " m.direction = 'in', 0 FROM messages m"
@@ -91,7 +135,6 @@ static int status_load(struct store *st, int64_t round_id, struct status_load *l
 		                 " JOIN requests q ON q.id = e.request_id"
 		                 " WHERE q.round_id = ? AND e.type = 'request.extended'"
 		                 " ORDER BY 1, 2", "II", round_id, round_id);
-	return rc;
 }
 
 /* Results of the date arithmetic, shared by the requests of a round (most
@@ -103,8 +146,8 @@ struct status_memo {
 };
 
 struct status_round_info {
-	struct deadline_regime reg;
-	char *closes;
+	const struct deadline_regime *reg;
+	const char *closes;
 	struct status_memo memo[3][STATUS_MEMO];
 	int nmemo[3];
 };
@@ -129,28 +172,27 @@ static void status_memo_put(struct status_round_info *ri, int kind, int64_t a,
 		ri->memo[kind][ri->nmemo[kind]++] = (struct status_memo){ a, b, v };
 }
 
-static int status_round_cb(const struct store_row *row, void *arg)
+int status_due_date(const struct holidays *h, const struct deadline_regime *reg,
+                    const char *closes, struct deadline_date day0, int ext,
+                    struct deadline_date *due, char **errp)
 {
-	struct status_round_info *ri = arg;
-	if (deadline_regime_parse(store_row_text(row, 0), &ri->reg, NULL) < 0)
-		deadline_regime_parse("uk-foia", &ri->reg, NULL);
-	ri->closes = xstrdup(store_row_text(row, 1));
-	return 0;
+	if (closes)
+		return deadline_date_parse(closes, due, errp);
+	return deadline_due(h, reg, day0, ext, due, NULL, errp);
 }
 
-/* Due date from day0 plus ext working days; a survey's closing date wins. */
 static int status_due(const struct holidays *h, struct status_round_info *ri,
                       struct deadline_date day0, int ext, struct deadline_date *due,
                       char **errp)
 {
 	if (ri->closes)
-		return deadline_date_parse(ri->closes, due, errp);
+		return status_due_date(h, ri->reg, ri->closes, day0, ext, due, errp);
 	int64_t key = deadline_date_to_days(day0), v;
 	if (status_memo_get(ri, 0, key, ext, &v)) {
 		*due = deadline_date_from_days(v);
 		return FOID_OK;
 	}
-	int rc = deadline_due(h, &ri->reg, day0, ext, due, NULL, errp);
+	int rc = status_due_date(h, ri->reg, NULL, day0, ext, due, errp);
 	if (rc == FOID_OK)
 		status_memo_put(ri, 0, key, ext, deadline_date_to_days(*due));
 	return rc;
@@ -165,7 +207,7 @@ static int status_between(const struct holidays *h, struct status_round_info *ri
 		*out = (int)v;
 		return FOID_OK;
 	}
-	int rc = deadline_working_days_between(h, ri->reg.calendar, from, to, out, errp);
+	int rc = deadline_working_days_between(h, ri->reg->calendar, from, to, out, errp);
 	if (rc == FOID_OK)
 		status_memo_put(ri, 1, a, b, *out);
 	return rc;
@@ -179,7 +221,7 @@ static int status_very(const struct holidays *h, struct status_round_info *ri,
 		*out = deadline_date_from_days(v);
 		return FOID_OK;
 	}
-	int rc = deadline_add_working_days(h, ri->reg.calendar, due, ri->reg.very_overdue,
+	int rc = deadline_add_working_days(h, ri->reg->calendar, due, ri->reg->very_overdue,
 	                                   out, NULL);
 	if (rc == FOID_OK)
 		status_memo_put(ri, 2, a, 0, deadline_date_to_days(*out));
@@ -187,22 +229,29 @@ static int status_very(const struct holidays *h, struct status_round_info *ri,
 }
 
 static int status_one(const struct holidays *h, struct status_round_info *ri,
-                      const struct status_req *r, const struct status_ev *evs,
+                      const struct round_view_row *r, const struct status_ev *evs,
                       size_t nevs, int64_t now, struct status *s, char **errp)
 {
-	const char *tz = ri->reg.tz;
-	s->request_id = r->id;
+	const char *tz = ri->reg->tz;
+	s->request_id = r->request_id;
+	s->row = r;
+	s->status = STATUS_QUEUED;
 	s->on_time = -1;
 	s->working_days_taken = -1;
 	s->sent_at = r->sent_at;
 	const char *d = r->delivery;
-	if (r->withdrawn_at) {
-		s->status = "withdrawn";
-	} else if (!strcmp(d, "draft") || !strcmp(d, "queued") || !strcmp(d, "sending")) {
-		s->status = "queued";
-	} else if (!strcmp(d, "unconfirmed") || !strcmp(d, "failed")) {
-		s->status = !strcmp(d, "failed") ? "failed" : "unconfirmed";
-	}
+	/* Settled before any reply counts: withdrawn, or not (known to be) sent. */
+	int settled = 1;
+	if (r->withdrawn_at)
+		s->status = STATUS_WITHDRAWN;
+	else if (!strcmp(d, "draft") || !strcmp(d, "queued") || !strcmp(d, "sending"))
+		s->status = STATUS_QUEUED;
+	else if (!strcmp(d, "unconfirmed"))
+		s->status = STATUS_UNCONFIRMED;
+	else if (!strcmp(d, "failed"))
+		s->status = STATUS_FAILED;
+	else
+		settled = 0;
 	for (size_t i = 0; i < nevs; i++) {
 		if (evs[i].in && strcmp(evs[i].what, "own") && strcmp(evs[i].what, ""))
 			s->messages++;
@@ -213,11 +262,12 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 			snprintf(s->last_event, sizeof s->last_event, "%s", evs[i].what);
 		}
 	}
-	if (s->status || !r->sent_at)
+	if (settled || !r->sent_at)
 		return FOID_OK;
 	struct deadline_date day0 = deadline_local_date(r->sent_at, tz), due;
 	int ext = 0, extended = 0, stopped = 0, rc;
-	const char *state = "awaiting", *final = NULL;
+	enum status_code state = STATUS_AWAITING;
+	const char *final = NULL;
 	struct deadline_date due_at_response = { 0, 0, 0 };
 	rc = status_due(h, ri, day0, ext, &due, errp);
 	for (size_t i = 0; rc == FOID_OK && i < nevs; i++) {
@@ -233,14 +283,14 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 			final = w;
 		} else if (e->in && !strcmp(w, "clarification") && !final) {
 			stopped = 1;
-			state = "clarification";
-		} else if (e->in && !strcmp(w, "acknowledgement") && !strcmp(state, "awaiting")) {
-			state = "acknowledged";
+			state = STATUS_CLARIFICATION;
+		} else if (e->in && !strcmp(w, "acknowledgement") && state == STATUS_AWAITING) {
+			state = STATUS_ACKNOWLEDGED;
 		} else if (e->in && !strcmp(w, "extension") && !stopped && !extended &&
-		           ri->reg.extension > 0 && deadline_on_time(e->at, due, tz)) {
+		           ri->reg->extension > 0 && deadline_on_time(e->at, due, tz)) {
 			extended = 1;
-			ext += ri->reg.extension;
-			state = "extended";
+			ext += ri->reg->extension;
+			state = STATUS_EXTENDED;
 			rc = status_due(h, ri, day0, ext, &due, errp);
 		} else if (!e->in && !strcmp(w, "clarification") && stopped) {
 			/* Our answer restarts the count from zero on the day it went. */
@@ -248,11 +298,11 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 			day0 = deadline_local_date(e->at, tz);
 			ext = 0;
 			extended = 0;
-			state = "awaiting";
+			state = STATUS_AWAITING;
 			rc = status_due(h, ri, day0, ext, &due, errp);
 		} else if (!strcmp(w, "extend")) {
 			ext += e->days;
-			state = "extended";
+			state = STATUS_EXTENDED;
 			rc = status_due(h, ri, day0, ext, &due, errp);
 		}
 	}
@@ -263,9 +313,9 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 	s->clock_stopped = stopped;
 	s->extension_days = ext;
 	if (final)
-		s->status = !strcmp(final, "response") ? "responded" : "refused";
+		s->status = !strcmp(final, "response") ? STATUS_RESPONDED : STATUS_REFUSED;
 	else if (!strcmp(d, "bounced"))
-		s->status = "bounced";
+		s->status = STATUS_BOUNCED;
 	else
 		s->status = state;
 	struct deadline_date today = deadline_local_date(now, tz);
@@ -273,7 +323,7 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 		s->on_time = deadline_on_time(s->first_response_at, due_at_response, tz);
 		rc = status_between(h, ri, day0, deadline_local_date(s->first_response_at, tz),
 		                    &s->working_days_taken, errp);
-	} else if (strcmp(s->status, "bounced") != 0) {
+	} else if (s->status != STATUS_BOUNCED) {
 		rc = status_between(h, ri, day0, today, &s->working_days_taken, errp);
 		s->overdue = !stopped && now >= deadline_end_of_day(due, tz);
 		struct deadline_date very;
@@ -283,59 +333,44 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 	return rc;
 }
 
-int status_round(struct store *st, const struct config *cfg,
-                 const struct holidays *h, int64_t round_id, int64_t now,
-                 status_fn fn, void *arg, char **errp)
+int status_view(struct store *st, const struct round_view *v, int64_t now,
+                status_fn fn, void *arg, char **errp)
 {
 	struct status_round_info *ri = xcalloc(1, sizeof *ri);
 	struct status_load l = { 0 };
-	int rc = store_query(st, errp, status_round_cb, ri,
-	                     "SELECT regime, closes_on FROM rounds WHERE id = ?",
-	                     "I", round_id);
-	if (rc == FOID_OK && !ri->reg.name[0])
-		rc = err_set(errp, FOID_ENOTFOUND, "no round %lld", (long long)round_id);
-	if (rc == FOID_OK && cfg->very_overdue_days)
-		ri->reg.very_overdue = cfg->very_overdue_days;
-	if (rc == FOID_OK && cfg->timezone)
-		snprintf(ri->reg.tz, sizeof ri->reg.tz, "%s", cfg->timezone);
-	if (rc == FOID_OK)
-		rc = status_load(st, round_id, &l, errp);
+	ri->reg = &v->regime;
+	ri->closes = v->closes_on;
+	int rc = status_load(st, v->id, &l, errp);
 	/* Both lists are in request order (ids follow seq within a round). */
 	size_t e = 0;
-	for (size_t i = 0; rc == FOID_OK && i < l.nreqs; i++) {
-		while (e < l.nevs && l.evs[e].request_id < l.reqs[i].id)
+	for (size_t i = 0; rc == FOID_OK && i < v->nrows; i++) {
+		const struct round_view_row *r = &v->rows[i];
+		while (e < l.nevs && l.evs[e].request_id < r->request_id)
 			e++;
 		size_t first = e;
-		while (e < l.nevs && l.evs[e].request_id == l.reqs[i].id)
+		while (e < l.nevs && l.evs[e].request_id == r->request_id)
 			e++;
 		struct status s;
 		memset(&s, 0, sizeof s);
-		rc = status_one(h, ri, &l.reqs[i], l.evs + first, e - first, now, &s, errp);
+		rc = status_one(v->holidays, ri, r, l.evs + first, e - first, now, &s, errp);
 		if (rc == FOID_OK)
 			rc = fn(&s, arg);
 		strv_free(&s.reminders);
 	}
 	status_load_free(&l);
-	free(ri->closes);
 	free(ri);
 	return rc;
 }
 
 struct status_refresh_arg {
 	struct store *st;
-	const struct status_load *l;
-	size_t next;    /* status_round visits requests in the load's order */
 	int changed;
 };
 
 static int status_refresh_cb(const struct status *s, void *arg)
 {
 	struct status_refresh_arg *a = arg;
-	const char *old = NULL;
-	while (a->next < a->l->nreqs && a->l->reqs[a->next].id != s->request_id)
-		a->next++;
-	if (a->next < a->l->nreqs)
-		old = a->l->reqs[a->next].due_cached;
+	const char *old = s->row->due_date;
 	if (!s->due[0] || (old && strcmp(old, s->due) == 0))
 		return 0;
 	int rc = store_exec(a->st, NULL, "UPDATE requests SET due_date = ?,"
@@ -368,21 +403,20 @@ int status_refresh(struct store *st, const struct config *cfg,
 	                     "SELECT id FROM rounds WHERE state != 'draft' ORDER BY id",
 	                     NULL);
 	for (size_t k = 0; rc == FOID_OK && k < ids.n; k++) {
-		int64_t rid = strtoll(ids.v[k], NULL, 10);
-		struct status_load l = { 0 };
-		struct status_refresh_arg a = { st, &l, 0, 0 };
-		rc = status_load(st, rid, &l, errp);
+		struct round_view *v = NULL;
+		struct status_refresh_arg a = { st, 0 };
+		rc = round_view_load(st, cfg, h, NULL, strtoll(ids.v[k], NULL, 10), &v, errp);
 		if (rc == FOID_OK)
 			rc = store_begin(st, errp);
 		if (rc == FOID_OK) {
-			rc = status_round(st, cfg, h, rid, now, status_refresh_cb, &a, errp);
+			rc = status_view(st, v, now, status_refresh_cb, &a, errp);
 			if (rc == FOID_OK)
 				rc = store_commit(st, errp);
 			else
 				store_rollback(st);
 		}
 		*nchanged += a.changed;
-		status_load_free(&l);
+		round_view_free(v);
 	}
 	strv_free(&ids);
 	return rc;

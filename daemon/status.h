@@ -4,25 +4,72 @@
  *   queued, unconfirmed, failed, bounced, awaiting (sent; nothing but
  *   auto-replies yet), acknowledged, clarification (waiting for us),
  *   extended, responded, refused, withdrawn.
- * The clock: day 0 is the day the request was sent, in the regime's zone;
- * a clarification request stops it; our answer (foictl clarify) restarts
- * the count from zero on the day it is sent; an extension reply received
- * on or before the due date adds the regime's extension (once); foictl
- * extend adds what a person decides.  Every change is in the event log. */
+ * The clock: day 0 is the day the request was sent, in the round's zone
+ * (the rule is in round_view.h); a clarification request stops it; our
+ * answer (foictl clarify) restarts the count from zero on the day it is
+ * sent; an extension reply received on or before the due date adds the
+ * regime's extension (once); foictl extend adds what a person decides.
+ * Every change is in the event log. */
 #ifndef FOID_STATUS_H
 #define FOID_STATUS_H
 
 #include <stdint.h>
 
+#include "deadline.h"
 #include "util.h"
 
 struct config;
 struct holidays;
 struct store;
 
+/* The statuses, in the order foictl status lists their totals.  Their
+ * names, sort ranks and colours are in one table in status.c: a new
+ * status is a line here and a row there. */
+enum status_code {
+	STATUS_QUEUED,
+	STATUS_UNCONFIRMED,
+	STATUS_FAILED,
+	STATUS_BOUNCED,
+	STATUS_AWAITING,
+	STATUS_ACKNOWLEDGED,
+	STATUS_CLARIFICATION,
+	STATUS_EXTENDED,
+	STATUS_RESPONDED,
+	STATUS_REFUSED,
+	STATUS_WITHDRAWN,
+	STATUS_COUNT
+};
+
+/* The status's name ("awaiting"), a static string; "?" out of range. */
+const char *status_name(enum status_code c);
+/* The code named by name, or FOID_EINVAL for a name that is none. */
+int status_parse(const char *name, enum status_code *out);
+
+/* Sent, not answered, the clock running or extended: what reminders chase
+ * and the digest lists as due soon. */
+int status_is_waiting(enum status_code c);
+/* A person must act before the request can move on: our clarification,
+ * a send foid could not confirm, a failed or bounced send. */
+int status_needs_person(enum status_code c);
+/* Answered for good: a response or a refusal. */
+int status_is_answered(enum status_code c);
+
+struct status;
+/* Sort key for foictl status: those that need a person first, in the
+ * table's order, then the overdue, then the rest. */
+int status_rank(const struct status *s);
+/* The ANSI colour a table shows s in ("" for none): red for a send that
+ * needs a person or an overdue request, yellow for a clarification, green
+ * when answered. */
+const char *status_colour(const struct status *s);
+
+struct round_view;
+struct round_view_row;
+
 struct status {
 	int64_t request_id;
-	const char *status;         /* one of the names above */
+	const struct round_view_row *row; /* the request and its body, in the view */
+	enum status_code status;
 	char day0[11];              /* current day 0, "" before sending */
 	char due[11];               /* current due date, "" when none */
 	int clock_stopped;          /* waiting for our clarification */
@@ -43,10 +90,16 @@ struct status {
  * only during the call.  A non-zero return stops the walk. */
 typedef int (*status_fn)(const struct status *s, void *arg);
 
-/* Computes every request of round_id at time now.  h: holiday data. */
-int status_round(struct store *st, const struct config *cfg,
-                 const struct holidays *h, int64_t round_id, int64_t now,
-                 status_fn fn, void *arg, char **errp);
+/* Computes every request of the round v at time now, in v's order. */
+int status_view(struct store *st, const struct round_view *v, int64_t now,
+                status_fn fn, void *arg, char **errp);
+
+/* The due date of a request whose clock started on day0, plus ext working
+ * days: the closing date when the round has one (closes, YYYY-MM-DD),
+ * else the regime's count.  The one place a due date is decided. */
+int status_due_date(const struct holidays *h, const struct deadline_regime *reg,
+                    const char *closes, struct deadline_date day0, int ext,
+                    struct deadline_date *due, char **errp);
 
 /* Brings requests.due_date up to date for every request of every launched
  * round, logging each change (request.due_changed) with the reason.

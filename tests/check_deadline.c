@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
 #include "ctl.h"
 #include "deadline.h"
@@ -198,6 +199,26 @@ START_TEST(test_load_bad_header_region_quote_dup)
 	ck_assert_ptr_nonnull(strstr(err, "/x.csv:1: empty file"));
 	ck_assert_int_eq(load_text("date,region,name\n2016-01-01,a,\"A, \"\"B\"\"\"\n", &err), 0);
 	free(err);
+}
+END_TEST
+
+/* data_dir/holidays, the one place that path is made. */
+START_TEST(test_load_data_dir)
+{
+	char *data = xasprintf("%s/data", fixture_srcdir());
+	struct holidays *h = NULL;
+	char *err = NULL;
+	ck_assert_msg(holidays_load_data(data, &h, &err) == 0, "%s", err);
+	ck_assert_str_eq(holidays_name(h, "scotland", D("2016-08-01")), "Summer bank holiday");
+	holidays_free(h);
+	h = NULL;
+	ck_assert_int_eq(holidays_load_data(fixture_srcdir(), &h, &err), FOID_ENOTFOUND);
+	ck_assert_ptr_null(h);
+	char *want = xasprintf("%s/holidays", fixture_srcdir());
+	ck_assert_msg(strstr(err, want), "%s", err);
+	free(want);
+	free(err);
+	free(data);
 }
 END_TEST
 
@@ -578,6 +599,29 @@ START_TEST(test_tz_switching_back_and_forth)
 }
 END_TEST
 
+/* The contract in deadline.h: a helper given a zone leaves TZ set to it,
+ * one given NULL leaves TZ as it found it, and local time read afterwards
+ * is in the zone the helper last used. */
+START_TEST(test_tz_helpers_leave_tz_as_documented)
+{
+	setenv("TZ", "Asia/Tokyo", 1);
+	ck_assert_str_eq(fmt(deadline_local_date(1470267000, NULL)), "2016-08-03");
+	ck_assert_int_eq(deadline_end_of_day(D("2016-08-03"), NULL), 1470268800);
+	ck_assert_str_eq(getenv("TZ"), "Asia/Tokyo");
+	ck_assert_str_eq(fmt(deadline_local_date(1470267000, "America/New_York")), "2016-08-03");
+	ck_assert_str_eq(getenv("TZ"), "America/New_York");
+	ck_assert_int_eq(deadline_end_of_day(D("2016-08-03"), "Europe/London"), 1470265200);
+	ck_assert_str_eq(getenv("TZ"), "Europe/London");
+	time_t t = 1470267000; /* 00:30 BST on 4 August */
+	struct tm tm;
+	localtime_r(&t, &tm);
+	ck_assert_int_eq(tm.tm_mday, 4);
+	ck_assert_int_eq(tm.tm_hour, 0);
+	ck_assert_int_eq(deadline_on_time(1470265199, D("2016-08-03"), "America/New_York"), 1);
+	ck_assert_str_eq(getenv("TZ"), "America/New_York");
+}
+END_TEST
+
 START_TEST(test_tz_check)
 {
 	char *err = NULL;
@@ -681,6 +725,7 @@ static Suite *deadline_suite(void)
 	tcase_add_test(tc, test_load_bad_date_file_line);
 	tcase_add_test(tc, test_load_missing_column_file_line);
 	tcase_add_test(tc, test_load_bad_header_region_quote_dup);
+	tcase_add_test(tc, test_load_data_dir);
 	tcase_add_test(tc, test_load_dir_errors);
 	tcase_add_test(tc, test_load_every_csv_region_is_calendar);
 	tcase_add_test(tc, test_is_working_day);
@@ -704,6 +749,7 @@ static Suite *deadline_suite(void)
 	tcase_add_test(tc, test_tz_request_day0_sunday_night);
 	tcase_add_test(tc, test_tz_dst_change_days);
 	tcase_add_test(tc, test_tz_switching_back_and_forth);
+	tcase_add_test(tc, test_tz_helpers_leave_tz_as_documented);
 	tcase_add_test(tc, test_tz_check);
 	tcase_add_test(tc, test_ctl_due_date);
 	tcase_add_test(tc, test_ctl_explain);

@@ -11,6 +11,7 @@
 
 #include "deadline.h"
 #include "round.h"
+#include "round_view.h"
 #include "status.h"
 #include "testenv.h"
 #include "util.h"
@@ -90,8 +91,11 @@ static struct status at(struct testenv *te, const struct holidays *h, int64_t no
 	struct status s;
 	memset(&s, 0, sizeof s);
 	char *err = NULL;
-	ck_assert_msg(status_round(te->st, te->cfg, h, testenv_int(te, "SELECT id FROM rounds"),
-	                           now, copy_cb, &s, &err) == 0, "%s", err);
+	struct round_view *v = NULL;
+	ck_assert_msg(round_view_load(te->st, te->cfg, h, "r", 0, &v, &err) == 0, "%s", err);
+	ck_assert_msg(status_view(te->st, v, now, copy_cb, &s, &err) == 0, "%s", err);
+	s.row = NULL; /* freed with the view */
+	round_view_free(v);
 	return s;
 }
 
@@ -100,7 +104,7 @@ START_TEST(test_awaiting_overdue_very_overdue)
 	struct testenv *te = setup();
 	struct holidays *h = real_holidays();
 	struct status s = at(te, h, SENT + 10 * DAY);
-	ck_assert_str_eq(s.status, "awaiting");
+	ck_assert_str_eq(status_name(s.status), "awaiting");
 	ck_assert_str_eq(s.day0, "2016-07-04");
 	ck_assert_str_eq(s.due, "2016-08-03");
 	ck_assert_int_eq(s.overdue, 0);
@@ -114,7 +118,7 @@ START_TEST(test_awaiting_overdue_very_overdue)
 	ck_assert_int_eq(at(te, h, 1472770800).very_overdue, 1); /* 2016-09-01T23:00Z */
 	ck_assert_int_eq(at(te, h, 1472770799).very_overdue, 0);
 	reply(te, "auto_reply", SENT + DAY);
-	ck_assert_str_eq(at(te, h, SENT + 2 * DAY).status, "awaiting");
+	ck_assert_str_eq(status_name(at(te, h, SENT + 2 * DAY).status), "awaiting");
 	holidays_free(h);
 	testenv_free(te);
 }
@@ -125,10 +129,10 @@ START_TEST(test_acknowledged_then_responded_on_time)
 	struct testenv *te = setup();
 	struct holidays *h = real_holidays();
 	reply(te, "acknowledgement", SENT + DAY);
-	ck_assert_str_eq(at(te, h, SENT + 2 * DAY).status, "acknowledged");
+	ck_assert_str_eq(status_name(at(te, h, SENT + 2 * DAY).status), "acknowledged");
 	reply(te, "response", 1470263400); /* 2016-08-03T22:30Z = 23:30 BST */
 	struct status s = at(te, h, SENT + 60 * DAY);
-	ck_assert_str_eq(s.status, "responded");
+	ck_assert_str_eq(status_name(s.status), "responded");
 	ck_assert_int_eq(s.on_time, 1);
 	ck_assert_int_eq(s.overdue, 0);
 	ck_assert_int_eq(s.working_days_taken, 20);
@@ -145,7 +149,7 @@ START_TEST(test_reply_at_2330_utc_in_bst_is_next_day_late)
 	struct holidays *h = real_holidays();
 	reply(te, "refusal", 1470267000); /* 2016-08-03T23:30Z = 08-04 00:30 BST */
 	struct status s = at(te, h, SENT + 60 * DAY);
-	ck_assert_str_eq(s.status, "refused");
+	ck_assert_str_eq(status_name(s.status), "refused");
 	ck_assert_int_eq(s.on_time, 0);
 	ck_assert_int_eq(s.working_days_taken, 21);
 	holidays_free(h);
@@ -159,12 +163,12 @@ START_TEST(test_clarification_stops_and_restarts_clock)
 	struct holidays *h = real_holidays();
 	reply(te, "clarification", SENT + 5 * DAY);
 	struct status s = at(te, h, SENT + 90 * DAY);
-	ck_assert_str_eq(s.status, "clarification");
+	ck_assert_str_eq(status_name(s.status), "clarification");
 	ck_assert_int_eq(s.clock_stopped, 1);
 	ck_assert_int_eq(s.overdue, 0);
 	ours(te, "clarification", SENT + 7 * DAY); /* Monday 2016-07-11 */
 	s = at(te, h, SENT + 8 * DAY);
-	ck_assert_str_eq(s.status, "awaiting");
+	ck_assert_str_eq(status_name(s.status), "awaiting");
 	ck_assert_str_eq(s.day0, "2016-07-11");
 	ck_assert_str_eq(s.due, "2016-08-10");
 	ck_assert_int_eq(at(te, h, SENT + 33 * DAY).overdue, 0); /* 08-06 */
@@ -179,7 +183,7 @@ START_TEST(test_extension_only_when_on_time)
 	struct holidays *h = real_holidays();
 	reply(te, "extension", SENT + 28 * DAY); /* 08-01 */
 	struct status s = at(te, h, SENT + 35 * DAY);
-	ck_assert_str_eq(s.status, "extended");
+	ck_assert_str_eq(status_name(s.status), "extended");
 	ck_assert_str_eq(s.due, "2016-09-01");
 	ck_assert_int_eq(s.overdue, 0);
 	testenv_free(te);
@@ -200,11 +204,11 @@ START_TEST(test_person_extends_and_withdraws)
 	ck_assert_int_eq(store_event(te->st, NULL, 0, testenv_int(te, "SELECT id FROM requests"),
 	                             0, "request.extended", "foictl", "days=5; agreed by phone"), 0);
 	struct status s = at(te, h, SENT + DAY);
-	ck_assert_str_eq(s.status, "extended");
+	ck_assert_str_eq(status_name(s.status), "extended");
 	ck_assert_str_eq(s.due, "2016-08-10");
 	ck_assert_int_eq(store_exec(te->st, NULL, "UPDATE requests SET withdrawn_at = ?", "I",
 	                            (int64_t)SENT + 2 * DAY), 0);
-	ck_assert_str_eq(at(te, h, SENT + 3 * DAY).status, "withdrawn");
+	ck_assert_str_eq(status_name(at(te, h, SENT + 3 * DAY).status), "withdrawn");
 	holidays_free(h);
 	testenv_free(te);
 }
@@ -220,13 +224,13 @@ START_TEST(test_delivery_states)
 		ck_assert_int_eq(store_exec(te->st, NULL, "UPDATE requests SET delivery = ?", "s",
 		                            map[i][0]), 0);
 		struct status s = at(te, h, SENT + 40 * DAY);
-		ck_assert_str_eq(s.status, map[i][1]);
+		ck_assert_str_eq(status_name(s.status), map[i][1]);
 		if (i == 4)
 			ck_assert_int_eq(s.overdue, 0);
 	}
 	/* A reply after a bounce (it got there another way) wins. */
 	reply(te, "response", SENT + 3 * DAY);
-	ck_assert_str_eq(at(te, h, SENT + 4 * DAY).status, "responded");
+	ck_assert_str_eq(status_name(at(te, h, SENT + 4 * DAY).status), "responded");
 	holidays_free(h);
 	testenv_free(te);
 }
@@ -285,6 +289,86 @@ START_TEST(test_times_shown_in_the_configured_zone)
 }
 END_TEST
 
+/* Every code has a distinct name that parses back to it; other names and
+ * out-of-range codes are refused. */
+START_TEST(test_status_names_round_trip)
+{
+	for (int c = 0; c < STATUS_COUNT; c++) {
+		enum status_code back = STATUS_COUNT;
+		const char *name = status_name((enum status_code)c);
+		ck_assert_str_ne(name, "?");
+		ck_assert_int_eq(status_parse(name, &back), 0);
+		ck_assert_int_eq(back, c);
+		for (int k = 0; k < c; k++)
+			ck_assert_str_ne(name, status_name((enum status_code)k));
+	}
+	enum status_code x = STATUS_QUEUED;
+	ck_assert_int_lt(status_parse("overdue", &x), 0);
+	ck_assert_int_lt(status_parse("Awaiting", &x), 0);
+	ck_assert_int_lt(status_parse(NULL, &x), 0);
+	ck_assert_int_eq(x, STATUS_QUEUED);
+	ck_assert_str_eq(status_name(STATUS_COUNT), "?");
+}
+END_TEST
+
+/* The sets each predicate stands for, written out by name. */
+static int in_set(const char *name, const char *const *set)
+{
+	for (; *set; set++)
+		if (strcmp(name, *set) == 0)
+			return 1;
+	return 0;
+}
+
+START_TEST(test_status_predicates)
+{
+	static const char *const waiting[] = { "awaiting", "acknowledged", "extended", NULL };
+	static const char *const person[] = { "clarification", "unconfirmed", "failed",
+		"bounced", NULL };
+	static const char *const answered[] = { "responded", "refused", NULL };
+	for (int c = 0; c < STATUS_COUNT; c++) {
+		const char *name = status_name((enum status_code)c);
+		ck_assert_msg(status_is_waiting((enum status_code)c) == in_set(name, waiting),
+		              "waiting %s", name);
+		ck_assert_msg(status_needs_person((enum status_code)c) == in_set(name, person),
+		              "needs a person %s", name);
+		ck_assert_msg(status_is_answered((enum status_code)c) == in_set(name, answered),
+		              "answered %s", name);
+	}
+	ck_assert(!status_is_waiting(STATUS_COUNT));
+	ck_assert(!status_needs_person(STATUS_COUNT));
+	ck_assert(!status_is_answered(STATUS_COUNT));
+}
+END_TEST
+
+/* foictl status's order: clarification, unconfirmed, failed, bounced, then
+ * the overdue, then the rest; colours follow the same grouping. */
+START_TEST(test_status_rank_and_colour)
+{
+	struct status s;
+	memset(&s, 0, sizeof s);
+	static const enum status_code first[] = { STATUS_CLARIFICATION, STATUS_UNCONFIRMED,
+		STATUS_FAILED, STATUS_BOUNCED };
+	for (int i = 0; i < 4; i++) {
+		s.status = first[i];
+		ck_assert_int_eq(status_rank(&s), i);
+	}
+	s.status = STATUS_AWAITING;
+	ck_assert_int_eq(status_rank(&s), 5);
+	ck_assert_str_eq(status_colour(&s), "");
+	s.overdue = 1;
+	ck_assert_int_eq(status_rank(&s), 4);
+	ck_assert_str_eq(status_colour(&s), "\033[31m");
+	s.overdue = 0;
+	s.status = STATUS_CLARIFICATION;
+	ck_assert_str_eq(status_colour(&s), "\033[33m");
+	s.status = STATUS_REFUSED;
+	ck_assert_str_eq(status_colour(&s), "\033[32m");
+	s.status = STATUS_BOUNCED;
+	ck_assert_str_eq(status_colour(&s), "\033[31m");
+}
+END_TEST
+
 int main(void)
 {
 Suite *s = suite_create("status");
@@ -299,6 +383,9 @@ Suite *s = suite_create("status");
 	tcase_add_test(tc, test_delivery_states);
 	tcase_add_test(tc, test_new_holiday_moves_due_date_with_event);
 	tcase_add_test(tc, test_times_shown_in_the_configured_zone);
+	tcase_add_test(tc, test_status_names_round_trip);
+	tcase_add_test(tc, test_status_predicates);
+	tcase_add_test(tc, test_status_rank_and_colour);
 	suite_add_tcase(s, tc);
 	return fixture_run(s);
 }
