@@ -95,11 +95,81 @@ int ctl_fail(const char *cmd, int rc, const char *msg)
 	return ctl_exit_code(rc);
 }
 
-int ctl_usage(struct ctl *c, const char *usage, int argc, char **argv)
+int ctl_open(struct ctl *c, struct store **st)
 {
-	int help = argc == 2 && strcmp(argv[1], "--help") == 0;
-	fputs(usage, help ? c->out : stderr);
-	return help ? EX_OK : EX_USAGE;
+	*st = c->st;
+	if (*st)
+		return EX_OK;
+	if (!ctl_config(c))
+		return EX_CONFIG;
+	*st = ctl_store(c);
+	return *st ? EX_OK : EX_IOERR;
+}
+
+static int ctl_args_usage(const char *cmd, const char *usage, const char *what,
+                          const char *arg)
+{
+	fprintf(stderr, "foictl %s: %s%s\n%s", cmd, what, arg ? arg : "", usage);
+	return EX_USAGE;
+}
+
+int ctl_usage_error(const char *cmd, const char *usage, const char *msg)
+{
+	return ctl_args_usage(cmd, usage, msg, NULL);
+}
+
+/* The table entry for arg ("--name" or "--name=VALUE"), or NULL. */
+static const struct ctl_opt *ctl_args_find(const struct ctl_opt *opts,
+                                           const char *arg)
+{
+	size_t n = strcspn(arg, "=");
+	for (const struct ctl_opt *o = opts; o && o->name; o++)
+		if (strlen(o->name) == n && strncmp(o->name, arg, n) == 0)
+			return o;
+	return NULL;
+}
+
+int ctl_args_parse(struct ctl *c, const char *cmd, const char *usage,
+                   const struct ctl_opt *opts, int min, int max, int argc,
+                   char **argv, int *nargs)
+{
+	int n = 0, options = 1;
+	for (int i = 1; i < argc; i++) {
+		char *arg = argv[i];
+		if (!options || arg[0] != '-' || arg[1] == '\0') {
+			argv[++n] = arg;
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			options = 0;
+			continue;
+		}
+		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+			fputs(usage, c->out);
+			return EX_OK;
+		}
+		const struct ctl_opt *o = ctl_args_find(opts, arg);
+		const char *eq = strchr(arg, '=');
+		if (!o)
+			return ctl_args_usage(cmd, usage, "unknown option ", arg);
+		if (o->flag) {
+			if (eq)
+				return ctl_args_usage(cmd, usage, "takes no value: ", o->name);
+			*o->flag = 1;
+		} else if (eq) {
+			*o->value = eq + 1;
+		} else if (i + 1 < argc) {
+			*o->value = argv[++i];
+		} else {
+			return ctl_args_usage(cmd, usage, "needs a value: ", o->name);
+		}
+	}
+	if (n < min)
+		return ctl_args_usage(cmd, usage, "too few arguments", NULL);
+	if (max >= 0 && n > max)
+		return ctl_args_usage(cmd, usage, "unexpected argument: ", argv[max + 1]);
+	*nargs = n;
+	return CTL_ARGS_RUN;
 }
 
 int ctl_request_id(struct store *st, const char *slug, const char *short_name,
