@@ -9,7 +9,7 @@
 #include "store.h"
 #include "util.h"
 
-static const char *ctl_config_path(const struct ctl *c)
+const char *ctl_config_file(const struct ctl *c)
 {
 	if (c->config_path)
 		return c->config_path;
@@ -22,7 +22,7 @@ struct config *ctl_config(struct ctl *c)
 	if (c->cfg)
 		return c->cfg;
 	char *err = NULL;
-	const char *path = ctl_config_path(c);
+	const char *path = ctl_config_file(c);
 	if (config_load(&c->cfg, path, 0, &err) < 0) {
 		fprintf(stderr, "%s\n", err);
 		if (!c->config_path && !getenv("FOID_CONFIG"))

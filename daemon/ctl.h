@@ -18,6 +18,8 @@ struct ctl {
 	FILE *out;               /* stdout; tests may redirect */
 };
 
+/* The config's path: -c FILE, else $FOID_CONFIG, else the system's. */
+const char *ctl_config_file(const struct ctl *c);
 /* The loaded config (without secrets: foictl never needs them), or NULL
  * after printing every problem to stderr. */
 struct config *ctl_config(struct ctl *c);
