@@ -204,6 +204,15 @@ static void ctl_init_server(struct buf *b, const char *group, const char *host,
 	buf_adds(b, "};\n");
 }
 
+/* key = path, made absolute: the config reads relative paths against its
+ * own directory, but a person typed them against the current one. */
+static void ctl_init_path(struct buf *b, const char *key, const char *path)
+{
+	char *abs = ctl_init_abs(path);
+	ctl_init_key(b, "", key, abs);
+	free(abs);
+}
+
 static char *ctl_init_text(const char **val, const char *db, const char *store,
                            const char *imap_pw, const char *smtp_pw)
 {
@@ -213,9 +222,9 @@ static char *ctl_init_text(const char **val, const char *db, const char *store,
 	ctl_init_key(&b, "", "database", db);
 	ctl_init_key(&b, "", "storage_dir", store);
 	if (*val[INIT_DATA])
-		ctl_init_key(&b, "", "data_dir", val[INIT_DATA]);
+		ctl_init_path(&b, "data_dir", val[INIT_DATA]);
 	if (*val[INIT_TEMPLATES])
-		ctl_init_key(&b, "", "templates_dir", val[INIT_TEMPLATES]);
+		ctl_init_path(&b, "templates_dir", val[INIT_TEMPLATES]);
 	buf_adds(&b, "\nteam = {\n");
 	ctl_init_key(&b, "  ", "name", val[INIT_NAME]);
 	ctl_init_key(&b, "  ", "address", val[INIT_ADDRESS]);
