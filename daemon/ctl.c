@@ -50,12 +50,25 @@ struct store *ctl_store(struct ctl *c)
 	return c->st;
 }
 
+/* No config given and none installed: foictl deadline still works. */
+static int ctl_config_none(const struct ctl *c)
+{
+	return !c->cfg && !c->config_path && !getenv("FOID_CONFIG") &&
+	       access(CONFIG_DEFAULT_PATH, R_OK) < 0;
+}
+
+int ctl_open_data(struct ctl *c)
+{
+	if (c->data_dir || ctl_config_none(c))
+		return EX_OK;
+	return ctl_config(c) ? EX_OK : EX_CONFIG;
+}
+
 const char *ctl_data_dir(struct ctl *c)
 {
 	if (c->data_dir)
 		return c->data_dir;
-	if (!c->cfg && !c->config_path && !getenv("FOID_CONFIG") &&
-	    access(CONFIG_DEFAULT_PATH, R_OK) < 0)
+	if (ctl_config_none(c))
 		return FOID_DATADIR;
 	struct config *cfg = ctl_config(c);
 	return cfg ? cfg->data_dir : FOID_DATADIR;

@@ -41,6 +41,10 @@ int ctl_usage_error(const char *cmd, const char *usage, const char *msg);
  * printing why, else EX_OK with *st set (owned by c). */
 int ctl_open(struct ctl *c, struct store **st);
 
+/* For commands that need only the data directory: EX_CONFIG after printing
+ * why when a config is given (or installed) but invalid, else EX_OK. */
+int ctl_open_data(struct ctl *c);
+
 /* One option of a command: "--name VALUE" and "--name=VALUE" set *value;
  * a flag ("--name", no "=") sets *flag to 1.  A table ends with a NULL
  * name. */

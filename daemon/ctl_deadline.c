@@ -34,6 +34,8 @@ int ctl_deadline(struct ctl *c, int argc, char **argv)
 	ex = EX_OK;
 	if (!regime || !from)
 		return ctl_usage_error("deadline", usage, "--regime and --from are required");
+	if ((ex = ctl_open_data(c)) != EX_OK)
+		return ex;
 	if (deadline_regime_parse(regime, &r, &err) < 0 ||
 	    (extend && deadline_extension(&r, &extra, &err) < 0)) {
 		ex = EX_USAGE;

@@ -246,6 +246,12 @@ START_TEST(test_bad_config_and_missing_database)
 		ck_assert_msg(rc == EX_IOERR, "missing database: %s: %d: %s", *row, rc, err);
 		free(err);
 	}
+	/* deadline reads no database, but a config given must load. */
+	char *err = NULL;
+	int rc = ctl_exec(fx, "foictl", bad, "deadline --regime uk-foia --from 2016-07-01",
+	                  NULL, NULL, &err);
+	ck_assert_msg(rc == EX_CONFIG, "bad config: deadline: %d: %s", rc, err);
+	free(err);
 	free(bad);
 	free(nodb);
 	fixture_free(fx);
