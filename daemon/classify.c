@@ -279,12 +279,9 @@ int classify_load(const char *rules_path, struct classify_rules **out, char **er
 	int ret = util_read_file(rules_path, &text, NULL, errp);
 	if (ret != 0)
 		goto out;
-	int lineno = 0;
-	for (char *line = text; line; ) {
-		char *nl = strchr(line, '\n');
-		if (nl)
-			*nl = '\0';
-		lineno++;
+	struct util_lines lines;
+	util_lines_init(&lines, text);
+	for (char *line; (line = util_lines_next(&lines));) {
 		util_trim(line);
 		if (*line && *line != '#') {
 			if (r->n == cap) {
@@ -293,13 +290,12 @@ int classify_load(const char *rules_path, struct classify_rules **out, char **er
 			}
 			char *msg = parse_rule(line, &r->v[r->n]);
 			if (msg) {
-				ret = err_set(errp, FOID_EINVAL, "%s:%d: %s", rules_path, lineno, msg);
+				ret = err_set(errp, FOID_EINVAL, "%s:%d: %s", rules_path, lines.lineno, msg);
 				free(msg);
 				goto out;
 			}
 			r->n++;
 		}
-		line = nl ? nl + 1 : NULL;
 	}
 	classify_build_filters(r);
 	ret = classify_load_model(r, rules_path, errp);

@@ -151,10 +151,11 @@ int code_parse_reply(struct store *st, int64_t request_id, int64_t message_row,
                      const char *text, int *ncoded, char **errp)
 {
 	*ncoded = 0;
-	char *copy = xstrdup(text ? text : ""), *save = NULL;
+	char *copy = xstrdup(text ? text : "");
 	int rc = FOID_OK;
-	for (char *line = strtok_r(copy, "\n", &save); line && rc >= 0;
-	     line = strtok_r(NULL, "\n", &save)) {
+	struct util_lines lines;
+	util_lines_init(&lines, copy);
+	for (char *line; rc >= 0 && (line = util_lines_next(&lines));) {
 		while (*line == ' ' || *line == '\t')
 			line++;
 		if (*line == '>')

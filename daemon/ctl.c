@@ -9,7 +9,7 @@
 #include "store.h"
 #include "util.h"
 
-static const char *ctl_config_path(const struct ctl *c)
+const char *ctl_config_file(const struct ctl *c)
 {
 	if (c->config_path)
 		return c->config_path;
@@ -22,7 +22,7 @@ struct config *ctl_config(struct ctl *c)
 	if (c->cfg)
 		return c->cfg;
 	char *err = NULL;
-	const char *path = ctl_config_path(c);
+	const char *path = ctl_config_file(c);
 	if (config_load(&c->cfg, path, 0, &err) < 0) {
 		fprintf(stderr, "%s\n", err);
 		if (!c->config_path && !getenv("FOID_CONFIG"))
@@ -50,12 +50,25 @@ struct store *ctl_store(struct ctl *c)
 	return c->st;
 }
 
+/* No config given and none installed: foictl deadline still works. */
+static int ctl_config_none(const struct ctl *c)
+{
+	return !c->cfg && !c->config_path && !getenv("FOID_CONFIG") &&
+	       access(CONFIG_DEFAULT_PATH, R_OK) < 0;
+}
+
+int ctl_open_data(struct ctl *c)
+{
+	if (c->data_dir || ctl_config_none(c))
+		return EX_OK;
+	return ctl_config(c) ? EX_OK : EX_CONFIG;
+}
+
 const char *ctl_data_dir(struct ctl *c)
 {
 	if (c->data_dir)
 		return c->data_dir;
-	if (!c->cfg && !c->config_path && !getenv("FOID_CONFIG") &&
-	    access(CONFIG_DEFAULT_PATH, R_OK) < 0)
+	if (ctl_config_none(c))
 		return FOID_DATADIR;
 	struct config *cfg = ctl_config(c);
 	return cfg ? cfg->data_dir : FOID_DATADIR;
@@ -95,11 +108,81 @@ int ctl_fail(const char *cmd, int rc, const char *msg)
 	return ctl_exit_code(rc);
 }
 
-int ctl_usage(struct ctl *c, const char *usage, int argc, char **argv)
+int ctl_open(struct ctl *c, struct store **st)
 {
-	int help = argc == 2 && strcmp(argv[1], "--help") == 0;
-	fputs(usage, help ? c->out : stderr);
-	return help ? EX_OK : EX_USAGE;
+	*st = c->st;
+	if (*st)
+		return EX_OK;
+	if (!ctl_config(c))
+		return EX_CONFIG;
+	*st = ctl_store(c);
+	return *st ? EX_OK : EX_IOERR;
+}
+
+static int ctl_args_usage(const char *cmd, const char *usage, const char *what,
+                          const char *arg)
+{
+	fprintf(stderr, "foictl %s: %s%s\n%s", cmd, what, arg ? arg : "", usage);
+	return EX_USAGE;
+}
+
+int ctl_usage_error(const char *cmd, const char *usage, const char *msg)
+{
+	return ctl_args_usage(cmd, usage, msg, NULL);
+}
+
+/* The table entry for arg ("--name" or "--name=VALUE"), or NULL. */
+static const struct ctl_opt *ctl_args_find(const struct ctl_opt *opts,
+                                           const char *arg)
+{
+	size_t n = strcspn(arg, "=");
+	for (const struct ctl_opt *o = opts; o && o->name; o++)
+		if (strlen(o->name) == n && strncmp(o->name, arg, n) == 0)
+			return o;
+	return NULL;
+}
+
+int ctl_args_parse(struct ctl *c, const char *cmd, const char *usage,
+                   const struct ctl_opt *opts, int min, int max, int argc,
+                   char **argv, int *nargs)
+{
+	int n = 0, options = 1;
+	for (int i = 1; i < argc; i++) {
+		char *arg = argv[i];
+		if (!options || arg[0] != '-' || arg[1] == '\0') {
+			argv[++n] = arg;
+			continue;
+		}
+		if (strcmp(arg, "--") == 0) {
+			options = 0;
+			continue;
+		}
+		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+			fputs(usage, c->out);
+			return EX_OK;
+		}
+		const struct ctl_opt *o = ctl_args_find(opts, arg);
+		const char *eq = strchr(arg, '=');
+		if (!o)
+			return ctl_args_usage(cmd, usage, "unknown option ", arg);
+		if (o->flag) {
+			if (eq)
+				return ctl_args_usage(cmd, usage, "takes no value: ", o->name);
+			*o->flag = 1;
+		} else if (eq) {
+			*o->value = eq + 1;
+		} else if (i + 1 < argc) {
+			*o->value = argv[++i];
+		} else {
+			return ctl_args_usage(cmd, usage, "needs a value: ", o->name);
+		}
+	}
+	if (n < min)
+		return ctl_args_usage(cmd, usage, "too few arguments", NULL);
+	if (max >= 0 && n > max)
+		return ctl_args_usage(cmd, usage, "unexpected argument: ", argv[max + 1]);
+	*nargs = n;
+	return CTL_ARGS_RUN;
 }
 
 int ctl_request_id(struct store *st, const char *slug, const char *short_name,

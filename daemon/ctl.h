@@ -18,6 +18,8 @@ struct ctl {
 	FILE *out;               /* stdout; tests may redirect */
 };
 
+/* The config's path: -c FILE, else $FOID_CONFIG, else the system's. */
+const char *ctl_config_file(const struct ctl *c);
 /* The loaded config (without secrets: foictl never needs them), or NULL
  * after printing every problem to stderr. */
 struct config *ctl_config(struct ctl *c);
@@ -26,14 +28,44 @@ struct store *ctl_store(struct ctl *c);
 /* Where holidays/ and templates/ are: c->data_dir, else the config's,
  * else the compiled-in FOID_DATADIR when there is no config file. */
 const char *ctl_data_dir(struct ctl *c);
-/* The sysexits.h code for a FOID_E* return code. */
+/* The sysexits.h code for a FOID_E* return code, as foictl(1) documents
+ * them: the one place that maps an error to an exit status. */
 int ctl_exit_code(int rc);
 /* Prints "foictl CMD: msg" to stderr (each line of msg) and returns
  * ctl_exit_code(rc). */
 int ctl_fail(const char *cmd, int rc, const char *msg);
-/* Prints usage and returns EX_OK on stdout when the only argument is
- * --help, else EX_USAGE on stderr. */
-int ctl_usage(struct ctl *c, const char *usage, int argc, char **argv);
+/* Prints "foictl CMD: msg" and usage to stderr; returns EX_USAGE. */
+int ctl_usage_error(const char *cmd, const char *usage, const char *msg);
+/* The store for a command: the exit status on failure (EX_CONFIG when the
+ * config is invalid, EX_IOERR when the database cannot be opened) after
+ * printing why, else EX_OK with *st set (owned by c). */
+int ctl_open(struct ctl *c, struct store **st);
+
+/* For commands that need only the data directory: EX_CONFIG after printing
+ * why when a config is given (or installed) but invalid, else EX_OK. */
+int ctl_open_data(struct ctl *c);
+
+/* One option of a command: "--name VALUE" and "--name=VALUE" set *value;
+ * a flag ("--name", no "=") sets *flag to 1.  A table ends with a NULL
+ * name. */
+struct ctl_opt {
+	const char *name;   /* with the dashes: "--format" */
+	const char **value; /* the option takes a value */
+	int *flag;          /* or it is a flag */
+};
+/* ctl_args_parse's "no usage problem, run the command". */
+#define CTL_ARGS_RUN (-1)
+/* The one argument parser of every command.  argv[0] is the command's name
+ * (cmd, used in messages).  Options may come anywhere; "--" ends them; a
+ * later repeat wins.  The operands are moved, in order, to argv[1..*nargs],
+ * and there must be between min and max (max < 0: no limit) of them.
+ * Returns CTL_ARGS_RUN, or the exit status to return: EX_OK after printing
+ * usage to c->out for --help or -h, EX_USAGE after naming the problem (an
+ * unknown option, a missing value, a value given to a flag, the number of
+ * operands) and printing usage to stderr. */
+int ctl_args_parse(struct ctl *c, const char *cmd, const char *usage,
+                   const struct ctl_opt *opts, int min, int max, int argc,
+                   char **argv, int *nargs);
 
 /* 1 when out is a terminal and NO_COLOR is not set: colour is allowed. */
 int ctl_colour(FILE *out);
@@ -72,5 +104,6 @@ int ctl_read(struct ctl *c, int argc, char **argv);
 int ctl_attachments(struct ctl *c, int argc, char **argv);
 int ctl_search(struct ctl *c, int argc, char **argv);
 int ctl_extract(struct ctl *c, int argc, char **argv);
+int ctl_init(struct ctl *c, int argc, char **argv);
 
 #endif

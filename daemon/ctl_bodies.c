@@ -1,5 +1,4 @@
 /* foictl bodies: import, list and show the registry of public bodies. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -16,59 +15,6 @@ static const char ctl_bodies_usage[] =
 	"       foictl bodies list [--json] [--tag TAG]\n"
 	"       foictl bodies show [--json] SHORT_NAME\n";
 
-enum { OPT_DRY_RUN = 1, OPT_JSON, OPT_TAG, OPT_HELP };
-
-static const struct option ctl_bodies_opts[] = {
-	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "tag", required_argument, NULL, OPT_TAG },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
-};
-
-struct ctl_bodies_args {
-	int dry_run, json, help;
-	const char *tag;
-	const char *operand; /* the one positional argument, if any */
-};
-
-/* Parses argv (argv[0] is the subcommand) allowing only the options in
- * allowed (OPT_* bits) and at most want operands.  Returns 0 or EX_USAGE. */
-static int ctl_bodies_parse(int argc, char **argv, unsigned allowed, int want,
-                            struct ctl_bodies_args *a)
-{
-	memset(a, 0, sizeof *a);
-	optind = 0; /* GNU: start afresh, also after an earlier command */
-	opterr = 0;
-	int o;
-	while ((o = getopt_long(argc, argv, "h", ctl_bodies_opts, NULL)) != -1) {
-		if (o == 'h')
-			o = OPT_HELP;
-		if (o == '?' || !(allowed & (1u << o))) {
-			fprintf(stderr, "foictl bodies %s: unknown option or missing value: %s\n",
-			        argv[0], argv[optind - 1]);
-			return EX_USAGE;
-		}
-		if (o == OPT_DRY_RUN)
-			a->dry_run = 1;
-		else if (o == OPT_JSON)
-			a->json = 1;
-		else if (o == OPT_TAG)
-			a->tag = optarg;
-		else
-			a->help = 1;
-	}
-	if (a->help)
-		return 0;
-	if (argc - optind != want) {
-		fprintf(stderr, "foictl bodies %s: expected %d argument%s\n%s", argv[0],
-		        want, want == 1 ? "" : "s", ctl_bodies_usage);
-		return EX_USAGE;
-	}
-	a->operand = want ? argv[optind] : NULL;
-	return 0;
-}
-
 static void ctl_bodies_names(FILE *out, const char *verb, const struct strv *names)
 {
 	for (size_t i = 0; i < names->n; i++)
@@ -77,19 +23,18 @@ static void ctl_bodies_names(FILE *out, const char *verb, const struct strv *nam
 
 static int ctl_bodies_import(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_bodies_args a;
-	int ex = ctl_bodies_parse(argc, argv, 1u << OPT_DRY_RUN | 1u << OPT_HELP, 1, &a);
-	if (ex || a.help) {
-		if (a.help)
-			fputs(ctl_bodies_usage, c->out);
+	int dry_run = 0, n = 0;
+	const struct ctl_opt opts[] = { { "--dry-run", NULL, &dry_run }, { NULL, NULL, NULL } };
+	int ex = ctl_args_parse(c, "bodies import", ctl_bodies_usage, opts, 1, 1,
+	                        argc, argv, &n);
+	if (ex != CTL_ARGS_RUN)
 		return ex;
-	}
-	struct store *st = ctl_store(c);
-	if (!st)
-		return EX_IOERR;
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	struct bodies_report rep = BODIES_REPORT_INIT;
 	char *err = NULL;
-	int rc = bodies_import(st, a.operand, a.dry_run, &rep, &err);
+	int rc = bodies_import(st, argv[1], dry_run, &rep, &err);
 	for (size_t i = 0; i < rep.errors.n; i++)
 		fprintf(stderr, "%s\n", rep.errors.v[i]);
 	if (rc < 0) {
@@ -97,7 +42,7 @@ static int ctl_bodies_import(struct ctl *c, int argc, char **argv)
 		ex = ctl_exit_code(rc);
 		goto out;
 	}
-	if (a.dry_run) {
+	if (dry_run) {
 		fprintf(c->out, "dry run: would add %zu, update %zu, leave %zu unchanged\n",
 		        rep.added, rep.updated, rep.unchanged);
 		ctl_bodies_names(c->out, "add", &rep.added_names);
@@ -178,26 +123,27 @@ static void ctl_bodies_table(FILE *out, const struct bodies_list *l)
 
 static int ctl_bodies_list(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_bodies_args a;
-	int ex = ctl_bodies_parse(argc, argv,
-	                          1u << OPT_JSON | 1u << OPT_TAG | 1u << OPT_HELP, 0, &a);
-	if (ex || a.help) {
-		if (a.help)
-			fputs(ctl_bodies_usage, c->out);
+	int json = 0, n = 0;
+	const char *tag = NULL;
+	const struct ctl_opt opts[] = {
+		{ "--json", NULL, &json }, { "--tag", &tag, NULL }, { NULL, NULL, NULL },
+	};
+	int ex = ctl_args_parse(c, "bodies list", ctl_bodies_usage, opts, 0, 0,
+	                        argc, argv, &n);
+	if (ex != CTL_ARGS_RUN)
 		return ex;
-	}
-	struct store *st = ctl_store(c);
-	if (!st)
-		return EX_IOERR;
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	struct bodies_list l = BODIES_LIST_INIT;
 	char *err = NULL;
-	int rc = bodies_list(st, a.tag, &l, &err);
+	int rc = bodies_list(st, tag, &l, &err);
 	if (rc < 0) {
 		fprintf(stderr, "foictl: %s\n", err);
 		ex = ctl_exit_code(rc);
 		goto out;
 	}
-	if (a.json) {
+	if (json) {
 		struct jw *arr = jw_array();
 		for (size_t i = 0; i < l.n; i++)
 			jw_push(arr, bodies_body_json(l.v[i]));
@@ -225,25 +171,24 @@ static void ctl_bodies_field(FILE *out, const char *key, const char *val)
 
 static int ctl_bodies_show(struct ctl *c, int argc, char **argv)
 {
-	struct ctl_bodies_args a;
-	int ex = ctl_bodies_parse(argc, argv, 1u << OPT_JSON | 1u << OPT_HELP, 1, &a);
-	if (ex || a.help) {
-		if (a.help)
-			fputs(ctl_bodies_usage, c->out);
+	int json = 0, n = 0;
+	const struct ctl_opt opts[] = { { "--json", NULL, &json }, { NULL, NULL, NULL } };
+	int ex = ctl_args_parse(c, "bodies show", ctl_bodies_usage, opts, 1, 1,
+	                        argc, argv, &n);
+	if (ex != CTL_ARGS_RUN)
 		return ex;
-	}
-	struct store *st = ctl_store(c);
-	if (!st)
-		return EX_IOERR;
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	struct body *b = NULL;
 	char *err = NULL;
-	int rc = bodies_find_by_short_name(st, a.operand, &b, &err);
+	int rc = bodies_find_by_short_name(st, argv[1], &b, &err);
 	if (rc < 0) {
 		fprintf(stderr, "foictl: %s\n", err);
-		ex = rc == FOID_ENOTFOUND ? EX_DATAERR : ctl_exit_code(rc);
+		ex = ctl_exit_code(rc);
 		goto out;
 	}
-	if (a.json) {
+	if (json) {
 		struct jw *o = bodies_body_json(b);
 		if (jw_dump_file(o, c->out, JW_INDENT, &err) < 0) {
 			fprintf(stderr, "foictl: %s\n", err);

@@ -54,21 +54,16 @@ out:
 
 int ctl_classify(struct ctl *c, int argc, char **argv)
 {
-	int features = 0, status = EX_OK;
+	int features = 0, status = EX_OK, nargs = 0;
 	const char *rules_path = NULL;
-	int i = 1;
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "--features") == 0)
-			features = 1;
-		else if (strcmp(argv[i], "--rules") == 0 && i + 1 < argc)
-			rules_path = argv[++i];
-		else if (strncmp(argv[i], "--rules=", 8) == 0)
-			rules_path = argv[i] + 8;
-		else
-			return ctl_usage(c, ctl_classify_usage_text, 2, (char *[]){ argv[0], argv[i] });
-	}
-	if (i >= argc)
-		return ctl_usage(c, ctl_classify_usage_text, 1, argv);
+	const struct ctl_opt opts[] = { { "--features", NULL, &features },
+		{ "--rules", &rules_path, NULL }, { NULL, NULL, NULL } };
+	int ex = ctl_args_parse(c, "classify", ctl_classify_usage_text, opts, 1, -1, argc, argv,
+	                        &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	if (!rules_path && (ex = ctl_open_data(c)) != EX_OK)
+		return ex;
 	char *path = rules_path ? xstrdup(rules_path)
 	                        : xasprintf("%s/classify.rules", ctl_data_dir(c));
 	struct classify_rules *r = NULL;
@@ -78,7 +73,7 @@ int ctl_classify(struct ctl *c, int argc, char **argv)
 		status = ctl_fail("classify", rc, err);
 		goto out;
 	}
-	for (; i < argc; i++)
+	for (int i = 1; i <= nargs; i++)
 		if (ctl_classify_file(r, argv[i], features, c->out) < 0)
 			status = EX_DATAERR;
 out:

@@ -14,26 +14,24 @@
 #include "util.h"
 
 /* Parses "ROUND SHORT_NAME [--opt VALUE]..." with the given value options;
- * values[i] receives the value of opts[i]. */
-static int ctl_clock_args(int argc, char **argv, const char *const *opts,
-                          const char **values, const char **pos)
+ * values[i] receives the value of names[i], pos the two operands.  Returns
+ * CTL_ARGS_RUN or the exit status, as ctl_args_parse. */
+static int ctl_clock_args(struct ctl *c, const char *cmd, const char *usage,
+                          const char *const *names, const char **values,
+                          const char **pos, int argc, char **argv)
 {
-	int npos = 0;
-	for (int i = 1; i < argc; i++) {
-		int known = 0;
-		for (int k = 0; opts[k]; k++) {
-			if (strcmp(argv[i], opts[k]) == 0 && i + 1 < argc) {
-				values[k] = argv[++i];
-				known = 1;
-			}
-		}
-		if (known)
-			continue;
-		if (argv[i][0] == '-' || npos == 2)
-			return -1;
-		pos[npos++] = argv[i];
+	struct ctl_opt opts[3] = { { NULL, NULL, NULL } };
+	for (int k = 0; names[k] && k < 2; k++) {
+		opts[k].name = names[k];
+		opts[k].value = &values[k];
 	}
-	return npos == 2 ? 0 : -1;
+	int n = 0;
+	int ex = ctl_args_parse(c, cmd, usage, opts, 2, 2, argc, argv, &n);
+	if (ex == CTL_ARGS_RUN) {
+		pos[0] = argv[1];
+		pos[1] = argv[2];
+	}
+	return ex;
 }
 
 int ctl_clarify(struct ctl *c, int argc, char **argv)
@@ -46,12 +44,14 @@ int ctl_clarify(struct ctl *c, int argc, char **argv)
 	static const char *const opts[] = { "--file", "--template", NULL };
 	const char *values[2] = { NULL, "clarification-reply.txt" };
 	const char *pos[2] = { NULL, NULL };
-	if (ctl_clock_args(argc, argv, opts, values, pos) < 0 || !values[0]) {
-		return ctl_usage(c, usage, argc, argv);
-	}
-	struct store *st = ctl_store(c);
-	if (!st)
-		return EX_CONFIG;
+	int ex = ctl_clock_args(c, "clarify", usage, opts, values, pos, argc, argv);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	if (!values[0])
+		return ctl_usage_error("clarify", usage, "--file is required");
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	char *err = NULL, *text = NULL, *theirs = NULL;
 	size_t len = 0;
 	int64_t req = 0, row = 0;
@@ -95,15 +95,19 @@ int ctl_extend(struct ctl *c, int argc, char **argv)
 	const char *pos[2] = { NULL, NULL };
 	char *end = NULL;
 	long days = 0;
-	if (ctl_clock_args(argc, argv, opts, values, pos) == 0 && values[0] && values[1])
-		days = strtol(values[0], &end, 10);
-	if (!end || *end || days < 1 || days > 365 ||
-	    !message_header_value_ok(values[1])) {
-		return ctl_usage(c, usage, argc, argv);
-	}
-	struct store *st = ctl_store(c);
-	if (!st)
-		return EX_CONFIG;
+	int ex = ctl_clock_args(c, "extend", usage, opts, values, pos, argc, argv);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	if (!values[0] || !values[1])
+		return ctl_usage_error("extend", usage, "--days and --reason are required");
+	days = strtol(values[0], &end, 10);
+	if (*end || days < 1 || days > 365)
+		return ctl_usage_error("extend", usage, "--days takes 1 to 365");
+	if (!message_header_value_ok(values[1]))
+		return ctl_usage_error("extend", usage, "--reason must be one line of text");
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	char *err = NULL;
 	int64_t req = 0;
 	int rc = ctl_request_id(st, pos[0], pos[1], &req, &err);
@@ -127,13 +131,14 @@ int ctl_withdraw(struct ctl *c, int argc, char **argv)
 	static const char *const opts[] = { "--reason", NULL };
 	const char *values[1] = { NULL };
 	const char *pos[2] = { NULL, NULL };
-	if (ctl_clock_args(argc, argv, opts, values, pos) < 0 ||
-	    (values[0] && !message_header_value_ok(values[0]))) {
-		return ctl_usage(c, usage, argc, argv);
-	}
-	struct store *st = ctl_store(c);
-	if (!st)
-		return EX_CONFIG;
+	int ex = ctl_clock_args(c, "withdraw", usage, opts, values, pos, argc, argv);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	if (values[0] && !message_header_value_ok(values[0]))
+		return ctl_usage_error("withdraw", usage, "--reason must be one line of text");
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	char *err = NULL;
 	int64_t req = 0;
 	int rc = ctl_request_id(st, pos[0], pos[1], &req, &err);
@@ -172,22 +177,15 @@ int ctl_remind(struct ctl *c, int argc, char **argv)
 		"usage: foictl remind [ROUND] [--dry-run]\n"
 		"Lists (--dry-run) or queues the reminders and chasers due now; foid\n"
 		"also queues them by itself.\n";
-	int dry = 0;
-	const char *slug = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--dry-run") == 0) {
-			dry = 1;
-		} else if (argv[i][0] != '-' && !slug) {
-			slug = argv[i];
-		} else {
-			int help = strcmp(argv[i], "--help") == 0;
-			fputs(usage, help ? c->out : stderr);
-			return help ? EX_OK : EX_USAGE;
-		}
-	}
-	struct store *st = ctl_store(c);
-	if (!st)
-		return EX_CONFIG;
+	int dry = 0, nargs = 0;
+	const struct ctl_opt opts[] = { { "--dry-run", NULL, &dry }, { NULL, NULL, NULL } };
+	int ex = ctl_args_parse(c, "remind", usage, opts, 0, 1, argc, argv, &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	const char *slug = nargs ? argv[1] : NULL;
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	struct holidays *h = NULL;
 	struct buf out = BUF_INIT;
 	char *err = NULL;

@@ -17,28 +17,22 @@ int ctl_question(struct ctl *c, int argc, char **argv)
 		"Declares a question of the round; answers must fit it.  In survey\n"
 		"replies, answer N (\"N: value\") goes to the N-th question declared.\n";
 	const char *type = NULL, *choices = NULL;
-	const char *pos[2] = { NULL, NULL };
-	int npos = 0, bad = 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--choices") == 0 && i + 1 < argc) {
-			type = "choice";
-			choices = argv[++i];
-		} else if (strcmp(argv[i], "--number") == 0) {
-			type = "number";
-		} else if (strcmp(argv[i], "--text") == 0) {
-			type = "text";
-		} else if (argv[i][0] != '-' && npos < 2) {
-			pos[npos++] = argv[i];
-		} else {
-			bad = 1;
-		}
-	}
-	if (bad || npos != 2 || !type) {
-		return ctl_usage(c, usage, argc, argv);
-	}
-	struct store *st = ctl_store(c);
-	if (!st)
-		return EX_CONFIG;
+	int number = 0, text = 0, nargs = 0;
+	const struct ctl_opt opts[] = {
+		{ "--choices", &choices, NULL }, { "--number", NULL, &number },
+		{ "--text", NULL, &text }, { NULL, NULL, NULL },
+	};
+	int ex = ctl_args_parse(c, "question", usage, opts, 2, 2, argc, argv, &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	if ((choices != NULL) + number + text != 1)
+		return ctl_usage_error("question", usage,
+		                       "give one of --choices, --number and --text");
+	type = choices ? "choice" : number ? "number" : "text";
+	const char *pos[2] = { argv[1], argv[2] };
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	char *err = NULL;
 	int64_t rid = 0;
 	int rc = round_id(st, pos[0], &rid, &err);
@@ -59,27 +53,24 @@ int ctl_code(struct ctl *c, int argc, char **argv)
 		"usage: foictl code ROUND SHORT_NAME KEY=VALUE... [--confirm]\n"
 		"Records coded answers for a body (e.g. involved=yes); --confirm\n"
 		"accepts the answers foid read from a survey reply.\n";
-	int confirm = 0, npos = 0;
-	const char *pos[2] = { NULL, NULL };
+	int confirm = 0, nargs = 0;
+	const struct ctl_opt opts[] = { { "--confirm", NULL, &confirm }, { NULL, NULL, NULL } };
+	int ex = ctl_args_parse(c, "code", usage, opts, 2, -1, argc, argv, &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	const char *pos[2] = { argv[1], argv[2] };
+	for (int i = 3; i <= nargs; i++)
+		if (!strchr(argv[i], '='))
+			return ctl_usage_error("code", usage, "answers are KEY=VALUE");
+	if (nargs == 2 && !confirm)
+		return ctl_usage_error("code", usage, "give KEY=VALUE answers or --confirm");
 	struct strv pairs = STRV_INIT;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--confirm") == 0)
-			confirm = 1;
-		else if (argv[i][0] != '-' && npos < 2)
-			pos[npos++] = argv[i];
-		else if (argv[i][0] != '-' && strchr(argv[i], '='))
-			strv_push(&pairs, argv[i]);
-		else
-			confirm = -1;
-	}
-	if (confirm < 0 || npos != 2 || (!pairs.n && !confirm)) {
+	for (int i = 3; i <= nargs; i++)
+		strv_push(&pairs, argv[i]);
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK) {
 		strv_free(&pairs);
-		return ctl_usage(c, usage, argc, argv);
-	}
-	struct store *st = ctl_store(c);
-	if (!st) {
-		strv_free(&pairs);
-		return EX_CONFIG;
+		return ex;
 	}
 	char *err = NULL;
 	int64_t req = 0;

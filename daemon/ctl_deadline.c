@@ -11,35 +11,6 @@ static const char usage[] =
 	"usage: foictl deadline --regime R --from YYYY-MM-DD [--explain] [--extend]\n"
 	"  R: uk-foia, uk-eir, uk-foisa, us-foia, working:N[:CALENDAR], calendar:N[:CALENDAR]\n";
 
-/* "--opt VALUE" or "--opt=VALUE": 1 and *val set, 0 if argv[*i] is
- * another option, -1 if the value is missing.  Advances *i past it. */
-static int opt_value(int argc, char **argv, int *i, const char *opt,
-                     const char **val)
-{
-	size_t n = strlen(opt);
-	if (strncmp(argv[*i], opt, n) != 0)
-		return 0;
-	if (argv[*i][n] == '=') {
-		*val = argv[*i] + n + 1;
-		return 1;
-	}
-	if (argv[*i][n] != '\0')
-		return 0;
-	if (*i + 1 >= argc)
-		return -1;
-	*val = argv[++*i];
-	return 1;
-}
-
-static int exit_code(int rc)
-{
-	if (rc == FOID_EINVAL)
-		return EX_DATAERR;
-	if (rc == FOID_ENOTFOUND)
-		return EX_NOINPUT;
-	return EX_IOERR;
-}
-
 int ctl_deadline(struct ctl *c, int argc, char **argv)
 {
 	const char *regime = NULL, *from = NULL;
@@ -51,29 +22,20 @@ int ctl_deadline(struct ctl *c, int argc, char **argv)
 	struct deadline_date day0, due;
 	int extra = 0, rc;
 
-	for (int i = 1; i < argc; i++) {
-		int m;
-		if ((m = opt_value(argc, argv, &i, "--regime", &regime)) == 0)
-			m = opt_value(argc, argv, &i, "--from", &from);
-		if (m < 0) {
-			fprintf(stderr, "foictl deadline: %s needs a value\n%s", argv[i], usage);
-			return EX_USAGE;
-		}
-		if (m > 0)
-			continue;
-		if (strcmp(argv[i], "--explain") == 0)
-			explain = 1;
-		else if (strcmp(argv[i], "--extend") == 0)
-			extend = 1;
-		else {
-			fprintf(stderr, "foictl deadline: unexpected argument \"%s\"\n%s", argv[i], usage);
-			return EX_USAGE;
-		}
-	}
-	if (!regime || !from) {
-		fprintf(stderr, "foictl deadline: --regime and --from are required\n%s", usage);
-		return EX_USAGE;
-	}
+	int nargs = 0;
+	const struct ctl_opt opts[] = {
+		{ "--regime", &regime, NULL }, { "--from", &from, NULL },
+		{ "--explain", NULL, &explain }, { "--extend", NULL, &extend },
+		{ NULL, NULL, NULL },
+	};
+	ex = ctl_args_parse(c, "deadline", usage, opts, 0, 0, argc, argv, &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	ex = EX_OK;
+	if (!regime || !from)
+		return ctl_usage_error("deadline", usage, "--regime and --from are required");
+	if ((ex = ctl_open_data(c)) != EX_OK)
+		return ex;
 	if (deadline_regime_parse(regime, &r, &err) < 0 ||
 	    (extend && deadline_extension(&r, &extra, &err) < 0)) {
 		ex = EX_USAGE;
@@ -85,12 +47,12 @@ int ctl_deadline(struct ctl *c, int argc, char **argv)
 	}
 	dir = xasprintf("%s/holidays", ctl_data_dir(c));
 	if ((rc = holidays_load(dir, &h, &err)) < 0) {
-		ex = exit_code(rc);
+		ex = ctl_exit_code(rc);
 		goto out;
 	}
 	rc = deadline_due(h, &r, day0, extra, &due, explain ? &lines : NULL, &err);
 	if (rc < 0) {
-		ex = rc == FOID_ENOTFOUND ? EX_USAGE : exit_code(rc);
+		ex = rc == FOID_ENOTFOUND ? EX_USAGE : ctl_exit_code(rc);
 		goto out;
 	}
 	char ds[11], fs[11];

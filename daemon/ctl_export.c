@@ -202,25 +202,20 @@ int ctl_export(struct ctl *c, int argc, char **argv)
 		"--redact removes officers' email addresses and phone numbers from the\n"
 		"text it includes.\n";
 	const char *slug = NULL, *format = "csv", *output = NULL;
-	int redact = 0, bad = 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
-			format = argv[++i];
-		else if (strcmp(argv[i], "--output") == 0 && i + 1 < argc)
-			output = argv[++i];
-		else if (strcmp(argv[i], "--redact") == 0)
-			redact = 1;
-		else if (argv[i][0] != '-' && !slug)
-			slug = argv[i];
-		else
-			bad = 1;
-	}
-	if (bad || !slug || (strcmp(format, "csv") && strcmp(format, "json"))) {
-		return ctl_usage(c, usage, argc, argv);
-	}
-	struct store *st = ctl_store(c);
-	if (!st)
-		return EX_CONFIG;
+	int redact = 0, nargs = 0;
+	const struct ctl_opt opts[] = {
+		{ "--format", &format, NULL }, { "--output", &output, NULL },
+		{ "--redact", NULL, &redact }, { NULL, NULL, NULL },
+	};
+	int ex = ctl_args_parse(c, "export", usage, opts, 1, 1, argc, argv, &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	slug = argv[1];
+	if (strcmp(format, "csv") && strcmp(format, "json"))
+		return ctl_usage_error("export", usage, "--format is csv or json");
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	struct ctl_export x = { st, NULL, redact, STRV_INIT, NULL, 0 };
 	struct holidays *h = NULL;
 	struct round_view *v = NULL;

@@ -81,13 +81,16 @@ static int ctl_inbox_row(const struct store_row *row, void *arg)
 
 int ctl_inbox(struct ctl *c, int argc, char **argv)
 {
-	if (argc != 1) {
-		return ctl_usage(c, "usage: foictl inbox\nLists received mail that matched no"
-		                 " request, or that has no kind.\n", argc, argv);
-	}
-	struct store *st = ctl_store(c);
-	if (!st)
-		return EX_CONFIG;
+	static const char usage[] =
+		"usage: foictl inbox\nLists received mail that matched no"
+		" request, or that has no kind.\n";
+	int nargs = 0;
+	int ex = ctl_args_parse(c, "inbox", usage, NULL, 0, 0, argc, argv, &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	struct ctl_inbox x = { c, st, 0 };
 	char *err = NULL;
 	int rc = store_query(st, &err, ctl_inbox_row, &x,
@@ -107,21 +110,23 @@ int ctl_inbox(struct ctl *c, int argc, char **argv)
 
 int ctl_assign(struct ctl *c, int argc, char **argv)
 {
-	if (argc != 4) {
-		return ctl_usage(c, "usage: foictl assign MESSAGE ROUND SHORT_NAME\n"
-		                 "Assigns a received message (its number in foictl inbox) to"
-		                 " a request;\nlater mail from the same sender goes there"
-		                 " too.\n", argc, argv);
-	}
-	struct store *st = ctl_store(c);
-	if (!st)
-		return EX_CONFIG;
+	static const char usage[] =
+		"usage: foictl assign MESSAGE ROUND SHORT_NAME\n"
+		"Assigns a received message (its number in foictl inbox) to"
+		" a request;\nlater mail from the same sender goes there"
+		" too.\n";
+	int nargs = 0;
+	int ex = ctl_args_parse(c, "assign", usage, NULL, 3, 3, argc, argv, &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
 	char *end = NULL;
 	long long row = strtoll(argv[1][0] == '#' ? argv[1] + 1 : argv[1], &end, 10);
-	if (!end || *end || row <= 0) {
-		fprintf(stderr, "foictl assign: MESSAGE is a number from foictl inbox\n");
-		return EX_USAGE;
-	}
+	if (!end || *end || row <= 0)
+		return ctl_usage_error("assign", usage,
+		                       "MESSAGE is a number from foictl inbox");
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	int64_t req = 0;
 	char *err = NULL;
 	int rc = ctl_request_id(st, argv[2], argv[3], &req, &err);
@@ -143,28 +148,17 @@ int ctl_mark(struct ctl *c, int argc, char **argv)
 		"auto_reply, bounce or other.  Without --message, the latest message\n"
 		"received for that request.  foid never undoes it.\n";
 	const char *msg = NULL;
-	const char *pos[3] = { NULL, NULL, NULL };
-	int npos = 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--message") == 0 && i + 1 < argc) {
-			msg = argv[++i];
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(usage, c->out);
-			return EX_OK;
-		} else if (argv[i][0] != '-' && npos < 3) {
-			pos[npos++] = argv[i];
-		} else {
-			fputs(usage, stderr);
-			return EX_USAGE;
-		}
-	}
-	if (npos != 3 || !reply_kind_valid(pos[2])) {
-		fputs(usage, stderr);
-		return EX_USAGE;
-	}
-	struct store *st = ctl_store(c);
-	if (!st)
-		return EX_CONFIG;
+	int nargs = 0;
+	const struct ctl_opt opts[] = { { "--message", &msg, NULL }, { NULL, NULL, NULL } };
+	int ex = ctl_args_parse(c, "mark", usage, opts, 3, 3, argc, argv, &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	const char *pos[3] = { argv[1], argv[2], argv[3] };
+	if (!reply_kind_valid(pos[2]))
+		return ctl_usage_error("mark", usage, "unknown KIND");
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	int64_t req = 0, row = 0;
 	char *err = NULL;
 	int rc = ctl_request_id(st, pos[0], pos[1], &req, &err);

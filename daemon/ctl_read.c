@@ -108,23 +108,18 @@ static int ctl_read_raw(struct ctl *c, struct store *st, int64_t id, char **errp
 
 int ctl_read(struct ctl *c, int argc, char **argv)
 {
-	int raw = 0;
-	const char *num = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--raw") == 0)
-			raw = 1;
-		else if (argv[i][0] != '-' && !num)
-			num = argv[i];
-		else
-			return ctl_usage(c, ctl_read_usage_text, 2, (char *[]){ argv[0], argv[i] });
-	}
+	int raw = 0, nargs = 0;
+	const struct ctl_opt opts[] = { { "--raw", NULL, &raw }, { NULL, NULL, NULL } };
+	int ex = ctl_args_parse(c, "read", ctl_read_usage_text, opts, 1, 1, argc, argv, &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
 	char *end = NULL;
-	long long id = num ? strtoll(num, &end, 10) : 0;
-	if (!num || *end || id <= 0)
-		return ctl_usage(c, ctl_read_usage_text, 1, argv);
-	struct store *st = ctl_store(c);
-	if (!st)
-		return ctl_exit_code(FOID_EIO);
+	long long id = strtoll(argv[1], &end, 10);
+	if (*end || id <= 0)
+		return ctl_usage_error("read", ctl_read_usage_text, "MESSAGE is a number");
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	char *err = NULL;
 	struct ctl_read x = { c->out, 0, 0 };
 	int rc;
@@ -261,40 +256,23 @@ static int ctl_att_wanted(const struct ctl_att *t, int argc, char **argv)
 	return 0;
 }
 
-static int ctl_att_save(struct ctl *c, struct store *st, int argc, char **argv, char **errp)
+/* argv[1..nargs] are ROUND BODY [NUMBER...]. */
+static int ctl_att_save(struct ctl *c, struct store *st, const char *dir, int overwrite,
+                        int nargs, char **argv, char **errp)
 {
-	const char *dir = ".";
-	int overwrite = 0, nnum = 0;
-	char **nums = xcalloc((size_t)argc + 1, sizeof *nums);
-	const char *pos[2] = { NULL, NULL };
-	int npos = 0, rc = FOID_OK;
-	for (int i = 1; i < argc && rc == FOID_OK; i++) {
-		if (strcmp(argv[i], "--overwrite") == 0)
-			overwrite = 1;
-		else if (strcmp(argv[i], "--dir") == 0 && i + 1 < argc)
-			dir = argv[++i];
-		else if (strncmp(argv[i], "--dir=", 6) == 0)
-			dir = argv[i] + 6;
-		else if (argv[i][0] == '-')
-			rc = err_set(errp, FOID_EINVAL, "unknown option %s", argv[i]);
-		else if (npos < 2)
-			pos[npos++] = argv[i];
-		else if (strspn(argv[i], "0123456789") == strlen(argv[i]))
-			nums[nnum++] = argv[i];
-		else
+	int rc = FOID_OK;
+	for (int i = 3; i <= nargs && rc == FOID_OK; i++)
+		if (strspn(argv[i], "0123456789") != strlen(argv[i]) || !*argv[i])
 			rc = err_set(errp, FOID_EINVAL, "not an attachment number: %s", argv[i]);
-	}
-	if (rc == FOID_OK && npos < 2)
-		rc = err_set(errp, FOID_EINVAL, "save needs ROUND and BODY");
 	struct ctl_atts a = { 0 };
 	int dirfd = -1;
 	if (rc == FOID_OK)
-		rc = ctl_atts_of(st, pos[0], pos[1], &a, errp);
+		rc = ctl_atts_of(st, argv[1], argv[2], &a, errp);
 	if (rc == FOID_OK && (dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		rc = err_set(errp, FOID_EIO, "%s: %s", dir, strerror(errno));
 	struct strv used = STRV_INIT;
 	for (size_t i = 0; rc == FOID_OK && i < a.n; i++) {
-		if (!ctl_att_wanted(&a.v[i], nnum, nums))
+		if (!ctl_att_wanted(&a.v[i], nargs - 2, argv + 3))
 			continue;
 		char *name = ctl_safe_name(a.v[i].name, a.v[i].id);
 		/* Two files of one name in one save: the later gets its number. */
@@ -313,7 +291,6 @@ static int ctl_att_save(struct ctl *c, struct store *st, int argc, char **argv, 
 		close(dirfd);
 	strv_free(&used);
 	ctl_atts_free(&a);
-	free(nums);
 	return rc;
 }
 
@@ -343,18 +320,26 @@ static int ctl_att_cat(struct ctl *c, struct store *st, const char *num, char **
 
 int ctl_attachments(struct ctl *c, int argc, char **argv)
 {
-	if (argc < 2 || strcmp(argv[1], "--help") == 0 ||
-	    (strcmp(argv[1], "save") && strcmp(argv[1], "cat") && argc != 3) ||
-	    (strcmp(argv[1], "cat") == 0 && argc != 3))
-		return ctl_usage(c, ctl_att_usage_text, argc > 1 ? 2 : 1, argv);
-	struct store *st = ctl_store(c);
-	if (!st)
-		return ctl_exit_code(FOID_EIO);
+	const char *dir = ".";
+	int overwrite = 0, nargs = 0;
+	const struct ctl_opt opts[] = { { "--dir", &dir, NULL }, { "--overwrite", NULL, &overwrite },
+		{ NULL, NULL, NULL } };
+	int ex = ctl_args_parse(c, "attachments", ctl_att_usage_text, opts, 1, -1, argc, argv,
+	                        &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	int save = !strcmp(argv[1], "save"), cat = !strcmp(argv[1], "cat");
+	if ((save && nargs < 3) || (cat && nargs != 2) || (!save && !cat && nargs != 2))
+		return ctl_usage_error("attachments", ctl_att_usage_text,
+		                       "wrong number of arguments");
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	char *err = NULL;
 	int rc;
-	if (strcmp(argv[1], "save") == 0) {
-		rc = ctl_att_save(c, st, argc - 1, argv + 1, &err);
-	} else if (strcmp(argv[1], "cat") == 0) {
+	if (save) {
+		rc = ctl_att_save(c, st, dir, overwrite, nargs - 1, argv + 1, &err);
+	} else if (cat) {
 		rc = ctl_att_cat(c, st, argv[2], &err);
 	} else {
 		struct ctl_atts a = { 0 };
@@ -386,12 +371,14 @@ static const char ctl_extract_usage_text[] =
 
 int ctl_extract(struct ctl *c, int argc, char **argv)
 {
-	int again = argc == 2 && strcmp(argv[1], "--again") == 0;
-	if (argc > 1 && !again)
-		return ctl_usage(c, ctl_extract_usage_text, argc, argv);
-	struct store *st = ctl_store(c);
-	if (!st)
-		return ctl_exit_code(FOID_EIO);
+	int again = 0, nargs = 0;
+	const struct ctl_opt opts[] = { { "--again", NULL, &again }, { NULL, NULL, NULL } };
+	int ex = ctl_args_parse(c, "extract", ctl_extract_usage_text, opts, 0, 0, argc, argv, &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	char *err = NULL;
 	int rc = FOID_OK;
 	if (again) {

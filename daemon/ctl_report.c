@@ -251,21 +251,17 @@ int ctl_report(struct ctl *c, int argc, char **argv)
 		"usage: foictl report ROUND --html FILE\n"
 		"Writes one self-contained HTML report of the round.\n";
 	const char *slug = NULL, *file = NULL;
-	int bad = 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--html") == 0 && i + 1 < argc)
-			file = argv[++i];
-		else if (argv[i][0] != '-' && !slug)
-			slug = argv[i];
-		else
-			bad = 1;
-	}
-	if (bad || !slug || !file) {
-		return ctl_usage(c, usage, argc, argv);
-	}
-	struct store *st = ctl_store(c);
-	if (!st)
-		return EX_CONFIG;
+	int nargs = 0;
+	const struct ctl_opt opts[] = { { "--html", &file, NULL }, { NULL, NULL, NULL } };
+	int ex = ctl_args_parse(c, "report", usage, opts, 1, 1, argc, argv, &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	slug = argv[1];
+	if (!file)
+		return ctl_usage_error("report", usage, "--html FILE is required");
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	struct report rp = { NULL, 0 };
 	struct holidays *h = NULL;
 	struct round_view *v = NULL;

@@ -1,5 +1,4 @@
 /* foictl round: create, preview, launch, add bodies, pause and resume. */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -67,44 +66,27 @@ static int ctl_round_wait(struct ctl *c, struct store *st, const char *slug)
 	return rc;
 }
 
-static int ctl_round_create(struct ctl *c, struct store *st, int argc, char **argv)
+static int ctl_round_create(struct ctl *c, int argc, char **argv)
 {
-	enum { O_KIND = 1, O_TEMPLATE, O_REGIME, O_BODIES, O_CLOSES, O_TITLE, O_PREFIX };
-	static const struct option opts[] = {
-		{ "kind", required_argument, NULL, O_KIND },
-		{ "template", required_argument, NULL, O_TEMPLATE },
-		{ "regime", required_argument, NULL, O_REGIME },
-		{ "bodies", required_argument, NULL, O_BODIES },
-		{ "closes", required_argument, NULL, O_CLOSES },
-		{ "title", required_argument, NULL, O_TITLE },
-		{ "ref-prefix", required_argument, NULL, O_PREFIX },
-		{ NULL, 0, NULL, 0 },
-	};
 	struct round_new rn = { 0 };
-	int o;
-	optind = 0;
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (o) {
-		case O_KIND: rn.kind = optarg; break;
-		case O_TEMPLATE: rn.template_path = optarg; break;
-		case O_REGIME: rn.regime = optarg; break;
-		case O_BODIES: rn.bodies = optarg; break;
-		case O_CLOSES: rn.closes = optarg; break;
-		case O_TITLE: rn.title = optarg; break;
-		case O_PREFIX: rn.ref_prefix = optarg; break;
-		default:
-			fprintf(stderr, "foictl round create: bad option %s\n%s",
-			        argv[optind - 1], ctl_round_usage);
-			return EX_USAGE;
-		}
-	}
-	if (optind + 1 != argc || !rn.kind || !rn.template_path) {
-		fprintf(stderr, "foictl round create: need SLUG, --kind and --template\n%s",
-		        ctl_round_usage);
-		return EX_USAGE;
-	}
-	rn.slug = argv[optind];
+	int nargs = 0;
+	const struct ctl_opt opts[] = {
+		{ "--kind", &rn.kind, NULL }, { "--template", &rn.template_path, NULL },
+		{ "--regime", &rn.regime, NULL }, { "--bodies", &rn.bodies, NULL },
+		{ "--closes", &rn.closes, NULL }, { "--title", &rn.title, NULL },
+		{ "--ref-prefix", &rn.ref_prefix, NULL }, { NULL, NULL, NULL },
+	};
+	int ex = ctl_args_parse(c, "round create", ctl_round_usage, opts, 1, 1, argc,
+	                        argv, &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	if (!rn.kind || !rn.template_path)
+		return ctl_usage_error("round create", ctl_round_usage,
+		                       "--kind and --template are required");
+	rn.slug = argv[1];
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	struct buf out = BUF_INIT;
 	char *err = NULL;
 	int rc = round_create(st, c->cfg, &rn, &out, &err);
@@ -117,46 +99,34 @@ static int ctl_round_create(struct ctl *c, struct store *st, int argc, char **ar
 }
 
 /* Commands of the form: round VERB SLUG [ARG] [--bodies SEL]. */
-static int ctl_round_simple(struct ctl *c, struct store *st, int argc,
-                            char **argv)
+static int ctl_round_simple(struct ctl *c, int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "bodies", required_argument, NULL, 'b' },
-		{ "wait", no_argument, NULL, 'w' },
-		{ NULL, 0, NULL, 0 },
-	};
 	const char *verb = argv[0];
 	const char *bodies = NULL;
-	int o, wait = 0;
-	optind = 0;
-	opterr = 0;
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		if (o == 'w' && strcmp(verb, "launch") == 0) {
-			wait = 1;
-			continue;
-		}
-		if (o != 'b' || strcmp(verb, "add") != 0) {
-			fprintf(stderr, "foictl round %s: bad option %s\n%s", verb,
-			        argv[optind - 1], ctl_round_usage);
-			return EX_USAGE;
-		}
-		bodies = optarg;
-	}
-	int nargs = argc - optind;
-	int max = strcmp(verb, "preview") == 0 ? 2 : 1;
-	if (nargs < 1 || nargs > max || (strcmp(verb, "add") == 0 && !bodies)) {
-		fputs(ctl_round_usage, stderr);
-		return EX_USAGE;
-	}
-	const char *slug = argv[optind];
+	int wait = 0, nargs = 0;
+	const struct ctl_opt add_opts[] = { { "--bodies", &bodies, NULL }, { NULL, NULL, NULL } };
+	const struct ctl_opt launch_opts[] = { { "--wait", NULL, &wait }, { NULL, NULL, NULL } };
+	const struct ctl_opt *opts = strcmp(verb, "add") == 0      ? add_opts
+	                             : strcmp(verb, "launch") == 0 ? launch_opts
+	                                                           : NULL;
+	char what[32];
+	snprintf(what, sizeof what, "round %s", verb);
+	int ex = ctl_args_parse(c, what, ctl_round_usage, opts, 1,
+	                        strcmp(verb, "preview") == 0 ? 2 : 1, argc, argv, &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	if (strcmp(verb, "add") == 0 && !bodies)
+		return ctl_usage_error(what, ctl_round_usage, "--bodies is required");
+	const char *slug = argv[1];
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	struct buf out = BUF_INIT;
 	char *err = NULL;
 	int rc;
 	int n = 0;
-	char what[32];
-	snprintf(what, sizeof what, "round %s", verb);
 	if (strcmp(verb, "preview") == 0) {
-		rc = round_preview(st, c->cfg, slug, nargs == 2 ? argv[optind + 1] : NULL,
+		rc = round_preview(st, c->cfg, slug, nargs == 2 ? argv[2] : NULL,
 		                   &out, &err);
 	} else if (strcmp(verb, "launch") == 0) {
 		rc = round_launch(st, c->cfg, slug, &n, &out, &err);
@@ -196,10 +166,7 @@ int ctl_round(struct ctl *c, int argc, char **argv)
 		        ctl_round_usage);
 		return EX_USAGE;
 	}
-	struct store *st = ctl_store(c);
-	if (!st)
-		return EX_CONFIG;
 	if (strcmp(argv[1], "create") == 0)
-		return ctl_round_create(c, st, argc - 1, argv + 1);
-	return ctl_round_simple(c, st, argc - 1, argv + 1);
+		return ctl_round_create(c, argc - 1, argv + 1);
+	return ctl_round_simple(c, argc - 1, argv + 1);
 }

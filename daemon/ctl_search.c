@@ -78,40 +78,31 @@ static int ctl_search_hit(const struct store_row *row, void *arg)
 
 int ctl_search(struct ctl *c, int argc, char **argv)
 {
-	const char *query = NULL, *round = NULL, *body = NULL, *kind = NULL;
+	const char *round = NULL, *body = NULL, *kind = NULL, *limit_s = NULL;
+	int json = 0, nargs = 0;
+	const struct ctl_opt opts[] = { { "--round", &round, NULL }, { "--body", &body, NULL },
+		{ "--kind", &kind, NULL }, { "--limit", &limit_s, NULL }, { "--json", NULL, &json },
+		{ NULL, NULL, NULL } };
+	int ex = ctl_args_parse(c, "search", ctl_search_usage_text, opts, 1, 1, argc, argv, &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	const char *query = argv[1];
 	long limit = 50;
-	int json = 0;
-	for (int i = 1; i < argc; i++) {
-		const char **dst = !strcmp(argv[i], "--round") ? &round
-		                   : !strcmp(argv[i], "--body") ? &body
-		                   : !strcmp(argv[i], "--kind") ? &kind : NULL;
-		if (dst && i + 1 < argc) {
-			*dst = argv[++i];
-		} else if (!strcmp(argv[i], "--limit") && i + 1 < argc) {
-			char *end;
-			limit = strtol(argv[++i], &end, 10);
-			if (*end || limit <= 0)
-				return ctl_usage(c, ctl_search_usage_text, 1, argv);
-		} else if (!strcmp(argv[i], "--json")) {
-			json = 1;
-		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
-			return ctl_usage(c, ctl_search_usage_text, 2, (char *[]){ argv[0], argv[i] });
-		} else if (!query) {
-			query = argv[i];
-		} else {
-			return ctl_usage(c, ctl_search_usage_text, 1, argv);
-		}
+	if (limit_s) {
+		char *end;
+		limit = strtol(limit_s, &end, 10);
+		if (*end || limit <= 0 || end == limit_s)
+			return ctl_usage_error("search", ctl_search_usage_text,
+			                       "--limit needs a number above 0");
 	}
-	if (!query)
-		return ctl_usage(c, ctl_search_usage_text, 1, argv);
 	char *fts = NULL, *err = NULL;
 	int rc = search_fts_query(query, &fts, &err);
 	if (rc)
 		return ctl_fail("search", rc, err);
-	struct store *st = ctl_store(c);
-	if (!st) {
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK) {
 		free(fts);
-		return ctl_exit_code(FOID_EIO);
+		return ex;
 	}
 	struct ctl_search x = { c->out, json ? jws_new() : NULL, ctl_colour(c->out), 0 };
 	if (x.json)

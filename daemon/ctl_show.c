@@ -152,12 +152,14 @@ static int ctl_show_clock(struct ctl *c, struct store *st, const struct round_vi
 
 int ctl_show(struct ctl *c, int argc, char **argv)
 {
-	if (argc != 3) {
-		return ctl_usage(c, "usage: foictl show ROUND SHORT_NAME\n", argc, argv);
-	}
-	struct store *st = ctl_store(c);
-	if (!st)
-		return EX_CONFIG;
+	static const char usage[] = "usage: foictl show ROUND SHORT_NAME\n";
+	int nargs = 0;
+	int ex = ctl_args_parse(c, "show", usage, NULL, 2, 2, argc, argv, &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	char *err = NULL;
 	int64_t req = 0;
 	int rc = ctl_request_id(st, argv[1], argv[2], &req, &err);

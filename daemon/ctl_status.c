@@ -278,22 +278,16 @@ static int ctl_status_servers_json(struct ctl *c, struct store *st)
 
 int ctl_status(struct ctl *c, int argc, char **argv)
 {
-	int json = 0;
-	const char *slug = NULL;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0) {
-			json = 1;
-		} else if (argv[i][0] != '-' && !slug) {
-			slug = argv[i];
-		} else {
-			int help = strcmp(argv[i], "--help") == 0;
-			fputs("usage: foictl status [ROUND] [--json]\n", help ? c->out : stderr);
-			return help ? EX_OK : EX_USAGE;
-		}
-	}
-	struct store *st = ctl_store(c);
-	if (!st)
-		return EX_CONFIG;
+	static const char usage[] = "usage: foictl status [ROUND] [--json]\n";
+	int json = 0, nargs = 0;
+	const struct ctl_opt opts[] = { { "--json", NULL, &json }, { NULL, NULL, NULL } };
+	int ex = ctl_args_parse(c, "status", usage, opts, 0, 1, argc, argv, &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	const char *slug = nargs ? argv[1] : NULL;
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	if (slug)
 		return ctl_status_round(c, st, slug, json);
 	if (json)
@@ -321,33 +315,20 @@ int ctl_confirm(struct ctl *c, int argc, char **argv)
 		"know it arrived (e.g. the body acknowledged it), --resend to queue the\n"
 		"same message again.\n";
 	const char *note = NULL;
-	int sent = 0, resend = 0;
-	const char *pos[2] = { NULL, NULL };
-	int npos = 0;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--sent") == 0) {
-			sent = 1;
-		} else if (strcmp(argv[i], "--resend") == 0) {
-			resend = 1;
-		} else if (strcmp(argv[i], "--note") == 0 && i + 1 < argc) {
-			note = argv[++i];
-		} else if (strcmp(argv[i], "--help") == 0) {
-			fputs(usage, c->out);
-			return EX_OK;
-		} else if (argv[i][0] != '-' && npos < 2) {
-			pos[npos++] = argv[i];
-		} else {
-			fputs(usage, stderr);
-			return EX_USAGE;
-		}
-	}
-	if (npos != 2 || sent == resend) {
-		fputs(usage, stderr);
-		return EX_USAGE;
-	}
-	struct store *st = ctl_store(c);
-	if (!st)
-		return EX_CONFIG;
+	int sent = 0, resend = 0, nargs = 0;
+	const struct ctl_opt opts[] = {
+		{ "--sent", NULL, &sent }, { "--resend", NULL, &resend },
+		{ "--note", &note, NULL }, { NULL, NULL, NULL },
+	};
+	int ex = ctl_args_parse(c, "confirm", usage, opts, 2, 2, argc, argv, &nargs);
+	if (ex != CTL_ARGS_RUN)
+		return ex;
+	if (sent == resend)
+		return ctl_usage_error("confirm", usage, "give one of --sent and --resend");
+	const char *pos[2] = { argv[1], argv[2] };
+	struct store *st = NULL;
+	if ((ex = ctl_open(c, &st)) != EX_OK)
+		return ex;
 	char *err = NULL, *mid = NULL;
 	int rc = store_query_text(st, &err, &mid,
 	                          "SELECT m.message_id FROM messages m"

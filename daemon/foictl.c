@@ -18,6 +18,7 @@ struct ctl_command {
 };
 
 static const struct ctl_command ctl_commands[] = {
+	{ "init", ctl_init, "write a first config, its password files and directories" },
 	{ "bodies", ctl_bodies, "import, list and show the bodies registry" },
 	{ "deadline", ctl_deadline, "compute a due date, and explain it" },
 	{ "round", ctl_round, "create, preview, launch, pause and resume rounds" },
@@ -45,7 +46,7 @@ static const struct ctl_command ctl_commands[] = {
 
 static void foictl_usage(FILE *f)
 {
-	fputs("usage: foictl [-c CONFIG] COMMAND [ARGS...]\n\ncommands:\n", f);
+	fputs("usage: foictl [-c|--config CONFIG] COMMAND [ARGS...]\n\ncommands:\n", f);
 	for (const struct ctl_command *cmd = ctl_commands; cmd->name; cmd++)
 		fprintf(f, "  %-10s %s\n", cmd->name, cmd->summary);
 	fputs("\nRun 'foictl COMMAND --help' for a command's options.\n"
@@ -60,8 +61,14 @@ int main(int argc, char **argv)
 	log_init("foictl", LOG_LVL_WARN);
 	int i = 1;
 	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "-c") == 0 && i + 1 < argc) {
+		if (strcmp(argv[i], "-c") == 0 || strcmp(argv[i], "--config") == 0) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "foictl: %s needs a value\n", argv[i]);
+				return EX_USAGE;
+			}
 			c.config_path = argv[++i];
+		} else if (strncmp(argv[i], "--config=", 9) == 0) {
+			c.config_path = argv[i] + 9;
 		} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
 			foictl_usage(stdout);
 			return 0;

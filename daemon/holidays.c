@@ -182,21 +182,13 @@ static int load_file(struct holidays *h, int file, char **errp)
 	int rc = util_read_file(h->files.v[file], &text, NULL, errp);
 	if (rc < 0)
 		return rc;
-	int lineno = 0, seen_header = 0;
-	char *next = NULL;
-	/* By hand: strtok_r would merge blank lines and skew line numbers. */
-	for (char *line = text; line; line = next) {
-		char *nl = strchr(line, '\n');
-		next = nl ? nl + 1 : NULL;
-		if (nl)
-			*nl = '\0';
-		lineno++;
-		size_t len = strlen(line);
-		if (len && line[len - 1] == '\r')
-			line[--len] = '\0';
-		if (len == 0)
+	int seen_header = 0;
+	struct util_lines lines;
+	util_lines_init(&lines, text);
+	for (char *line; (line = util_lines_next(&lines));) {
+		if (!*line)
 			continue;
-		rc = parse_line(h, line, file, lineno, !seen_header, errp);
+		rc = parse_line(h, line, file, lines.lineno, !seen_header, errp);
 		if (rc < 0)
 			goto out;
 		seen_header = 1;

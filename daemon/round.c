@@ -337,11 +337,9 @@ static int round_select(struct store *st, const char *sel,
 	if (rc)
 		return err_prefix(errp, rc, "--bodies");
 	struct buf errs = BUF_INIT;
-	int lineno = 0;
-	char *save = NULL;
-	for (char *line = strtok_r(text, "\n", &save); line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		lineno++;
+	struct util_lines lines;
+	util_lines_init(&lines, text);
+	for (char *line; (line = util_lines_next(&lines));) {
 		util_trim(line);
 		if (!*line || *line == '#')
 			continue;
@@ -350,7 +348,7 @@ static int round_select(struct store *st, const char *sel,
 		int r = bodies_find_by_short_name(st, line, &b, &e);
 		if (r == FOID_ENOTFOUND) {
 			buf_addf(&errs, "%s%s:%d: no body \"%s\" (see foictl bodies list)",
-			         errs.len ? "\n" : "", sel, lineno, line);
+			         errs.len ? "\n" : "", sel, lines.lineno, line);
 		} else if (r) {
 			free(e);
 			rc = r;

@@ -189,27 +189,24 @@ int template_parse(const char *name, const char *text, const char *basedir,
 	int rc = check_utf8(name, s, errp);
 	if (rc < 0)
 		goto out;
-	char *p = s;
-	int lineno = 1;
+	struct util_lines lines;
+	util_lines_init(&lines, s);
 	for (;;) {
-		char *nl = strchr(p, '\n');
-		if (!nl) {
+		/* A header line, and the blank line after the last, end in "\n". */
+		if (!lines.next || !strchr(lines.next, '\n')) {
 			rc = err_set(errp, FOID_EINVAL,
 			             "%s:%d: missing blank line between the headers and the body",
-			             name, lineno);
+			             name, lines.lineno + 1);
 			goto out;
 		}
-		*nl = '\0';
-		if (*util_trim(p) == '\0') {
-			p = nl + 1;
-			lineno++;
+		char *line = util_lines_next(&lines);
+		if (*util_trim(line) == '\0')
 			break;
-		}
-		if ((rc = parse_header(t, p, lineno, basedir, errp)) < 0)
+		if ((rc = parse_header(t, line, lines.lineno, basedir, errp)) < 0)
 			goto out;
-		p = nl + 1;
-		lineno++;
 	}
+	char *p = lines.next ? lines.next : s + strlen(s);
+	int lineno = lines.lineno + 1;
 	if (!t->subject.line) {
 		rc = err_set(errp, FOID_EINVAL, "%s: missing Subject header", name);
 		goto out;

@@ -465,3 +465,25 @@ void util_crash_point(const char *name)
 	if (--passes <= 0)
 		raise(SIGKILL);
 }
+
+void util_lines_init(struct util_lines *l, char *text)
+{
+	l->next = text && *text ? text : NULL;
+	l->lineno = 0;
+}
+
+char *util_lines_next(struct util_lines *l)
+{
+	char *line = l->next;
+	if (!line)
+		return NULL;
+	char *nl = strchr(line, '\n');
+	l->next = nl && nl[1] ? nl + 1 : NULL;
+	if (nl)
+		*nl = '\0';
+	size_t len = nl ? (size_t)(nl - line) : strlen(line);
+	if (len && line[len - 1] == '\r')
+		line[len - 1] = '\0';
+	l->lineno++;
+	return line;
+}

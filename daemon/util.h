@@ -89,6 +89,17 @@ int util_lock_file(const char *path, int *fd, char **errp);
  * pass here (default 1).  Does nothing otherwise. */
 void util_crash_point(const char *name);
 
+/* The lines of a text, split in place: every reader of a line-based file
+ * uses it, so that a line's number counts blank lines too. */
+struct util_lines {
+	char *next;  /* the rest of the text; NULL at the end */
+	int lineno;  /* the number (from 1) of the line last returned */
+};
+/* text stays owned by the caller and is cut into lines as they are read. */
+void util_lines_init(struct util_lines *l, char *text);
+/* The next line without its "\n" or "\r\n", or NULL after the last. */
+char *util_lines_next(struct util_lines *l);
+
 /* Lower-case ASCII in place; returns s. */
 char *util_lower(char *s);
 /* Trim ASCII white space at both ends, in place; returns s. */

@@ -638,7 +638,7 @@ START_TEST(test_show_body_and_missing)
 	ck_assert_ptr_nonnull(strstr(out, "kind         -\n"));
 	free(out);
 	char *missing[] = { "bodies", "show", "nosuch", NULL };
-	ck_assert_int_eq(run(e, &out, 3, missing), EX_DATAERR);
+	ck_assert_int_eq(run(e, &out, 3, missing), EX_NOINPUT);
 	ck_assert_str_eq(out, "");
 	free(out);
 	struct body *b = NULL;
