@@ -16,7 +16,7 @@ KINDS = {'acknowledgement', 'clarification', 'extension', 'refusal',
          'response', 'other'}
 # One name per access regime; a new region adds its names here.
 REGIMES = {'uk-foia', 'uk-eir', 'foisa', 'eir-scotland', 'eirs',
-           'ni-foia', 'ni-eir', 'wales-foia', 'wales-eir', 'us-foia'}
+           'ni-foia', 'ni-eir', 'wales-foia', 'wales-eir', 'us-foia', 'us-state'}
 HEADER = ['file', 'kind', 'regime', 'shape', 'source']
 # A file may lack the token only if its shape says so: the harness then has
 # nothing to substitute, which must be deliberate.
