@@ -628,8 +628,8 @@ static void classify_body(const struct classify_rules *r, const char *subject,
 	} else if (auto_rule) {
 		set_result(res, CLASSIFY_AUTO_REPLY, auto_rule, auto_evidence);
 		auto_rule = auto_evidence = NULL;
-	} else if (!(r->model && classify_model(r, &t, has_attachments, res)) &&
-	           !classify_human(r, &t, res)) {
+	} else if (!classify_human(r, &t, res) &&
+	           !(r->model && classify_model(r, &t, has_attachments, res))) {
 		classify_fallback(res, has_attachments);
 	}
 	free(auto_rule);

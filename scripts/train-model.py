@@ -171,9 +171,11 @@ def report(title, pairs):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--l2", type=float, default=0.01)
+    ap.add_argument("--l2", type=float, default=0.03)
     ap.add_argument("--cv", action="store_true", help="cross-validate on train")
     ap.add_argument("--eval", action="store_true", help="figures on the test part")
+    ap.add_argument("--cv-out", type=argparse.FileType("w"),
+                    help="with --cv: each training reply's label and held-out verdict")
     ap.add_argument("--output", default=os.path.join(TOP, "data", "classify.model"))
     a = ap.parse_args()
     if a.eval:
@@ -193,7 +195,11 @@ def main():
             tr = [i for i in range(len(rows)) if i % 5 != fold]
             te = [i for i in range(len(rows)) if i % 5 == fold]
             m = fit([docs[i] for i in tr], [ys[i] for i in tr], a.l2)
-            pairs += [(KINDS[ys[i]], KINDS[predict(m, docs[i])]) for i in te]
+            for i in te:
+                pairs.append((KINDS[ys[i]], KINDS[predict(m, docs[i])]))
+                if a.cv_out:
+                    a.cv_out.write("%s\t%s\t%s\n" % (rows[i][0], KINDS[ys[i]],
+                                                      KINDS[predict(m, docs[i])]))
         report("5-fold cross-validation on train (l2=%g)" % a.l2, pairs)
         return
     model = fit(docs, ys, a.l2)

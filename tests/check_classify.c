@@ -6,12 +6,32 @@
 #include "classify.h"
 #include "fixture.h"
 
-static struct classify_rules *load_rules(void)
+/* These cases are about the rules: they load data/classify.rules from a
+ * directory without the model, which check_model and check_corpus test. */
+static struct fixture *rules_dir;
+static void rules_up(void)
 {
-	char *path = xasprintf("%s/data/classify.rules", fixture_srcdir());
+	char *src = xasprintf("%s/data/classify.rules", fixture_srcdir()), *text = NULL;
+	ck_assert_int_eq(util_read_file(src, &text, NULL, NULL), 0);
+	rules_dir = fixture_new();
+	free(fixture_write(rules_dir, "classify.rules", text));
+	free(text);
+	free(src);
+}
+static void rules_down(void) { fixture_free(rules_dir); }
+
+static struct classify_rules *load_from(const char *path)
+{
 	struct classify_rules *r = NULL;
 	char *err = NULL;
 	ck_assert_msg(classify_load(path, &r, &err) == 0, "%s", err);
+	return r;
+}
+
+static struct classify_rules *load_rules(void)
+{
+	char *path = fixture_path(rules_dir, "classify.rules");
+	struct classify_rules *r = load_from(path);
 	free(path);
 	return r;
 }
@@ -51,6 +71,43 @@ static void text_kind(const char *body, const char *want, const char *want_rule)
 	classify_result_clear(&res);
 	classify_rules_free(r);
 }
+
+/* ---- with the model ------------------------------------------------------ */
+
+/* With data/classify.model beside the rules, a reply no rule speaks for is
+ * the model's: its kind, the phrases that weighed most, a confidence; a
+ * reply a rule speaks for keeps the rule. */
+START_TEST(test_model_decides_where_no_rule_speaks)
+{
+	char *path = xasprintf("%s/data/classify.rules", fixture_srcdir());
+	struct classify_rules *r = load_from(path);
+	free(path);
+	ck_assert(classify_has_model(r));
+	struct classify_result res = CLASSIFY_RESULT_INIT;
+	ck_assert_int_eq(classify_text(r, "RE: FOI", "Q1. 14\nQ2. Yes, twice in 2016.\n"
+	                               "Q3. The chief executive.\n", 0, NULL, &res), 0);
+	ck_assert_msg(util_starts_with(res.rule, "model:"), "%s", res.rule);
+	ck_assert_msg(res.confidence > 0 && res.confidence < 1, "%f", res.confidence);
+	ck_assert_msg(*res.evidence == '"', "%s", res.evidence);
+	classify_result_clear(&res);
+	ck_assert_int_eq(classify_text(r, "RE: FOI", "I estimate that the cost of complying "
+	                               "would exceed the appropriate limit under section 12.",
+	                               0, NULL, &res), 0);
+	ck_assert_str_eq(res.rule, "text:refusal:section-12");
+	ck_assert(res.confidence == 1);
+	classify_result_clear(&res);
+	classify_rules_free(r);
+	/* Without the model the same reply falls back, with no confidence. */
+	r = load_rules();
+	ck_assert(!classify_has_model(r));
+	ck_assert_int_eq(classify_text(r, "RE: FOI", "Q1. 14\nQ2. Yes, twice in 2016.\n", 0,
+	                               NULL, &res), 0);
+	ck_assert_str_eq(res.rule, "fallback:unmatched");
+	ck_assert(res.confidence == 0);
+	classify_result_clear(&res);
+	classify_rules_free(r);
+}
+END_TEST
 
 /* ---- the rules file ------------------------------------------------------ */
 
@@ -781,6 +838,8 @@ static Suite *classify_suite(void)
 {
 	Suite *s = suite_create("classify");
 	TCase *tc = tcase_create("core");
+	tcase_add_unchecked_fixture(tc, rules_up, rules_down);
+	tcase_add_test(tc, test_model_decides_where_no_rule_speaks);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_load_errors_name_file_and_line);
 	tcase_add_test(tc, test_load_rejects_unknown_kind_and_where);
