@@ -12,7 +12,8 @@
 #                         same ports, for tests of lost and regained servers
 #
 # start creates DIR (mode 0755: Dovecot's mail processes run as dovenull and
-# must reach DIR/mail), generates a test CA and server certificates, writes
+# must reach DIR/mail; start refuses a DIR inside a directory other users
+# cannot enter, such as a home of mode 0700), generates a test CA and server certificates, writes
 # the server configurations, starts both servers on free loopback ports and
 # waits until each answers.  With --owner PID a detached watcher stops the
 # sandbox once PID exits, so a crashed caller leaves nothing running.  On
@@ -63,7 +64,10 @@ HOST=127.0.0.1
 SELFSIGNED_HOST=127.0.0.2
 EXPIRED_HOST=127.0.0.3
 WRONGHOST_HOST=127.0.0.4
-DEADLINE=10      # seconds a server gets to answer
+# Seconds a server gets to answer on each port.  Generous: with several
+# sandboxes starting at once on a loaded machine, Dovecot's first login
+# process can take seconds to be forked and to greet.
+DEADLINE=${SANDBOX_DEADLINE:-30}
 ATTEMPTS=5       # port clashes tolerated before giving up
 
 die() {
@@ -136,21 +140,30 @@ print(" ".join(str(s.getsockname()[1]) for s in socks))
 EOF
 }
 
-# Waits until host:port accepts a connection and, when $3 is given, sends a
-# greeting starting with it.  Fails early when pid $4 has died.
+# Waits until host:port accepts a connection and sends a greeting starting
+# with $3: the server is ready only once a process of it answers, not when
+# the port is merely bound.  Fails early when pid $4 has died.  On failure
+# WAITED says what was last seen, for the error message.
 wait_port() {
 	local host=$1 port=$2 greet=$3 pid=$4 end line
 	end=$((SECONDS + DEADLINE))
+	WAITED="no answer on $host:$port"
 	while [ "$SECONDS" -lt "$end" ]; do
-		kill -0 "$pid" 2>/dev/null || return 1
+		if ! kill -0 "$pid" 2>/dev/null; then
+			WAITED="it exited while $host:$port was awaited"
+			return 1
+		fi
 		# A subshell, so that a refused connection cannot end this shell.
+		# The greeting may be slow under load: wait for it up to 5 s.
 		if line=$( (exec 3<>"/dev/tcp/$host/$port" || exit 1
-			[ -z "$greet" ] || read -r -t 2 l <&3 || true
+			read -r -t 5 l <&3 || true
 			printf '%s' "${l-}") 2>/dev/null); then
 			case $line in "$greet"*) return 0 ;; esac
+			WAITED="$host:$port accepted but did not greet with '$greet' (got '${line%$'\r'}')"
 		fi
-		sleep 0.02
+		sleep 0.05
 	done
+	WAITED="$WAITED after ${DEADLINE}s"
 	return 1
 }
 
@@ -300,6 +313,7 @@ log_tail() {
 launch() {
 	local dir=$1 name=$2 pid ns own end
 	shift 2
+	WAITED="it could not be launched"
 	setsid unshare --mount --propagation private "$@" \
 		</dev/null >>"$dir/log/$name.log" 2>&1 &
 	pid=$!
@@ -347,7 +361,7 @@ clashed() {
 cmd_start() {
 	local dir=$1 owner=$2 try=1 ports failed
 	[ "$(id -u)" -eq 0 ] || die "must run as root (mount namespaces, Dovecot's user switch)"
-	for c in dovecot smtpd unshare openssl faketime python3; do
+	for c in dovecot smtpd unshare setpriv openssl faketime python3; do
 		command -v "$c" >/dev/null || die "$c not found: run scripts/install-deps.sh"
 	done
 	mkdir -p "$dir"
@@ -359,6 +373,8 @@ cmd_start() {
 	chmod 0700 "$dir/tls"
 	chmod 0711 "$dir/spool/smtpd"
 	chown dovenull:dovenull "$dir/mail"
+	setpriv --reuid=dovenull --regid=dovenull --clear-groups test -w "$dir/mail" ||
+		die "Dovecot's mail user dovenull cannot reach $dir/mail: a directory above it is closed to other users (mode 0700?); start the sandbox under /tmp (e.g. DIR=\$(mktemp -d))"
 	: >"$dir/log/dovecot.log"
 	: >"$dir/log/smtpd.log"
 	PASSWORD=$(openssl rand -hex 12)
@@ -395,8 +411,8 @@ cmd_start() {
 			try=$((try + 1))
 			continue
 		fi
-		printf 'sandbox: %s did not start in %s; %s says:\n' \
-			"$failed" "$dir" "$dir/log/$failed.log" >&2
+		printf 'sandbox: %s did not start in %s (%s); %s says:\n' \
+			"$failed" "$dir" "$WAITED" "$dir/log/$failed.log" >&2
 		log_tail "$dir/log/$failed.log"
 		exit 1
 	done
