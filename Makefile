@@ -9,7 +9,7 @@ SYSCONFDIR ?= $(if $(filter /usr,$(PREFIX)),/etc,$(PREFIX)/etc)
 UNITDIR    ?= $(PREFIX)/lib/systemd/system
 
 CC      ?= cc
-PKGS     = libcurl libetpan sqlite3 libconfig jansson libxml-2.0 gnutls libsystemd libytnef libzip
+PKGS     = libcurl libetpan sqlite3 libconfig jansson libxml-2.0 gnutls libsystemd libytnef libzip libpcre2-8
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
            -Wmissing-prototypes -Wpointer-arith -Wvla
 CFLAGS  ?= -O2 -g

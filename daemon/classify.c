@@ -1,11 +1,11 @@
 /* Classifying received mail; see classify.h and data/classify.rules. */
-#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "classify.h"
 #include "model.h"
+#include "regex.h"
 
 /* Listed in precedence order where the order matters (see the rules file). */
 enum rule_kind {
@@ -56,8 +56,7 @@ struct rule {
 	int where;
 	char *pattern; /* as written */
 	size_t nsub;   /* its (groups) */
-	int compiled;  /* re is compiled: see rule_re() */
-	regex_t re;
+	struct regex *re; /* NULL until first needed: see rule_re() */
 };
 
 /* One regex per kind and place (subject rules, body rules) that matches
@@ -66,7 +65,7 @@ struct rule {
 enum { F_SUBJECT, F_BODY, F_COUNT };
 
 struct kind_filter {
-	regex_t re[F_COUNT];
+	struct regex *re[F_COUNT];
 	/* 0 no rules, 1 compiled, 2 the same rules as the body's (use that),
 	 * -1 not compiled (too big: the rules run one by one) */
 	int state[F_COUNT];
@@ -95,13 +94,11 @@ void classify_rules_free(struct classify_rules *r)
 	for (size_t i = 0; i < r->n; i++) {
 		free(r->v[i].name);
 		free(r->v[i].pattern);
-		if (r->v[i].compiled)
-			regfree(&r->v[i].re);
+		regex_free(r->v[i].re);
 	}
 	for (int k = 0; k < K_COUNT; k++)
 		for (int f = 0; f < F_COUNT; f++)
-			if (r->filter[k].state[f] == 1)
-				regfree(&r->filter[k].re[f]);
+			regex_free(r->filter[k].re[f]);
 	free(r->v);
 	model_free(r->model);
 	free(r);
@@ -166,19 +163,15 @@ static char *parse_rule(char *line, struct rule *out)
 		return xstrdup("expected a /REGEX/ after WHERE");
 	p[len - 1] = '\0';
 	/* Checked here, compiled again when first needed (rule_re). */
-	regex_t re;
-	int rc = regcomp(&re, p + 1, REG_EXTENDED | REG_ICASE);
-	if (rc != 0) {
-		char msg[256];
-		regerror(rc, &re, msg, sizeof msg);
-		regfree(&re);
-		return xasprintf("bad regex: %s", msg);
-	}
-	out->nsub = re.re_nsub;
-	regfree(&re);
+	struct regex *re = NULL;
+	char *err = NULL;
+	if (regex_compile(p + 1, &re, &err) < 0)
+		return err;
+	out->nsub = regex_groups(re);
+	regex_free(re);
 	if (k == K_REFERENCE && out->nsub == 0)
 		return xstrdup("a reference rule needs a (group) around the reference");
-	out->compiled = 0;
+	out->re = NULL;
 	out->kind = (enum rule_kind)k;
 	out->name = xstrdup(name);
 	out->pattern = xstrdup(p + 1);
@@ -211,8 +204,7 @@ static void classify_build_filters(struct classify_rules *r)
 				buf_addc(&b, ')');
 			}
 			if (b.len)
-				kf->state[f] = regcomp(&kf->re[f], b.data,
-				                       REG_EXTENDED | REG_ICASE | REG_NOSUB) == 0 ? 1 : -1;
+				kf->state[f] = regex_compile(b.data, &kf->re[f], NULL) == 0 ? 1 : -1;
 			buf_free(&b);
 		}
 	}
@@ -221,14 +213,11 @@ static void classify_build_filters(struct classify_rules *r)
 /* A rule's own regex, compiled when first needed: the kind filters answer
  * most questions, and a daemon at rest need not hold both.  NULL only when
  * memory runs out (the pattern was checked at load). */
-static const regex_t *rule_re(struct rule *ru)
+static const struct regex *rule_re(struct rule *ru)
 {
-	if (!ru->compiled) {
-		if (regcomp(&ru->re, ru->pattern, REG_EXTENDED | REG_ICASE) != 0)
-			return NULL;
-		ru->compiled = 1;
-	}
-	return &ru->re;
+	if (!ru->re && regex_compile(ru->pattern, &ru->re, NULL) < 0)
+		return NULL;
+	return ru->re;
 }
 
 /* 1 when some rule of kind placed at f matches s. */
@@ -240,11 +229,11 @@ static int kind_any_match(const struct classify_rules *r, enum rule_kind kind, i
 	if (!s || kf->state[g] == 0)
 		return 0;
 	if (kf->state[g] == 1)
-		return regexec(&kf->re[g], s, 0, NULL, 0) == 0;
+		return regex_search(kf->re[g], s, 0, NULL, 0) == 1;
 	for (size_t i = 0; i < r->n; i++) {
-		const regex_t *re = r->v[i].kind == kind && (r->v[i].where & filter_where[f])
-		                            ? rule_re(&r->v[i]) : NULL;
-		if (re && regexec(re, s, 0, NULL, 0) == 0)
+		const struct regex *re = r->v[i].kind == kind && (r->v[i].where & filter_where[f])
+		                         ? rule_re(&r->v[i]) : NULL;
+		if (re && regex_search(re, s, 0, NULL, 0) == 1)
 			return 1;
 	}
 	return 0;
@@ -374,10 +363,10 @@ static char *excerpt(const char *s, size_t so, size_t eo)
 	return util_trim(xstrndup(s + start, end - start));
 }
 
-static int rule_match(struct rule *ru, const char *s, regmatch_t *m, size_t nm)
+static int rule_match(struct rule *ru, const char *s, struct regex_span *m, size_t nm)
 {
-	const regex_t *re = s ? rule_re(ru) : NULL;
-	return re && regexec(re, s, nm, m, 0) == 0;
+	const struct regex *re = s ? rule_re(ru) : NULL;
+	return re && regex_search(re, s, 0, m, nm) == 1;
 }
 
 /* First rule of kind (file order) matching t; fills *evidence. */
@@ -391,14 +380,14 @@ static const struct rule *match_kind(const struct classify_rules *r, enum rule_k
 		struct rule *ru = &r->v[i];
 		if (ru->kind != kind)
 			continue;
-		regmatch_t m[1];
+		struct regex_span m[1];
 		const char *s = NULL;
 		if ((ru->where & W_SUBJECT) && rule_match(ru, t->subject, m, 1))
 			s = t->subject;
 		else if ((ru->where & W_BODY) && rule_match(ru, t->body, m, 1))
 			s = t->body;
 		if (s) {
-			*evidence = excerpt(s, (size_t)m[0].rm_so, (size_t)m[0].rm_eo);
+			*evidence = excerpt(s, (size_t)m[0].start, (size_t)m[0].end);
 			return ru;
 		}
 	}
@@ -467,33 +456,33 @@ static char *reference_in(const struct classify_rules *r, const char *s, int f,
 		return NULL;
 	for (size_t i = 0; i < r->n; i++) {
 		struct rule *ru = &r->v[i];
-		const regex_t *re = ru->kind == K_REFERENCE && (ru->where & filter_where[f])
-		                    ? rule_re(ru) : NULL;
+		const struct regex *re = ru->kind == K_REFERENCE && (ru->where & filter_where[f])
+		                         ? rule_re(ru) : NULL;
 		if (!re)
 			continue;
 		for (size_t off = 0; s[off]; ) {
-			regmatch_t m[10];
+			struct regex_span m[10];
 			size_t nm = ru->nsub + 1 < 10 ? ru->nsub + 1 : 10;
-			if (regexec(re, s + off, nm, m, off ? REG_NOTBOL : 0) != 0)
+			if (regex_search(re, s, off, m, nm) != 1)
 				break;
 			size_t g = nm - 1;
-			while (g > 0 && m[g].rm_so < 0)
+			while (g > 0 && m[g].start < 0)
 				g--;
-			char *ref = xstrndup(s + off + m[g].rm_so, (size_t)(m[g].rm_eo - m[g].rm_so));
+			char *ref = xstrndup(s + m[g].start, (size_t)(m[g].end - m[g].start));
 			size_t rl = strlen(ref);
 			while (rl && strchr("./-_", ref[rl - 1]))
 				ref[--rl] = '\0';
-			size_t tail_end = off + (size_t)m[0].rm_eo;
+			size_t tail_end = (size_t)m[0].end;
 			for (int k = 0; k < NOTREF_TAIL && s[tail_end]; k++)
 				tail_end++;
-			char *ctx = xstrndup(s + off + m[0].rm_so, tail_end - off - (size_t)m[0].rm_so);
+			char *ctx = xstrndup(s + m[0].start, tail_end - (size_t)m[0].start);
 			int ok = rl > 0 && strpbrk(ref, "0123456789") && !kind_any_match(r, K_NOTREF, f, ctx) &&
 			         !(ours && !strcasecmp(ref, ours));
 			free(ctx);
 			if (ok)
 				return ref;
 			free(ref);
-			off += (size_t)m[0].rm_eo > 0 ? (size_t)m[0].rm_eo : 1;
+			off = (size_t)m[0].end > off ? (size_t)m[0].end : off + 1;
 		}
 	}
 	return NULL;
@@ -550,7 +539,7 @@ static void rule_hits(const struct classify_rules *r, const struct text *t,
 			continue;
 		for (size_t i = 0; i < r->n; i++) {
 			struct rule *ru = &r->v[i];
-			regmatch_t m[1];
+			struct regex_span m[1];
 			if (ru->kind == k &&
 			    (((ru->where & W_SUBJECT) && rule_match(ru, t->subject, m, 1)) ||
 			     ((ru->where & W_BODY) && rule_match(ru, t->body, m, 1))))

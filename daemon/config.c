@@ -4,12 +4,14 @@
 #include <libconfig.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "deadline.h"
 #include "util.h"
 #include "window.h"
 
@@ -19,6 +21,228 @@ struct cv {
 	char *dir;      /* for resolving relative paths */
 	struct buf errs;
 	int nerr;
+};
+
+/* ---- the key tables ----
+ * One table per group owns each setting's type, default, range and place
+ * in struct config: parsing, the unknown-key errors, the defaults and
+ * config_defaults (which the example config is checked against) all read
+ * it, so a setting is described once. */
+
+enum ck_type {
+	CK_STR,         /* char * */
+	CK_PATH,        /* char *, resolved against the config's directory; "" is NULL */
+	CK_INT,         /* int, in [min, max] */
+	CK_INT64,       /* int64_t, in [min, max] */
+	CK_BOOL,        /* int */
+	CK_DURATION,    /* int seconds: a number or "90s", "30m", "12h", "7d" */
+	CK_ENUM,        /* int: the index of the value in names */
+	CK_STRLIST,     /* char **, NULL-terminated, at least one element */
+	CK_STEPS,       /* struct config_reminders */
+};
+
+#define CK_REQUIRED  1u  /* missing or empty is an error */
+#define CK_COMPUTED  2u  /* the default depends on other settings or the build */
+
+struct ck {
+	const char *key;
+	enum ck_type type;
+	unsigned flags;
+	const char *def;          /* strings, enums, a list's one element */
+	int64_t idef;             /* numbers, booleans, durations */
+	int64_t min, max;         /* CK_INT, CK_INT64 */
+	/* Strings and paths (non-empty values): 0, or an error in *errp. */
+	int (*check)(const char *val, char **errp);
+	const char *const *names; /* CK_ENUM, NULL-terminated */
+	const struct config_reminder_step *steps; /* CK_STEPS default */
+	int nsteps;
+	size_t off;               /* destination: offset into the group's struct */
+};
+
+struct cg {
+	const char *name;         /* NULL: the top level */
+	int required;
+	const struct ck *keys;
+	size_t nkeys;
+};
+
+static int ck_email(const char *s, char **errp)
+{
+	if (!*s)
+		return 0;     /* an optional address left empty: none */
+	const char *at = strchr(s, '@');
+	int ok = at && at != s && !strchr(at + 1, '@') && strchr(at + 1, '.') &&
+	         at[1] != '.' && s[strlen(s) - 1] != '.';
+	/* A valid-looking addr-spec: enough to catch typos; the SMTP server decides. */
+	for (const char *p = s; ok && *p; p++)
+		if ((unsigned char)*p <= ' ' || strchr("<>()[],;:\"\\", *p))
+			ok = 0;
+	return ok ? 0 : err_set(errp, FOID_EINVAL, "not a valid email address: %s", s);
+}
+
+static int ck_hhmm(const char *s, char **errp)
+{
+	if (strlen(s) == 5 && s[0] >= '0' && s[0] <= '2' && s[1] >= '0' &&
+	    s[1] <= '9' && s[2] == ':' && s[3] >= '0' && s[3] <= '5' &&
+	    s[4] >= '0' && s[4] <= '9' && (s[0] - '0') * 10 + (s[1] - '0') < 24)
+		return 0;
+	return err_set(errp, FOID_EINVAL, "must be HH:MM, 24-hour (got \"%s\")", s);
+}
+
+static int ck_log_level(const char *s, char **errp)
+{
+	if (strcmp(s, "error") && strcmp(s, "warn") && strcmp(s, "info") &&
+	    strcmp(s, "debug"))
+		return err_set(errp, FOID_EINVAL,
+		               "must be \"error\", \"warn\", \"info\" or \"debug\"");
+	return 0;
+}
+
+static int ck_window(const char *s, char **errp)
+{
+	struct window w;
+	return window_parse(s, &w, errp);
+}
+
+static int ck_keyword(const char *s, char **errp)
+{
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p <= ' ' || strchr("(){%*\"\\]", *p))
+			return err_set(errp, FOID_EINVAL, "not a valid IMAP keyword");
+	return 0;
+}
+
+static int ck_readable(const char *path, char **errp)
+{
+	if (access(path, R_OK) < 0)
+		return err_set(errp, FOID_EIO, "%s: %s", path, strerror(errno));
+	return 0;
+}
+
+static const char *const ck_security_names[] = { "tls", "starttls", "plain", NULL };
+
+static const struct config_reminder_step config_default_foi[] = {
+	{ "overdue", 1, "chaser-overdue.txt" },
+	{ "final", 20, "chaser-final.txt" },
+};
+static const struct config_reminder_step config_default_survey[] = {
+	{ "courtesy", -5, "survey-courtesy.txt" },
+	{ "overdue", 1, "survey-overdue.txt" },
+};
+
+#define CK_OFF(field) offsetof(struct config, field)
+#define CK_LEN(a) (sizeof (a) / sizeof (a)[0])
+
+static const struct ck ck_root[] = {
+	{ .key = "database", .type = CK_PATH, .flags = CK_REQUIRED, .off = CK_OFF(database) },
+	{ .key = "storage_dir", .type = CK_PATH, .flags = CK_COMPUTED, .off = CK_OFF(storage_dir) },
+	{ .key = "data_dir", .type = CK_PATH, .flags = CK_COMPUTED, .def = FOID_DATADIR,
+	  .off = CK_OFF(data_dir) },
+	{ .key = "templates_dir", .type = CK_PATH, .flags = CK_COMPUTED, .off = CK_OFF(templates_dir) },
+	{ .key = "log_level", .type = CK_STR, .def = "info", .check = ck_log_level,
+	  .off = CK_OFF(log_level) },
+};
+
+static const struct ck ck_team[] = {
+	{ .key = "name", .type = CK_STR, .flags = CK_REQUIRED, .def = "", .off = CK_OFF(team_name) },
+	{ .key = "address", .type = CK_STR, .flags = CK_REQUIRED, .check = ck_email,
+	  .off = CK_OFF(team_address) },
+	{ .key = "reply_to", .type = CK_STR, .check = ck_email, .off = CK_OFF(reply_to) },
+	{ .key = "plus_addressing", .type = CK_BOOL, .idef = 0, .off = CK_OFF(plus_addressing) },
+	{ .key = "digest_address", .type = CK_STR, .check = ck_email, .off = CK_OFF(digest_address) },
+	{ .key = "digest_time", .type = CK_STR, .def = "08:00", .check = ck_hhmm,
+	  .off = CK_OFF(digest_time) },
+};
+
+/* The settings both servers have; port's default follows security. */
+#define CK_SERVER(srv) \
+	{ .key = "host", .type = CK_STR, .flags = CK_REQUIRED, .off = CK_OFF(srv.host) }, \
+	{ .key = "port", .type = CK_INT, .flags = CK_COMPUTED, .min = 1, .max = 65535, \
+	  .off = CK_OFF(srv.port) }, \
+	{ .key = "security", .type = CK_ENUM, .def = "tls", .names = ck_security_names, \
+	  .off = CK_OFF(srv.security) }, \
+	{ .key = "username", .type = CK_STR, .off = CK_OFF(srv.username) }, \
+	{ .key = "password_file", .type = CK_PATH, .off = CK_OFF(srv.password_file) }, \
+	{ .key = "password_env", .type = CK_STR, .off = CK_OFF(srv.password_env) }, \
+	{ .key = "ca_file", .type = CK_PATH, .check = ck_readable, .off = CK_OFF(srv.ca_file) }, \
+	{ .key = "timeout", .type = CK_INT, .idef = 30, .min = 1, .max = 3600, \
+	  .off = CK_OFF(srv.timeout) }
+
+static const struct ck ck_smtp[] = {
+	CK_SERVER(smtp),
+	{ .key = "rate_per_minute", .type = CK_INT, .idef = 60, .min = 1, .max = 100000,
+	  .off = CK_OFF(rate_per_minute) },
+	{ .key = "rate_per_domain", .type = CK_INT, .idef = 20, .min = 1, .max = 100000,
+	  .off = CK_OFF(rate_per_domain) },
+	{ .key = "window", .type = CK_STR, .check = ck_window, .off = CK_OFF(send_window) },
+	{ .key = "give_up_after", .type = CK_DURATION, .idef = 7 * 86400,
+	  .off = CK_OFF(give_up_after) },
+	{ .key = "bcc_self", .type = CK_BOOL, .idef = 1, .off = CK_OFF(bcc_self) },
+};
+
+static const struct ck ck_imap[] = {
+	CK_SERVER(imap),
+	{ .key = "mailboxes", .type = CK_STRLIST, .def = "INBOX", .off = CK_OFF(mailboxes) },
+	{ .key = "sent_mailbox", .type = CK_STR, .off = CK_OFF(sent_mailbox) },
+	{ .key = "processed_keyword", .type = CK_STR, .def = "$FoidSeen", .check = ck_keyword,
+	  .off = CK_OFF(processed_keyword) },
+	{ .key = "processed_mailbox", .type = CK_STR, .off = CK_OFF(processed_mailbox) },
+	{ .key = "idle", .type = CK_BOOL, .idef = 1, .off = CK_OFF(idle) },
+	{ .key = "poll_interval", .type = CK_DURATION, .idef = 60, .off = CK_OFF(poll_interval) },
+};
+
+static const struct ck ck_limits[] = {
+	{ .key = "max_message_size", .type = CK_INT64, .idef = 50LL << 20, .min = 1024,
+	  .max = 1LL << 32, .off = CK_OFF(max_message_size) },
+	{ .key = "max_attachment_size", .type = CK_INT64, .idef = 25LL << 20, .min = 1024,
+	  .max = 1LL << 32, .off = CK_OFF(max_attachment_size) },
+	{ .key = "max_parts", .type = CK_INT, .idef = 1000, .min = 1, .max = 100000,
+	  .off = CK_OFF(max_parts) },
+};
+
+static const struct ck ck_deadlines[] = {
+	{ .key = "timezone", .type = CK_STR, .check = deadline_tz_check, .off = CK_OFF(timezone) },
+	{ .key = "very_overdue_days", .type = CK_INT, .idef = 20, .min = 1, .max = 365,
+	  .off = CK_OFF(very_overdue_days) },
+};
+
+static const struct ck ck_reminders[] = {
+	{ .key = "min_gap_days", .type = CK_INT, .idef = 3, .min = 0, .max = 60,
+	  .off = CK_OFF(min_gap_days) },
+	{ .key = "foi", .type = CK_STEPS, .steps = config_default_foi,
+	  .nsteps = (int)CK_LEN(config_default_foi), .off = CK_OFF(reminders_foi) },
+	{ .key = "survey", .type = CK_STEPS, .steps = config_default_survey,
+	  .nsteps = (int)CK_LEN(config_default_survey), .off = CK_OFF(reminders_survey) },
+};
+
+enum { CG_ROOT, CG_TEAM, CG_SMTP, CG_IMAP, CG_LIMITS, CG_DEADLINES, CG_REMINDERS,
+       CG_COUNT };
+static const struct cg config_groups[CG_COUNT] = {
+	[CG_ROOT] = { NULL, 1, ck_root, CK_LEN(ck_root) },
+	[CG_TEAM] = { "team", 1, ck_team, CK_LEN(ck_team) },
+	[CG_SMTP] = { "smtp", 1, ck_smtp, CK_LEN(ck_smtp) },
+	[CG_IMAP] = { "imap", 1, ck_imap, CK_LEN(ck_imap) },
+	[CG_LIMITS] = { "limits", 0, ck_limits, CK_LEN(ck_limits) },
+	[CG_DEADLINES] = { "deadlines", 0, ck_deadlines, CK_LEN(ck_deadlines) },
+	[CG_REMINDERS] = { "reminders", 0, ck_reminders, CK_LEN(ck_reminders) },
+};
+
+/* One reminder step as written; config_steps turns it into a step. */
+struct ck_step {
+	char *name;
+	char *template;
+	int after_due;
+	int before_close;
+};
+
+#define CK_STEP_OFF(field) offsetof(struct ck_step, field)
+static const struct ck ck_step_keys[] = {
+	{ .key = "name", .type = CK_STR, .flags = CK_REQUIRED, .def = "", .off = CK_STEP_OFF(name) },
+	{ .key = "after_due", .type = CK_INT, .min = 0, .max = 365, .off = CK_STEP_OFF(after_due) },
+	{ .key = "before_close", .type = CK_INT, .min = 0, .max = 365,
+	  .off = CK_STEP_OFF(before_close) },
+	{ .key = "template", .type = CK_STR, .flags = CK_REQUIRED, .def = "",
+	  .off = CK_STEP_OFF(template) },
 };
 
 FOID_PRINTF(4, 5)
@@ -55,52 +279,44 @@ static const char *cv_name(const char *grp, const char *key, char *buf, size_t n
 	return buf;
 }
 
-static void cv_str(struct cv *v, config_setting_t *grp, const char *gname,
-                   const char *key, int required, const char *def, char **out)
+static config_setting_t *cv_member(config_setting_t *grp, const char *key)
 {
-	char name[128];
-	cv_name(gname, key, name, sizeof name);
-	config_setting_t *s = grp ? config_setting_get_member(grp, key) : NULL;
+	return grp ? config_setting_get_member(grp, key) : NULL;
+}
+
+static void cv_string(struct cv *v, config_setting_t *grp, config_setting_t *s,
+                      const char *name, const struct ck *k, char **out)
+{
+	int required = k->flags & CK_REQUIRED;
+	const char *val = k->def;
+	int given = 0;
 	if (!s) {
 		if (required)
 			cv_err(v, grp, name, "required setting is missing");
-		*out = xstrdup(def);
-		return;
-	}
-	if (config_setting_type(s) != CONFIG_TYPE_STRING) {
+	} else if (config_setting_type(s) != CONFIG_TYPE_STRING) {
 		cv_err(v, s, name, "must be a string in double quotes");
-		*out = xstrdup(def);
-		return;
-	}
-	const char *val = config_setting_get_string(s);
-	if (strpbrk(val, "\r\n")) {
+	} else if (strpbrk(config_setting_get_string(s), "\r\n")) {
 		cv_err(v, s, name, "must not contain a line break");
-		*out = xstrdup(def);
-		return;
+	} else {
+		val = config_setting_get_string(s);
+		given = 1;
+		if (required && !*val)
+			cv_err(v, s, name, "must not be empty");
 	}
-	if (required && !*val)
-		cv_err(v, s, name, "must not be empty");
-	*out = xstrdup(val);
+	if (k->type == CK_PATH)
+		*out = val && *val ? cv_path(v, val) : k->def ? cv_path(v, k->def) : NULL;
+	else
+		*out = xstrdup(val);
+	char *e = NULL;
+	if (given && *out && k->check && k->check(*out, &e) < 0)
+		cv_err(v, s, name, "%s", e);
+	free(e);
 }
 
-static void cv_path_setting(struct cv *v, config_setting_t *grp,
-                            const char *gname, const char *key, int required,
-                            char **out)
+static void cv_number(struct cv *v, config_setting_t *s, const char *name,
+                      const struct ck *k, int64_t *out)
 {
-	char *raw = NULL;
-	cv_str(v, grp, gname, key, required, NULL, &raw);
-	*out = raw && *raw ? cv_path(v, raw) : NULL;
-	free(raw);
-}
-
-static void cv_int64(struct cv *v, config_setting_t *grp, const char *gname,
-                     const char *key, int64_t def, int64_t min, int64_t max,
-                     int64_t *out)
-{
-	char name[128];
-	cv_name(gname, key, name, sizeof name);
-	config_setting_t *s = grp ? config_setting_get_member(grp, key) : NULL;
-	*out = def;
+	*out = k->idef;
 	if (!s)
 		return;
 	int t = config_setting_type(s);
@@ -109,29 +325,18 @@ static void cv_int64(struct cv *v, config_setting_t *grp, const char *gname,
 		return;
 	}
 	long long val = config_setting_get_int64(s);
-	if (val < min || val > max) {
+	if (val < k->min || val > k->max) {
 		cv_err(v, s, name, "must be between %lld and %lld (got %lld)",
-		       (long long)min, (long long)max, val);
+		       (long long)k->min, (long long)k->max, val);
 		return;
 	}
 	*out = val;
 }
 
-static void cv_int(struct cv *v, config_setting_t *grp, const char *gname,
-                   const char *key, int def, int min, int max, int *out)
+static void cv_bool(struct cv *v, config_setting_t *s, const char *name,
+                    const struct ck *k, int *out)
 {
-	int64_t val;
-	cv_int64(v, grp, gname, key, def, min, max, &val);
-	*out = (int)val;
-}
-
-static void cv_bool(struct cv *v, config_setting_t *grp, const char *gname,
-                    const char *key, int def, int *out)
-{
-	char name[128];
-	cv_name(gname, key, name, sizeof name);
-	config_setting_t *s = grp ? config_setting_get_member(grp, key) : NULL;
-	*out = def;
+	*out = (int)k->idef;
 	if (!s)
 		return;
 	if (config_setting_type(s) != CONFIG_TYPE_BOOL) {
@@ -141,14 +346,10 @@ static void cv_bool(struct cv *v, config_setting_t *grp, const char *gname,
 	*out = config_setting_get_bool(s);
 }
 
-/* Durations: a number of seconds, or a string such as "90s", "30m", "12h", "7d". */
-static void cv_duration(struct cv *v, config_setting_t *grp, const char *gname,
-                        const char *key, int def, int *out)
+static void cv_duration(struct cv *v, config_setting_t *s, const char *name,
+                        const struct ck *k, int *out)
 {
-	char name[128];
-	cv_name(gname, key, name, sizeof name);
-	config_setting_t *s = grp ? config_setting_get_member(grp, key) : NULL;
-	*out = def;
+	*out = (int)k->idef;
 	if (!s)
 		return;
 	if (config_setting_type(s) == CONFIG_TYPE_INT) {
@@ -180,30 +381,189 @@ static void cv_duration(struct cv *v, config_setting_t *grp, const char *gname,
 	*out = (int)(n * mult);
 }
 
-static void cv_unknown(struct cv *v, config_setting_t *grp, const char *gname,
-                       const char *const *known)
+static void cv_enum(struct cv *v, config_setting_t *grp, config_setting_t *s,
+                    const char *name, const struct ck *k, int *out)
 {
-	if (!grp)
+	char *val = NULL;
+	cv_string(v, grp, s, name, k, &val);
+	int found = -1;
+	for (int i = 0; k->names[i]; i++) {
+		if (strcmp(k->names[i], k->def) == 0)
+			*out = i;
+		if (strcmp(k->names[i], val) == 0)
+			found = i;
+	}
+	if (found >= 0) {
+		*out = found;
+	} else {
+		struct buf b = BUF_INIT;
+		for (int i = 0; k->names[i]; i++)
+			buf_addf(&b, "%s\"%s\"", i == 0 ? "" : k->names[i + 1] ? ", " : " or ",
+			         k->names[i]);
+		cv_err(v, s, name, "must be %s (got \"%s\")", b.data, val);
+		buf_free(&b);
+	}
+	free(val);
+}
+
+static void cv_strlist(struct cv *v, config_setting_t *s, const char *name,
+                       const struct ck *k, char ***out)
+{
+	struct strv items = STRV_INIT;
+	if (s && (config_setting_is_array(s) || config_setting_is_list(s))) {
+		for (int i = 0; i < config_setting_length(s); i++) {
+			const char *item = config_setting_get_string_elem(s, i);
+			if (!item || !*item)
+				cv_err(v, s, name, "element %d is not a mailbox name in "
+				       "double quotes", i);
+			else
+				strv_push(&items, item);
+		}
+		if (items.n == 0)
+			cv_err(v, s, name, "must name at least one mailbox");
+	} else if (s) {
+		cv_err(v, s, name, "must be a list: [\"%s\", ...]", k->def);
+	}
+	if (items.n == 0)
+		strv_push(&items, k->def);
+	*out = items.v;
+}
+
+static void cv_table(struct cv *v, config_setting_t *grp, const char *gname,
+                     const struct ck *keys, size_t nkeys, void *base);
+
+static void cv_steps(struct cv *v, config_setting_t *list, const char *name,
+                     const struct ck *k, struct config_reminders *r)
+{
+	if (!list) {
+		r->steps = xcalloc((size_t)k->nsteps, sizeof *r->steps);
+		r->nsteps = k->nsteps;
+		for (int i = 0; i < k->nsteps; i++) {
+			r->steps[i].name = xstrdup(k->steps[i].name);
+			r->steps[i].offset_days = k->steps[i].offset_days;
+			r->steps[i].template = xstrdup(k->steps[i].template);
+		}
 		return;
+	}
+	if (!config_setting_is_list(list)) {
+		cv_err(v, list, name, "must be a list of steps: ( { ... }, ... )");
+		return;
+	}
+	int n = config_setting_length(list);
+	r->steps = xcalloc((size_t)n, sizeof *r->steps);
+	for (int i = 0; i < n; i++) {
+		config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
+		char sname[160];
+		snprintf(sname, sizeof sname, "%.120s[%d]", name, i);
+		if (!config_setting_is_group(s)) {
+			cv_err(v, s, sname, "must be a group { name = ...; ... }");
+			continue;
+		}
+		struct ck_step raw = { 0 };
+		cv_table(v, s, sname, ck_step_keys, CK_LEN(ck_step_keys), &raw);
+		struct config_reminder_step *st = &r->steps[r->nsteps++];
+		st->name = raw.name;
+		st->template = raw.template;
+		int has_after = config_setting_get_member(s, "after_due") != NULL;
+		int has_before = config_setting_get_member(s, "before_close") != NULL;
+		if (has_after == has_before)
+			cv_err(v, s, sname, "give exactly one of after_due or before_close");
+		st->offset_days = has_after ? raw.after_due : -raw.before_close;
+		for (int j = 0; j < r->nsteps - 1; j++)
+			if (strcmp(r->steps[j].name, st->name) == 0)
+				cv_err(v, s, sname, "step name \"%s\" used twice", st->name);
+	}
+}
+
+static void cv_key(struct cv *v, config_setting_t *grp, const char *gname,
+                   const struct ck *k, void *base)
+{
+	char name[160];
+	cv_name(gname, k->key, name, sizeof name);
+	config_setting_t *s = cv_member(grp, k->key);
+	void *dst = (char *)base + k->off;
+	int64_t n;
+	switch (k->type) {
+	case CK_STR:
+	case CK_PATH:
+		cv_string(v, grp, s, name, k, dst);
+		break;
+	case CK_INT:
+		cv_number(v, s, name, k, &n);
+		*(int *)dst = (int)n;
+		break;
+	case CK_INT64:
+		cv_number(v, s, name, k, dst);
+		break;
+	case CK_BOOL:
+		cv_bool(v, s, name, k, dst);
+		break;
+	case CK_DURATION:
+		cv_duration(v, s, name, k, dst);
+		break;
+	case CK_ENUM:
+		cv_enum(v, grp, s, name, k, dst);
+		break;
+	case CK_STRLIST:
+		cv_strlist(v, s, name, k, dst);
+		break;
+	case CK_STEPS:
+		cv_steps(v, s, name, k, dst);
+		break;
+	}
+}
+
+static const struct ck *ck_find(const struct ck *keys, size_t nkeys, const char *key)
+{
+	for (size_t i = 0; i < nkeys; i++)
+		if (strcmp(keys[i].key, key) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/* A key that another group has is reported as such: the usual mistake is
+ * a setting put in the wrong group, which would otherwise be ignored. */
+static void cv_unknown(struct cv *v, config_setting_t *grp, const char *gname,
+                       const struct ck *keys, size_t nkeys)
+{
 	for (int i = 0; i < config_setting_length(grp); i++) {
 		config_setting_t *s = config_setting_get_elem(grp, (unsigned)i);
 		const char *n = config_setting_name(s);
-		if (!n)
+		if (!n || ck_find(keys, nkeys, n))
 			continue;
-		int ok = 0;
-		for (const char *const *k = known; *k; k++)
-			if (strcmp(*k, n) == 0)
-				ok = 1;
-		if (ok)
-			continue;
-		char name[128];
+		int is_root = keys == ck_root;
+		struct buf owners = BUF_INIT;
+		for (size_t g = 0; g < CK_LEN(config_groups); g++) {
+			const struct cg *o = &config_groups[g];
+			if (is_root && o->name && strcmp(o->name, n) == 0)
+				goto next;
+			if (o->keys == keys || !ck_find(o->keys, o->nkeys, n))
+				continue;
+			buf_addf(&owners, "%s%s", owners.len ? " and " : "",
+			         o->name ? o->name : "the top level");
+		}
+		char name[160];
 		cv_name(gname, n, name, sizeof name);
 		if (strcmp(n, "password") == 0)
 			cv_err(v, s, name, "passwords are not allowed in the config; "
 			       "use password_file (mode 0600) or password_env");
+		else if (owners.len)
+			cv_err(v, s, name, "not a setting of %s (it belongs to %s)",
+			       gname ? gname : "the top level", owners.data);
 		else
 			cv_err(v, s, name, "unknown setting");
+	next:
+		buf_free(&owners);
 	}
+}
+
+static void cv_table(struct cv *v, config_setting_t *grp, const char *gname,
+                     const struct ck *keys, size_t nkeys, void *base)
+{
+	if (grp)
+		cv_unknown(v, grp, gname, keys, nkeys);
+	for (size_t i = 0; i < nkeys; i++)
+		cv_key(v, grp, gname, &keys[i], base);
 }
 
 static config_setting_t *cv_group(struct cv *v, config_setting_t *parent,
@@ -220,37 +580,6 @@ static config_setting_t *cv_group(struct cv *v, config_setting_t *parent,
 		return NULL;
 	}
 	return s;
-}
-
-/* A valid-looking addr-spec: enough to catch typos; the SMTP server decides. */
-static int config_email_ok(const char *s)
-{
-	const char *at = strchr(s, '@');
-	if (!at || at == s || strchr(at + 1, '@') || !strchr(at + 1, '.'))
-		return 0;
-	for (const char *p = s; *p; p++)
-		if ((unsigned char)*p <= ' ' || strchr("<>()[],;:\"\\", *p))
-			return 0;
-	return at[1] != '.' && s[strlen(s) - 1] != '.';
-}
-
-static void cv_email(struct cv *v, config_setting_t *grp, const char *gname,
-                     const char *key, int required, char **out)
-{
-	cv_str(v, grp, gname, key, required, NULL, out);
-	if (*out && **out && !config_email_ok(*out)) {
-		char name[128];
-		cv_name(gname, key, name, sizeof name);
-		cv_err(v, config_setting_get_member(grp, key), name,
-		       "not a valid email address: %s", *out);
-	}
-}
-
-static int config_hhmm_ok(const char *s)
-{
-	return strlen(s) == 5 && s[0] >= '0' && s[0] <= '2' && s[1] >= '0' &&
-	       s[1] <= '9' && s[2] == ':' && s[3] >= '0' && s[3] <= '5' &&
-	       s[4] >= '0' && s[4] <= '9' && (s[0] - '0') * 10 + (s[1] - '0') < 24;
 }
 
 int config_read_secret(const char *path, char **out, char **errp)
@@ -280,164 +609,51 @@ int config_read_secret(const char *path, char **out, char **errp)
 	return FOID_OK;
 }
 
-static void cv_server(struct cv *v, config_setting_t *root, const char *gname,
+/* What the table cannot say alone: the port follows security, and the
+ * password comes from exactly one place. */
+static void cv_server(struct cv *v, config_setting_t *g, const char *gname,
                       int imap, int check_secrets, struct config_server *srv)
 {
-	static const char *const known_common[] = {
-		"host", "port", "security", "username", "password_file",
-		"password_env", "ca_file", "timeout",
-		/* smtp */
-		"rate_per_minute", "rate_per_domain", "window", "give_up_after",
-		"bcc_self",
-		/* imap */
-		"mailboxes", "sent_mailbox", "processed_keyword",
-		"processed_mailbox", "idle", "poll_interval", NULL,
-	};
-	config_setting_t *g = cv_group(v, root, gname, 1);
-	cv_unknown(v, g, gname, known_common);
-	cv_str(v, g, gname, "host", 1, NULL, &srv->host);
-	char *sec = NULL;
-	cv_str(v, g, gname, "security", 0, "tls", &sec);
 	char name[128];
-	if (strcmp(sec, "tls") == 0) {
-		srv->security = SEC_TLS;
-	} else if (strcmp(sec, "starttls") == 0) {
-		srv->security = SEC_STARTTLS;
-	} else if (strcmp(sec, "plain") == 0) {
-		srv->security = SEC_PLAIN;
-	} else {
-		cv_err(v, config_setting_get_member(g, "security"),
-		       cv_name(gname, "security", name, sizeof name),
-		       "must be \"tls\", \"starttls\" or \"plain\" (got \"%s\")", sec);
-	}
-	free(sec);
-	int defport = imap ? (srv->security == SEC_TLS ? 993 : 143)
-	                   : (srv->security == SEC_TLS ? 465 : 587);
-	cv_int(v, g, gname, "port", defport, 1, 65535, &srv->port);
-	cv_int(v, g, gname, "timeout", 30, 1, 3600, &srv->timeout);
-	cv_str(v, g, gname, "username", 0, NULL, &srv->username);
-	cv_path_setting(v, g, gname, "ca_file", 0, &srv->ca_file);
-	if (srv->ca_file && access(srv->ca_file, R_OK) < 0)
-		cv_err(v, config_setting_get_member(g, "ca_file"),
-		       cv_name(gname, "ca_file", name, sizeof name), "%s: %s",
-		       srv->ca_file, strerror(errno));
-	char *pwfile = NULL, *pwenv = NULL;
-	cv_path_setting(v, g, gname, "password_file", 0, &pwfile);
-	cv_str(v, g, gname, "password_env", 0, NULL, &pwenv);
-	if (pwfile && pwenv)
-		cv_err(v, config_setting_get_member(g, "password_env"),
+	if (!srv->port)
+		srv->port = imap ? (srv->security == SEC_TLS ? 993 : 143)
+		                 : (srv->security == SEC_TLS ? 465 : 587);
+	if (srv->password_file && srv->password_env)
+		cv_err(v, cv_member(g, "password_env"),
 		       cv_name(gname, "password_env", name, sizeof name),
 		       "give password_file or password_env, not both");
-	if (srv->username && !pwfile && !pwenv)
-		cv_err(v, config_setting_get_member(g, "username"),
+	if (srv->username && !srv->password_file && !srv->password_env)
+		cv_err(v, cv_member(g, "username"),
 		       cv_name(gname, "username", name, sizeof name),
 		       "a username needs password_file or password_env");
-	if (check_secrets && pwfile) {
+	if (check_secrets && srv->password_file) {
 		char *e = NULL;
-		if (config_read_secret(pwfile, &srv->password, &e) < 0)
-			cv_err(v, config_setting_get_member(g, "password_file"),
+		if (config_read_secret(srv->password_file, &srv->password, &e) < 0)
+			cv_err(v, cv_member(g, "password_file"),
 			       cv_name(gname, "password_file", name, sizeof name),
 			       "%s", e);
 		free(e);
-	} else if (check_secrets && pwenv) {
-		const char *val = getenv(pwenv);
+	} else if (check_secrets && srv->password_env) {
+		const char *val = getenv(srv->password_env);
 		if (!val || !*val)
-			cv_err(v, config_setting_get_member(g, "password_env"),
+			cv_err(v, cv_member(g, "password_env"),
 			       cv_name(gname, "password_env", name, sizeof name),
-			       "environment variable %s is not set", pwenv);
+			       "environment variable %s is not set", srv->password_env);
 		else
 			srv->password = xstrdup(val);
 	}
-	free(pwfile);
-	free(pwenv);
 }
-
-static void cv_steps(struct cv *v, config_setting_t *grp, const char *gname,
-                     const char *key, struct config_reminders *r,
-                     const struct config_reminder_step *defs, int ndefs)
-{
-	char name[128];
-	cv_name(gname, key, name, sizeof name);
-	config_setting_t *list = grp ? config_setting_get_member(grp, key) : NULL;
-	if (!list) {
-		r->steps = xcalloc((size_t)ndefs, sizeof *r->steps);
-		r->nsteps = ndefs;
-		for (int i = 0; i < ndefs; i++) {
-			r->steps[i].name = xstrdup(defs[i].name);
-			r->steps[i].offset_days = defs[i].offset_days;
-			r->steps[i].template = xstrdup(defs[i].template);
-		}
-		return;
-	}
-	if (!config_setting_is_list(list)) {
-		cv_err(v, list, name, "must be a list of steps: ( { ... }, ... )");
-		return;
-	}
-	int n = config_setting_length(list);
-	r->steps = xcalloc((size_t)n, sizeof *r->steps);
-	for (int i = 0; i < n; i++) {
-		static const char *const known[] = { "name", "after_due",
-			"before_close", "template", NULL };
-		config_setting_t *s = config_setting_get_elem(list, (unsigned)i);
-		char sname[160];
-		snprintf(sname, sizeof sname, "%.120s[%d]", name, i);
-		if (!config_setting_is_group(s)) {
-			cv_err(v, s, sname, "must be a group { name = ...; ... }");
-			continue;
-		}
-		struct config_reminder_step *st = &r->steps[r->nsteps++];
-		cv_unknown(v, s, sname, known);
-		cv_str(v, s, sname, "name", 1, "", &st->name);
-		cv_str(v, s, sname, "template", 1, "", &st->template);
-		int after = 0, before = 0;
-		cv_int(v, s, sname, "after_due", 0, 0, 365, &after);
-		cv_int(v, s, sname, "before_close", 0, 0, 365, &before);
-		int has_after = config_setting_get_member(s, "after_due") != NULL;
-		int has_before = config_setting_get_member(s, "before_close") != NULL;
-		if (has_after == has_before)
-			cv_err(v, s, sname, "give exactly one of after_due or before_close");
-		st->offset_days = has_after ? after : -before;
-		for (int j = 0; j < r->nsteps - 1; j++)
-			if (strcmp(r->steps[j].name, st->name) == 0)
-				cv_err(v, s, sname, "step name \"%s\" used twice", st->name);
-	}
-}
-
-static const struct config_reminder_step config_default_foi[] = {
-	{ "overdue", 1, "chaser-overdue.txt" },
-	{ "final", 20, "chaser-final.txt" },
-};
-static const struct config_reminder_step config_default_survey[] = {
-	{ "courtesy", -5, "survey-courtesy.txt" },
-	{ "overdue", 1, "survey-overdue.txt" },
-};
 
 static void config_validate(struct cv *v, config_t *lc, int check_secrets,
                             struct config *c)
 {
-	static const char *const known_root[] = {
-		"database", "storage_dir", "data_dir", "templates_dir",
-		"log_level", "team", "smtp", "imap", "limits", "deadlines",
-		"reminders", NULL,
-	};
-	static const char *const known_team[] = {
-		"name", "address", "reply_to", "plus_addressing",
-		"digest_address", "digest_time", NULL,
-	};
-	static const char *const known_limits[] = {
-		"max_message_size", "max_attachment_size", "max_parts", NULL,
-	};
-	static const char *const known_deadlines[] = {
-		"timezone", "very_overdue_days", NULL,
-	};
-	static const char *const known_reminders[] = {
-		"min_gap_days", "foi", "survey", NULL,
-	};
 	config_setting_t *root = config_root_setting(lc);
-	cv_unknown(v, root, NULL, known_root);
-
-	cv_path_setting(v, root, NULL, "database", 1, &c->database);
-	cv_path_setting(v, root, NULL, "storage_dir", 0, &c->storage_dir);
+	config_setting_t *grp[CG_COUNT];
+	for (size_t i = 0; i < CK_LEN(config_groups); i++) {
+		const struct cg *g = &config_groups[i];
+		grp[i] = g->name ? cv_group(v, root, g->name, g->required) : root;
+		cv_table(v, grp[i], g->name, g->keys, g->nkeys, c);
+	}
 	if (!c->storage_dir && c->database) {
 		char *d = xstrdup(c->database);
 		char *slash = strrchr(d, '/');
@@ -446,112 +662,10 @@ static void config_validate(struct cv *v, config_t *lc, int check_secrets,
 		c->storage_dir = xasprintf("%s/store", slash ? d : ".");
 		free(d);
 	}
-	cv_path_setting(v, root, NULL, "data_dir", 0, &c->data_dir);
-	if (!c->data_dir)
-		c->data_dir = xstrdup(FOID_DATADIR);
-	cv_path_setting(v, root, NULL, "templates_dir", 0, &c->templates_dir);
 	if (!c->templates_dir)
 		c->templates_dir = xasprintf("%s/templates", c->data_dir);
-	cv_str(v, root, NULL, "log_level", 0, "info", &c->log_level);
-	if (strcmp(c->log_level, "error") && strcmp(c->log_level, "warn") &&
-	    strcmp(c->log_level, "info") && strcmp(c->log_level, "debug"))
-		cv_err(v, config_setting_get_member(root, "log_level"), "log_level",
-		       "must be \"error\", \"warn\", \"info\" or \"debug\"");
-
-	config_setting_t *team = cv_group(v, root, "team", 1);
-	cv_unknown(v, team, "team", known_team);
-	cv_str(v, team, "team", "name", 1, "", &c->team_name);
-	cv_email(v, team, "team", "address", 1, &c->team_address);
-	cv_email(v, team, "team", "reply_to", 0, &c->reply_to);
-	cv_bool(v, team, "team", "plus_addressing", 0, &c->plus_addressing);
-	cv_email(v, team, "team", "digest_address", 0, &c->digest_address);
-	cv_str(v, team, "team", "digest_time", 0, "08:00", &c->digest_time);
-	if (!config_hhmm_ok(c->digest_time))
-		cv_err(v, config_setting_get_member(team, "digest_time"),
-		       "team.digest_time", "must be HH:MM, 24-hour (got \"%s\")",
-		       c->digest_time);
-
-	cv_server(v, root, "smtp", 0, check_secrets, &c->smtp);
-	config_setting_t *smtp = config_setting_get_member(root, "smtp");
-	if (smtp && !config_setting_is_group(smtp))
-		smtp = NULL;
-	cv_int(v, smtp, "smtp", "rate_per_minute", 60, 1, 100000, &c->rate_per_minute);
-	cv_int(v, smtp, "smtp", "rate_per_domain", 20, 1, 100000, &c->rate_per_domain);
-	cv_str(v, smtp, "smtp", "window", 0, NULL, &c->send_window);
-	if (c->send_window) {
-		struct window w;
-		char *e = NULL;
-		if (window_parse(c->send_window, &w, &e) < 0)
-			cv_err(v, config_setting_get_member(smtp, "window"),
-			       "smtp.window", "%s", e);
-		free(e);
-	}
-	cv_duration(v, smtp, "smtp", "give_up_after", 7 * 86400, &c->give_up_after);
-	cv_bool(v, smtp, "smtp", "bcc_self", 1, &c->bcc_self);
-
-	cv_server(v, root, "imap", 1, check_secrets, &c->imap);
-	config_setting_t *imap = config_setting_get_member(root, "imap");
-	if (imap && !config_setting_is_group(imap))
-		imap = NULL;
-	config_setting_t *mb = imap ? config_setting_get_member(imap, "mailboxes") : NULL;
-	struct strv boxes = STRV_INIT;
-	if (mb && (config_setting_is_array(mb) || config_setting_is_list(mb))) {
-		for (int i = 0; i < config_setting_length(mb); i++) {
-			const char *b = config_setting_get_string_elem(mb, i);
-			if (!b || !*b)
-				cv_err(v, mb, "imap.mailboxes", "element %d is not a "
-				       "mailbox name in double quotes", i);
-			else
-				strv_push(&boxes, b);
-		}
-		if (boxes.n == 0)
-			cv_err(v, mb, "imap.mailboxes", "must name at least one mailbox");
-	} else if (mb) {
-		cv_err(v, mb, "imap.mailboxes", "must be a list: [\"INBOX\", ...]");
-	}
-	if (boxes.n == 0)
-		strv_push(&boxes, "INBOX");
-	c->mailboxes = boxes.v;
-	cv_str(v, imap, "imap", "sent_mailbox", 0, NULL, &c->sent_mailbox);
-	cv_str(v, imap, "imap", "processed_keyword", 0, "$FoidSeen", &c->processed_keyword);
-	for (const char *p = c->processed_keyword; *p; p++)
-		if ((unsigned char)*p <= ' ' || strchr("(){%*\"\\]", *p)) {
-			cv_err(v, config_setting_get_member(imap, "processed_keyword"),
-			       "imap.processed_keyword", "not a valid IMAP keyword");
-			break;
-		}
-	cv_str(v, imap, "imap", "processed_mailbox", 0, NULL, &c->processed_mailbox);
-	cv_bool(v, imap, "imap", "idle", 1, &c->idle);
-	cv_duration(v, imap, "imap", "poll_interval", 60, &c->poll_interval);
-
-	config_setting_t *lim = cv_group(v, root, "limits", 0);
-	cv_unknown(v, lim, "limits", known_limits);
-	cv_int64(v, lim, "limits", "max_message_size", 50LL << 20, 1024,
-	         1LL << 32, &c->max_message_size);
-	cv_int64(v, lim, "limits", "max_attachment_size", 25LL << 20, 1024,
-	         1LL << 32, &c->max_attachment_size);
-	cv_int(v, lim, "limits", "max_parts", 1000, 1, 100000, &c->max_parts);
-
-	config_setting_t *dl = cv_group(v, root, "deadlines", 0);
-	cv_unknown(v, dl, "deadlines", known_deadlines);
-	cv_str(v, dl, "deadlines", "timezone", 0, NULL, &c->timezone);
-	if (c->timezone) {
-		char *zf = xasprintf("/usr/share/zoneinfo/%s", c->timezone);
-		if (strstr(c->timezone, "..") || access(zf, R_OK) < 0)
-			cv_err(v, config_setting_get_member(dl, "timezone"),
-			       "deadlines.timezone", "unknown time zone \"%s\"",
-			       c->timezone);
-		free(zf);
-	}
-	cv_int(v, dl, "deadlines", "very_overdue_days", 20, 1, 365,
-	       &c->very_overdue_days);
-
-	config_setting_t *rem = cv_group(v, root, "reminders", 0);
-	cv_unknown(v, rem, "reminders", known_reminders);
-	cv_int(v, rem, "reminders", "min_gap_days", 3, 0, 60, &c->min_gap_days);
-	cv_steps(v, rem, "reminders", "foi", &c->reminders_foi, config_default_foi, 2);
-	cv_steps(v, rem, "reminders", "survey", &c->reminders_survey,
-	         config_default_survey, 2);
+	cv_server(v, grp[CG_SMTP], "smtp", 0, check_secrets, &c->smtp);
+	cv_server(v, grp[CG_IMAP], "imap", 1, check_secrets, &c->imap);
 }
 
 int config_load(struct config **out, const char *path, int check_secrets,
@@ -604,6 +718,73 @@ out:
 	return rc;
 }
 
+/* The default as libconfig text, or 0 when there is no fixed one. */
+static int config_default_text(const struct ck *k, struct buf *b)
+{
+	if (k->flags & (CK_REQUIRED | CK_COMPUTED))
+		return 0;
+	switch (k->type) {
+	case CK_STR:
+	case CK_PATH:
+	case CK_ENUM:
+		if (!k->def)
+			return 0;
+		buf_addf(b, "\"%s\"", k->def);
+		return 1;
+	case CK_INT:
+	case CK_INT64:
+		buf_addf(b, "%lld", (long long)k->idef);
+		return 1;
+	case CK_BOOL:
+		buf_adds(b, k->idef ? "true" : "false");
+		return 1;
+	case CK_DURATION:
+		if (k->idef % 86400 == 0)
+			buf_addf(b, "\"%lldd\"", (long long)(k->idef / 86400));
+		else
+			buf_addf(b, "\"%llds\"", (long long)k->idef);
+		return 1;
+	case CK_STRLIST:
+		buf_addf(b, "[ \"%s\" ]", k->def);
+		return 1;
+	case CK_STEPS:
+		buf_adds(b, "(");
+		for (int i = 0; i < k->nsteps; i++) {
+			const struct config_reminder_step *st = &k->steps[i];
+			buf_addf(b, "%s { name = \"%s\"; %s = %d; template = \"%s\"; }",
+			         i ? "," : "", st->name,
+			         st->offset_days < 0 ? "before_close" : "after_due",
+			         abs(st->offset_days), st->template);
+		}
+		buf_adds(b, " )");
+		return 1;
+	}
+	return 0;
+}
+
+char *config_defaults(void)
+{
+	struct buf b = BUF_INIT;
+	struct buf def = BUF_INIT;
+	for (size_t g = 0; g < CK_LEN(config_groups); g++) {
+		const struct cg *grp = &config_groups[g];
+		const char *indent = grp->name ? "  " : "";
+		if (grp->name)
+			buf_addf(&b, "\n%s = {\n", grp->name);
+		for (size_t i = 0; i < grp->nkeys; i++) {
+			buf_reset(&def);
+			if (config_default_text(&grp->keys[i], &def))
+				buf_addf(&b, "%s%s = %s;\n", indent, grp->keys[i].key, def.data);
+			else
+				buf_addf(&b, "%s# %s\n", indent, grp->keys[i].key);
+		}
+		if (grp->name)
+			buf_adds(&b, "};\n");
+	}
+	buf_free(&def);
+	return buf_detach(&b);
+}
+
 static void config_server_free(struct config_server *s)
 {
 	free(s->host);
@@ -612,6 +793,8 @@ static void config_server_free(struct config_server *s)
 		explicit_bzero(s->password, strlen(s->password));
 		free(s->password);
 	}
+	free(s->password_file);
+	free(s->password_env);
 	free(s->ca_file);
 }
 

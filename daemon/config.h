@@ -1,6 +1,8 @@
 /* The configuration file (libconfig syntax): the only module that talks to
  * libconfig.  config_load validates everything and reports every problem as
- * "FILE:LINE: message", one per line, in *errp. */
+ * "FILE:LINE: message", one per line, in *errp.  One key table per group
+ * (config.c) owns every setting's type, default, range and destination; a
+ * key of another group is an error naming the group it belongs to. */
 #ifndef FOID_CONFIG_H
 #define FOID_CONFIG_H
 
@@ -16,6 +18,8 @@ struct config_server {
 	enum config_security security;
 	char *username;
 	char *password;           /* read from password_file or password_env */
+	char *password_file;      /* NULL: none */
+	char *password_env;       /* NULL: none */
 	char *ca_file;            /* NULL: the system trust store */
 	int timeout;              /* seconds, every network operation */
 };
@@ -81,6 +85,12 @@ struct config {
 int config_load(struct config **out, const char *path, int check_secrets,
                 char **errp);
 void config_free(struct config *cfg); /* NULL is fine */
+
+/* Every setting config_load knows, grouped as in the file, in libconfig
+ * syntax: "key = DEFAULT;" where the default is fixed, "# key" where there
+ * is none or it follows from other settings or the build.  The example
+ * config is checked against it.  Owned by the caller (free). */
+char *config_defaults(void);
 
 /* Reads a secret from a file that only its owner may read.  Refuses (with
  * the file name and the chmod that fixes it) when group or others can. */

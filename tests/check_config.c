@@ -264,6 +264,386 @@ START_TEST(test_foid_n_reports_and_exits)
 }
 END_TEST
 
+/* The table, as config_defaults gives it: group (NULL: top level), key and
+ * the default's text (NULL: none fixed). */
+struct tkey {
+	char *group;
+	char *key;
+	char *def;
+};
+
+static int table_keys(struct tkey **out)
+{
+	char *text = config_defaults();
+	struct tkey *keys = NULL;
+	int n = 0;
+	char *group = NULL;
+	char *save = NULL;
+	for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		while (*line == ' ')
+			line++;
+		size_t len = strlen(line);
+		if (len > 4 && strcmp(line + len - 4, " = {") == 0) {
+			free(group);
+			group = xstrndup(line, len - 4);
+			continue;
+		}
+		if (strcmp(line, "};") == 0) {
+			free(group);
+			group = NULL;
+			continue;
+		}
+		keys = realloc(keys, (size_t)(n + 1) * sizeof *keys);
+		ck_assert_ptr_nonnull(keys);
+		keys[n].group = xstrdup(group);
+		if (line[0] == '#') {
+			keys[n].key = xstrdup(line + 2);
+			keys[n].def = NULL;
+		} else {
+			char *eq = strstr(line, " = ");
+			ck_assert_ptr_nonnull(eq);
+			keys[n].key = xstrndup(line, (size_t)(eq - line));
+			keys[n].def = xstrndup(eq + 3, strlen(eq + 3) - 1); /* without ';' */
+		}
+		n++;
+	}
+	free(group);
+	free(text);
+	*out = keys;
+	return n;
+}
+
+static void table_free(struct tkey *keys, int n)
+{
+	for (int i = 0; i < n; i++) {
+		free(keys[i].group);
+		free(keys[i].key);
+		free(keys[i].def);
+	}
+	free(keys);
+}
+
+static int table_has(const struct tkey *keys, int n, const char *group, const char *key)
+{
+	for (int i = 0; i < n; i++)
+		if (strcmp(keys[i].key, key) == 0 &&
+		    (group && keys[i].group ? strcmp(group, keys[i].group) == 0
+		                            : !group && !keys[i].group))
+			return 1;
+	return 0;
+}
+
+static const char *const test_groups[] = {
+	NULL, "team", "smtp", "imap", "limits", "deadlines", "reminders",
+};
+
+static const char *const test_group_body[] = {
+	NULL, "name = \"T\"; address = \"t@example.org\";", "host = \"h\";",
+	"host = \"h\";", "", "", "",
+};
+
+/* A valid config with "key = 1;" alone on a line of group (NULL: top
+ * level); *line is that line's number. */
+static char *config_with_key(const char *group, const char *key, int *line)
+{
+	struct buf b = BUF_INIT;
+	buf_adds(&b, "database = \"foid.db\";\n");
+	for (size_t g = 1; g < sizeof test_groups / sizeof *test_groups; g++)
+		if (!group || strcmp(group, test_groups[g]))
+			buf_addf(&b, "%s = { %s };\n", test_groups[g], test_group_body[g]);
+	if (group)
+		for (size_t g = 1; g < sizeof test_groups / sizeof *test_groups; g++)
+			if (strcmp(group, test_groups[g]) == 0)
+				buf_addf(&b, "%s = { %s\n", group, test_group_body[g]);
+	*line = 1;
+	for (size_t i = 0; i < b.len; i++)
+		*line += b.data[i] == '\n';
+	buf_addf(&b, "%s = 1;\n%s", key, group ? "};\n" : "");
+	return buf_detach(&b);
+}
+
+START_TEST(test_each_group_refuses_other_groups_keys)
+{
+	struct tkey *keys = NULL;
+	int n = table_keys(&keys);
+	ck_assert_int_gt(n, 30);
+	struct fixture *fx = fixture_new();
+	int tried = 0;
+	for (size_t g = 0; g < sizeof test_groups / sizeof *test_groups; g++) {
+		const char *grp = test_groups[g];
+		for (int i = 0; i < n; i++) {
+			if (table_has(keys, n, grp, keys[i].key))
+				continue;
+			int line = 0;
+			char *text = config_with_key(grp, keys[i].key, &line);
+			char *path = fixture_write(fx, "foid.conf", text);
+			struct config *cfg = NULL;
+			char *err = NULL;
+			ck_assert_msg(config_load(&cfg, path, 0, &err) == FOID_EINVAL,
+			              "%s accepted in %s", keys[i].key, grp ? grp : "top level");
+			char *want = xasprintf("%s:%d: %s%s%s: not a setting of %s (it belongs to ",
+			                       path, line, grp ? grp : "", grp ? "." : "",
+			                       keys[i].key, grp ? grp : "the top level");
+			char *at = strstr(err, want);
+			ck_assert_msg(at, "want %s in:\n%s", want, err);
+			char *eol = strchrnul(at, '\n');
+			char *owner = strstr(at, keys[i].group ? keys[i].group : "the top level");
+			ck_assert_msg(owner && owner < eol, "%s", err);
+			tried++;
+			free(want);
+			free(err);
+			free(path);
+			free(text);
+		}
+	}
+	ck_assert_int_gt(tried, 100);
+	fixture_free(fx);
+	table_free(keys, n);
+}
+END_TEST
+
+START_TEST(test_range_errors_have_lines)
+{
+	static const struct { const char *text, *want; } cases[] = {
+		{ "limits = { max_parts = 0;", "limits.max_parts: must be between 1 and 100000 (got 0)" },
+		{ "  max_message_size = 8589934592L; };",
+		  "limits.max_message_size: must be between 1024 and 4294967296 (got 8589934592)" },
+		{ "deadlines = { very_overdue_days = 366; };",
+		  "deadlines.very_overdue_days: must be between 1 and 365 (got 366)" },
+		{ "reminders = { min_gap_days = -1;",
+		  "reminders.min_gap_days: must be between 0 and 60 (got -1)" },
+		{ "  foi = ( { name = \"a\"; after_due = 400; template = \"a.txt\"; } ); };",
+		  "reminders.foi[0].after_due: must be between 0 and 365 (got 400)" },
+	};
+	struct fixture *fx = fixture_new();
+	struct buf extra = BUF_INIT;
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+		buf_addf(&extra, "%s\n", cases[i].text);           /* lines 7.. */
+	buf_adds(&extra, "smtp2 = 1;\n");
+	char *path = write_config(fx, extra.data, 0600);
+	struct config *cfg = NULL;
+	char *err = NULL;
+	ck_assert_int_eq(config_load(&cfg, path, 0, &err), FOID_EINVAL);
+	for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+		char *want = xasprintf("%s:%zu: %s", path, i + 7, cases[i].want);
+		ck_assert_msg(strstr(err, want), "want %s in:\n%s", want, err);
+		free(want);
+	}
+	ck_assert_msg(strstr(err, ":12: smtp2: unknown setting"), "%s", err);
+	free(err);
+	free(path);
+	buf_free(&extra);
+	fixture_free(fx);
+}
+END_TEST
+
+START_TEST(test_defaults_applied)
+{
+	struct fixture *fx = fixture_new();
+	char *path = fixture_write(fx, "foid.conf",
+		"database = \"db/foid.db\";\n"
+		"team = { name = \"T\"; address = \"t@example.org\"; };\n"
+		"smtp = { host = \"h\"; };\n"
+		"imap = { host = \"h\"; security = \"starttls\"; };\n");
+	struct config *cfg = NULL;
+	char *err = NULL;
+	ck_assert_msg(config_load(&cfg, path, 1, &err) == 0, "%s", err);
+	char *store = fixture_path(fx, "db/store");
+	ck_assert_str_eq(cfg->storage_dir, store);
+	free(store);
+	ck_assert_str_eq(cfg->data_dir, FOID_DATADIR);
+	ck_assert_str_eq(cfg->templates_dir, FOID_DATADIR "/templates");
+	ck_assert_str_eq(cfg->log_level, "info");
+	ck_assert_int_eq(cfg->plus_addressing, 0);
+	ck_assert_ptr_null(cfg->reply_to);
+	ck_assert_ptr_null(cfg->digest_address);
+	ck_assert_str_eq(cfg->digest_time, "08:00");
+	ck_assert_int_eq(cfg->smtp.security, SEC_TLS);
+	ck_assert_int_eq(cfg->smtp.port, 465);
+	ck_assert_int_eq(cfg->imap.security, SEC_STARTTLS);
+	ck_assert_int_eq(cfg->imap.port, 143);
+	ck_assert_int_eq(cfg->smtp.timeout, 30);
+	ck_assert_int_eq(cfg->imap.timeout, 30);
+	ck_assert_ptr_null(cfg->smtp.ca_file);
+	ck_assert_int_eq(cfg->rate_per_minute, 60);
+	ck_assert_int_eq(cfg->rate_per_domain, 20);
+	ck_assert_ptr_null(cfg->send_window);
+	ck_assert_int_eq(cfg->give_up_after, 7 * 86400);
+	ck_assert_int_eq(cfg->bcc_self, 1);
+	ck_assert_str_eq(cfg->mailboxes[0], "INBOX");
+	ck_assert_ptr_null(cfg->mailboxes[1]);
+	ck_assert_ptr_null(cfg->sent_mailbox);
+	ck_assert_str_eq(cfg->processed_keyword, "$FoidSeen");
+	ck_assert_ptr_null(cfg->processed_mailbox);
+	ck_assert_int_eq(cfg->idle, 1);
+	ck_assert_int_eq(cfg->poll_interval, 60);
+	ck_assert_int_eq(cfg->max_message_size, 50LL << 20);
+	ck_assert_int_eq(cfg->max_attachment_size, 25LL << 20);
+	ck_assert_int_eq(cfg->max_parts, 1000);
+	ck_assert_ptr_null(cfg->timezone);
+	ck_assert_int_eq(cfg->very_overdue_days, 20);
+	ck_assert_int_eq(cfg->min_gap_days, 3);
+	ck_assert_int_eq(cfg->reminders_foi.nsteps, 2);
+	ck_assert_str_eq(cfg->reminders_foi.steps[1].name, "final");
+	ck_assert_int_eq(cfg->reminders_foi.steps[1].offset_days, 20);
+	ck_assert_str_eq(cfg->reminders_foi.steps[1].template, "chaser-final.txt");
+	ck_assert_int_eq(cfg->reminders_survey.nsteps, 2);
+	ck_assert_str_eq(cfg->reminders_survey.steps[0].name, "courtesy");
+	ck_assert_int_eq(cfg->reminders_survey.steps[0].offset_days, -5);
+	config_free(cfg);
+	free(err);
+	free(path);
+	fixture_free(fx);
+}
+END_TEST
+
+/* Comments dropped and all blanks removed; with uncomment, a comment that
+ * is a setting ("# port = 465;") counts as text. */
+static char *example_squash(const char *text, int uncomment)
+{
+	struct buf b = BUF_INIT;
+	for (const char *p = text; *p;) {
+		const char *eol = strchrnul(p, '\n');
+		const char *q = p;
+		while (q < eol && (*q == ' ' || *q == '\t'))
+			q++;
+		if (uncomment && *q == '#') {
+			const char *k = q + 1;
+			while (k < eol && *k == ' ')
+				k++;
+			const char *w = k;
+			while (k < eol && (*k == '_' || (*k >= 'a' && *k <= 'z')))
+				k++;
+			while (k < eol && *k == ' ')
+				k++;
+			q = k > w && k < eol && *k == '=' ? w : eol;
+		}
+		for (; q < eol && *q != '#'; q++)
+			if (*q != ' ' && *q != '\t')
+				buf_addc(&b, *q);
+		p = *eol ? eol + 1 : eol;
+	}
+	return buf_detach(&b);
+}
+
+/* The squashed text of group (NULL: what is outside every group). */
+static char *example_group(const char *sq, const char *group)
+{
+	struct buf b = BUF_INIT;
+	const char *p = sq;
+	if (group) {
+		char *open = xasprintf("%s={", group);
+		const char *at = strstr(sq, open);
+		while (at && at != sq && at[-1] != ';')
+			at = strstr(at + 1, open);
+		ck_assert_msg(at, "no group %s", group);
+		p = at + strlen(open);
+		free(open);
+	}
+	int depth = 0;
+	for (; *p && depth >= 0; p++) {
+		if (*p == '{' || *p == '(' || *p == '[')
+			depth++;
+		else if (*p == '}' || *p == ')' || *p == ']')
+			depth--;
+		if (group ? depth >= 0 : depth == 0 && !strchr("})]", *p))
+			buf_addc(&b, *p);
+	}
+	return buf_detach(&b);
+}
+
+static int example_has(const char *grptext, const char *setting)
+{
+	for (const char *at = strstr(grptext, setting); at; at = strstr(at + 1, setting))
+		if (at == grptext || at[-1] == ';' || at[-1] == '{')
+			return 1;
+	return 0;
+}
+
+START_TEST(test_example_documents_every_key_with_its_default)
+{
+	char *path = xasprintf("%s/config/foid.conf.example", fixture_srcdir());
+	char *text = NULL;
+	char *err = NULL;
+	ck_assert_msg(util_read_file(path, &text, NULL, &err) == 0, "%s", err);
+	char *man_path = xasprintf("%s/man/foid.conf.5", fixture_srcdir());
+	char *man = NULL;
+	ck_assert_msg(util_read_file(man_path, &man, NULL, &err) == 0, "%s", err);
+	char *plain = example_squash(text, 0);
+	char *all = example_squash(text, 1);
+	struct tkey *keys = NULL;
+	int n = table_keys(&keys);
+	for (int i = 0; i < n; i++) {
+		const char *g = keys[i].group;
+		char *want;
+		char *grp;
+		if (keys[i].def) {
+			/* Set, uncommented, to the table's default. */
+			grp = example_group(plain, g);
+			char *d = example_squash(keys[i].def, 0);
+			want = xasprintf("%s=%s;", keys[i].key, d);
+			free(d);
+		} else {
+			grp = example_group(all, g);
+			want = xasprintf("%s=", keys[i].key);
+		}
+		ck_assert_msg(example_has(grp, want), "%s: %s%s%s documented without \"%s\"",
+		              path, g ? g : "", g ? "." : "", keys[i].key, want);
+		ck_assert_msg(strstr(man, keys[i].key), "%s: %s not described", man_path,
+		              keys[i].key);
+		free(want);
+		free(grp);
+	}
+	table_free(keys, n);
+	free(plain);
+	free(all);
+	free(man);
+	free(man_path);
+	free(text);
+	free(path);
+}
+END_TEST
+
+START_TEST(test_foid_n_passes_the_example)
+{
+	struct fixture *fx = fixture_new();
+	char *path = xasprintf("%s/config/foid.conf.example", fixture_srcdir());
+	char *text = NULL;
+	char *err = NULL;
+	ck_assert_msg(util_read_file(path, &text, NULL, &err) == 0, "%s", err);
+	/* Its absolute paths moved into the fixture. */
+	struct buf b = BUF_INIT;
+	for (const char *p = text; *p;) {
+		if (strncmp(p, "/etc/foid/", 10) == 0 || strncmp(p, "/var/lib/foid/", 14) == 0) {
+			buf_addf(&b, "%s/", fx->dir);
+			p = strchr(p + 1, '/');
+			p = strchr(p + 1, '/') + 1;
+		} else {
+			buf_addc(&b, *p++);
+		}
+	}
+	char *src = realpath(fixture_srcdir(), NULL);
+	buf_addf(&b, "data_dir = \"%s/data\";\n", src);
+	free(src);
+	free(fixture_write(fx, "smtp.password", "pw\n"));
+	free(fixture_write(fx, "imap.password", "pw\n"));
+	char *conf = fixture_write(fx, "foid.conf", b.data);
+	char *bin = fixture_bin("foid");
+	char *out = NULL;
+	char *argv[] = { bin, "-n", "-c", conf, NULL };
+	ck_assert_int_eq(fixture_exec(fx, argv, NULL, &out, &err), 0);
+	ck_assert_msg(strstr(out, ": ok"), "%s", out);
+	free(out);
+	free(err);
+	free(bin);
+	free(conf);
+	buf_free(&b);
+	free(text);
+	free(path);
+	fixture_free(fx);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -279,6 +659,11 @@ int main(void)
 	tcase_add_test(tc, test_bad_send_window_has_line);
 	tcase_add_test(tc, test_example_config_is_valid);
 	tcase_add_test(tc, test_foid_n_reports_and_exits);
+	tcase_add_test(tc, test_each_group_refuses_other_groups_keys);
+	tcase_add_test(tc, test_range_errors_have_lines);
+	tcase_add_test(tc, test_defaults_applied);
+	tcase_add_test(tc, test_example_documents_every_key_with_its_default);
+	tcase_add_test(tc, test_foid_n_passes_the_example);
 	suite_add_tcase(s, tc);
 	return fixture_run(s);
 }
