@@ -10,6 +10,7 @@
 #include "message.h"
 #include "remind.h"
 #include "round.h"
+#include "send.h"
 #include "store.h"
 #include "util.h"
 
@@ -147,9 +148,7 @@ int ctl_withdraw(struct ctl *c, int argc, char **argv)
 			             pos[1]);
 		/* Nothing more of it goes out. */
 		if (rc == FOID_OK)
-			rc = store_exec(st, &err, "UPDATE messages SET send_state = 'failed',"
-			                " last_error = 'request withdrawn' WHERE request_id = ?"
-			                " AND direction = 'out' AND send_state = 'queued'", "I", req);
+			rc = send_cancel_request(st, req, "foictl", NULL, &err);
 		if (rc == FOID_OK)
 			rc = store_event(st, &err, 0, req, 0, "request.withdrawn", "foictl",
 			                 values[0]);

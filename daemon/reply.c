@@ -7,6 +7,7 @@
 #include "code.h"
 #include "match.h"
 #include "mime.h"
+#include "send.h"
 #include "store.h"
 #include "util.h"
 
@@ -38,13 +39,7 @@ static int reply_consequences(struct store *st, int64_t row, const char *actor,
 	if (rc || !kind)
 		return rc;
 	if (strcmp(kind, "bounce") == 0) {
-		rc = store_exec(st, errp,
-		                "UPDATE requests SET delivery = 'bounced', delivery_detail ="
-		                " (SELECT coalesce(kind_evidence, 'bounced') FROM messages"
-		                " WHERE id = ?) WHERE id = ? AND delivery IN ('sent',"
-		                " 'unconfirmed')", "II", row, req);
-		if (rc == FOID_OK && store_changes(st))
-			rc = store_event(st, errp, 0, req, row, "request.bounced", actor, NULL);
+		rc = send_request_bounced(st, req, row, actor, errp);
 	}
 	free(kind);
 	return rc;
