@@ -60,7 +60,7 @@ static int round_row_cb(const struct store_row *row, void *arg)
 	r->template_text = xstrdup(store_row_text(row, 8));
 	r->state = xstrdup(store_row_text(row, 9));
 	r->launched_at = store_row_int(row, 10);
-	return 1;
+	return STORE_STOP;
 }
 
 static int round_load(struct store *st, const char *slug, struct round_row *r,

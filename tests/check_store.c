@@ -101,6 +101,41 @@ START_TEST(test_rollback_discards)
 }
 END_TEST
 
+static int count_then(const struct store_row *row, void *arg)
+{
+	int *v = arg;
+	(void)row;
+	v[0]++;
+	return v[1];
+}
+
+/* A callback's stop is not an error code: store_query returns 0 after
+ * STORE_STOP and the callback's own negative code after one. */
+START_TEST(test_query_stop_is_not_returned)
+{
+	struct fixture *fx = fixture_new();
+	struct store *st = open_tmp(fx);
+	char *err = NULL;
+	ck_assert_int_eq(store_exec(st, &err, "INSERT INTO meta VALUES ('a', '1'), ('b', '2')",
+	                            NULL), 0);
+	int v[2] = { 0, STORE_STOP };
+	ck_assert_int_eq(store_query(st, &err, count_then, v, "SELECT * FROM meta", NULL), 0);
+	ck_assert_int_eq(v[0], 1);
+	v[0] = 0;
+	v[1] = FOID_EIO;
+	ck_assert_int_eq(store_query(st, &err, count_then, v, "SELECT * FROM meta", NULL),
+	                 FOID_EIO);
+	ck_assert_int_eq(v[0], 1);
+	v[0] = 0;
+	v[1] = 7;
+	ck_assert_int_eq(store_query(st, &err, count_then, v, "SELECT * FROM meta", NULL),
+	                 FOID_EINVAL);
+	free(err);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
 START_TEST(test_events_append_only)
 {
 	struct fixture *fx = fixture_new();
@@ -193,6 +228,7 @@ int main(void)
 	tcase_add_test(tc, test_reopen_keeps_data);
 	tcase_add_test(tc, test_lazy_commit_then_durable_again);
 	tcase_add_test(tc, test_rollback_discards);
+	tcase_add_test(tc, test_query_stop_is_not_returned);
 	tcase_add_test(tc, test_events_append_only);
 	tcase_add_test(tc, test_version_1_upgrades_in_place);
 	tcase_add_test(tc, test_newer_schema_refused);
