@@ -165,13 +165,14 @@ START_TEST(test_version_1_upgrades_in_place)
 	                            " VALUES (1, 'in', 0)", NULL), 0);
 	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO message_locations VALUES"
 	                            " ('INBOX', 7, 1, 1)", NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL, "DROP TABLE extensions", NULL), 0);
 	ck_assert_int_eq(store_exec(st, NULL, "PRAGMA user_version = 1", NULL), 0);
 	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO meta VALUES ('kept', 'yes')", NULL), 0);
 	store_close(st);
 	st = open_tmp(fx);
 	int v = 0;
 	ck_assert_int_eq(store_schema_version(st, &v, NULL), 0);
-	ck_assert_int_eq(v, 2);
+	ck_assert_int_eq(v, STORE_SCHEMA_VERSION);
 	int64_t n = -1;
 	ck_assert_int_eq(store_query_int(st, NULL, &n, "SELECT count(*) FROM answers", NULL), 0);
 	ck_assert_int_eq(n, 0);
@@ -184,6 +185,45 @@ START_TEST(test_version_1_upgrades_in_place)
 	                                 " WHERE flagged = 1", NULL), 0);
 	ck_assert_int_eq(n, 1);
 	free(kept);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
+/* Version 2 kept a person's extension only as the event's text: the
+ * upgrade reads the days out of it once, into the extensions table. */
+START_TEST(test_version_2_extensions_upgrade_in_place)
+{
+	struct fixture *fx = fixture_new();
+	struct store *st = open_tmp(fx);
+	ck_assert_int_eq(store_exec(st, NULL, "DROP TABLE extensions", NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL,
+		"INSERT INTO bodies VALUES (1, 'b', 'B', 'b@b.test', NULL, NULL, '', 0, 0)",
+		NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL,
+		"INSERT INTO rounds (id, slug, kind, title, regime, ref_prefix, template_path,"
+		" template, created_at) VALUES (1, 'r', 'foi', 'T', 'uk-foia', 'R', 't', 't', 0)",
+		NULL), 0);
+	ck_assert_int_eq(store_exec(st, NULL,
+		"INSERT INTO requests (id, round_id, body_id, seq, reference, created_at)"
+		" VALUES (1, 1, 1, 1, 'R-001', 0)", NULL), 0);
+	ck_assert_int_eq(store_event(st, NULL, 0, 1, 0, "request.extended", "alice",
+	                             "days=12; agreed; by phone"), 0);
+	ck_assert_int_eq(store_event(st, NULL, 0, 1, 0, "request.withdrawn", "foictl",
+	                             "days=3; not an extension"), 0);
+	ck_assert_int_eq(store_exec(st, NULL, "PRAGMA user_version = 2", NULL), 0);
+	store_close(st);
+	st = open_tmp(fx);
+	int v = 0;
+	ck_assert_int_eq(store_schema_version(st, &v, NULL), 0);
+	ck_assert_int_eq(v, STORE_SCHEMA_VERSION);
+	int64_t n = -1;
+	ck_assert_int_eq(store_query_int(st, NULL, &n, "SELECT count(*) FROM extensions", NULL), 0);
+	ck_assert_int_eq(n, 1);
+	ck_assert_int_eq(store_query_int(st, NULL, &n, "SELECT count(*) FROM extensions"
+	                                 " WHERE request_id = 1 AND days = 12 AND actor = 'alice'"
+	                                 " AND reason = 'agreed; by phone'", NULL), 0);
+	ck_assert_int_eq(n, 1);
 	store_close(st);
 	fixture_free(fx);
 }
@@ -231,6 +271,7 @@ int main(void)
 	tcase_add_test(tc, test_query_stop_is_not_returned);
 	tcase_add_test(tc, test_events_append_only);
 	tcase_add_test(tc, test_version_1_upgrades_in_place);
+	tcase_add_test(tc, test_version_2_extensions_upgrade_in_place);
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_missing_row_is_notfound);
 	suite_add_tcase(s, tc);
