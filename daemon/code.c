@@ -144,7 +144,7 @@ static int code_key_cb(const struct store_row *row, void *arg)
 {
 	char **key = arg;
 	*key = xstrdup(store_row_text(row, 0));
-	return 1;
+	return STORE_STOP;
 }
 
 int code_parse_reply(struct store *st, int64_t request_id, int64_t message_row,
@@ -169,8 +169,6 @@ int code_parse_reply(struct store *st, int64_t request_id, int64_t message_row,
 		                 "SELECT key FROM questions WHERE position = ? AND"
 		                 " round_id = (SELECT round_id FROM requests WHERE id = ?)",
 		                 "II", (int64_t)n, request_id);
-		if (rc > 0)
-			rc = FOID_OK;
 		if (rc == FOID_OK && key) {
 			char *e = NULL;
 			if (code_set(st, request_id, key, end + 1, 1, message_row, "foid", &e)

@@ -10,6 +10,7 @@
 #include "message.h"
 #include "remind.h"
 #include "round.h"
+#include "send.h"
 #include "store.h"
 #include "util.h"
 
@@ -111,9 +112,21 @@ int ctl_extend(struct ctl *c, int argc, char **argv)
 	char *err = NULL;
 	int64_t req = 0;
 	int rc = ctl_request_id(st, pos[0], pos[1], &req, &err);
-	char *detail = xasprintf("days=%ld; %s", days, values[1]);
+	char *detail = xasprintf("%ld working days: %s", days, values[1]);
 	if (rc == FOID_OK)
-		rc = store_event(st, &err, 0, req, 0, "request.extended", "foictl", detail);
+		rc = store_begin(st, &err);
+	if (rc == FOID_OK) {
+		rc = store_exec(st, &err, "INSERT INTO extensions (request_id, at, days,"
+		                " reason, actor) VALUES (?, ?, ?, ?, 'foictl')", "IIIs",
+		                req, util_now(), (int64_t)days, values[1]);
+		if (rc == FOID_OK)
+			rc = store_event(st, &err, 0, req, 0, "request.extended", "foictl",
+			                 detail);
+		if (rc == FOID_OK)
+			rc = store_commit(st, &err);
+		else
+			store_rollback(st);
+	}
 	if (rc == FOID_OK)
 		fprintf(c->out, "%s %s: extended by %ld working days\n", pos[0], pos[1], days);
 	else
@@ -152,9 +165,7 @@ int ctl_withdraw(struct ctl *c, int argc, char **argv)
 			             pos[1]);
 		/* Nothing more of it goes out. */
 		if (rc == FOID_OK)
-			rc = store_exec(st, &err, "UPDATE messages SET send_state = 'failed',"
-			                " last_error = 'request withdrawn' WHERE request_id = ?"
-			                " AND direction = 'out' AND send_state = 'queued'", "I", req);
+			rc = send_cancel_request(st, req, "foictl", NULL, &err);
 		if (rc == FOID_OK)
 			rc = store_event(st, &err, 0, req, 0, "request.withdrawn", "foictl",
 			                 values[0]);

@@ -4,12 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blob.h"
 #include "config.h"
 #include "deadline.h"
 #include "health.h"
 #include "message.h"
 #include "round_view.h"
+#include "send.h"
 #include "status.h"
 #include "store.h"
 
@@ -91,24 +91,19 @@ static int digest_queue(struct store *st, const struct config *cfg,
 	spec.date = now;
 	spec.date_tz = cfg->timezone ? cfg->timezone : "Europe/London";
 	spec.auto_submitted = 1;
-	char *raw = NULL, *rel = NULL;
+	char *raw = NULL;
 	size_t len = 0;
-	char sha[65];
 	int rc = message_build(&spec, &raw, &len, errp);
+	const char *rcpt = cfg->digest_address;
+	struct send_item it = {
+		.purpose = "digest", .message_id = mid, .from_addr = cfg->team_address,
+		.to_addrs = cfg->digest_address, .subject = subject, .raw = raw,
+		.len = len, .envelope_from = cfg->team_address, .rcpts = &rcpt,
+		.nrcpts = 1, .now = now,
+	};
 	if (rc == FOID_OK)
-		rc = blob_put(cfg->storage_dir, "raw", raw, len, 1, &rel, sha, errp);
-	if (rc == FOID_OK)
-		rc = store_exec(st, errp,
-		                "INSERT INTO messages (direction, purpose, message_id,"
-		                " from_addr, to_addrs, subject, raw_sha256, raw_size, raw_path,"
-		                " envelope_from, envelope_to, send_state, next_attempt_at,"
-		                " created_at) VALUES ('out', 'digest', ?, ?, ?, ?, ?, ?, ?, ?,"
-		                " ?, 'queued', ?, ?)",
-		                "sssssIsssII", mid, cfg->team_address, cfg->digest_address,
-		                subject, sha, (int64_t)len, rel, cfg->team_address,
-		                cfg->digest_address, now, now);
+		rc = send_queue(st, cfg, &it, NULL, errp);
 	free(raw);
-	free(rel);
 	free(mid);
 	return rc;
 }

@@ -187,6 +187,19 @@ static struct imap *foid_imap(struct foid *f)
 }
 
 /* Fetches and stores new mail from every configured mailbox. */
+/* Settles sends whose own copy has been filed.  From the store, not from
+ * the pass: a crash between an ingest commit and here must not leave a
+ * send unconfirmed for ever.  Here, not in ingest, so that filing mail
+ * does not depend on the sender. */
+static void foid_reconcile(struct foid *f)
+{
+	int settled = 0;
+	char *err = NULL;
+	if (send_reconcile(f->st, f->cfg, &settled, &err) < 0)
+		log_warn("event=send.reconcile error=%s", log_q(err));
+	free(err);
+}
+
 static void foid_ingest(struct foid *f)
 {
 	struct imap *im = foid_imap(f);
@@ -205,6 +218,7 @@ static void foid_ingest(struct foid *f)
 		int rc = i == n && n > 1 ? imap_select(im, mb, NULL, NULL, NULL, &err) : FOID_OK;
 		if (rc == FOID_OK)
 			rc = ingest_mailbox(f->st, f->cfg, f->rules, im, mb, &stats, &err);
+		foid_reconcile(f);
 		if (rc == FOID_ETEMP) {
 			foid_imap_drop(f, HEALTH_TEMP, err);
 			free(err);

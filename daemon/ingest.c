@@ -11,7 +11,6 @@
 #include "log.h"
 #include "mime.h"
 #include "reply.h"
-#include "send.h"
 #include "store.h"
 #include "util.h"
 
@@ -382,13 +381,6 @@ int ingest_mailbox(struct store *st, const struct config *cfg,
 	if (extract_pending(st, cfg->storage_dir, &xo, &extracted, &xe) < 0)
 		log_warn("event=extract error=%s", log_q(xe));
 	free(xe);
-	/* From the store, not from this pass: a crash between the commit and
-	 * here must not leave a send unconfirmed for ever. */
-	int settled = 0;
-	char *e = NULL;
-	if (send_reconcile(st, cfg, &settled, &e) < 0)
-		log_warn("event=send.reconcile error=%s", log_q(e));
-	free(e);
 	if (stats->stored)
 		log_info("event=ingest mailbox=%s fetched=%d stored=%d duplicates=%d",
 		         log_q(mailbox), stats->fetched, stats->stored, stats->duplicates);

@@ -28,13 +28,36 @@ static void match_set(struct match_result *res, int64_t request_id,
 	va_end(ap);
 }
 
+/* The store and the first failure of a matching: a query that fails must
+ * fail the match (the ingest pass then retries it), not read as "no such
+ * request" and file the message unmatched. */
+struct match_q {
+	struct store *st;
+	char **errp;
+	int rc;
+};
+
+/* 1 when rc is a row; 0 for none; a failure is kept in q. */
+static int match_ok(struct match_q *q, int rc)
+{
+	if (rc < 0 && rc != FOID_ENOTFOUND && q->rc == FOID_OK)
+		q->rc = rc;
+	return rc == FOID_OK;
+}
+
+/* Where a query may report its failure: only the first one is kept. */
+static char **match_errp(struct match_q *q)
+{
+	return q->rc ? NULL : q->errp;
+}
+
 static int match_isref(int c)
 {
 	return isalnum((unsigned char)c) || c == '-';
 }
 
-char *match_find_reference(struct store *st, const char *text,
-                           int64_t *request_id)
+static char *match_reference(struct match_q *q, const char *text,
+                             int64_t *request_id)
 {
 	*request_id = 0;
 	if (!text)
@@ -62,9 +85,9 @@ char *match_find_reference(struct store *st, const char *text,
 			for (char *c = cand; *c; c++)
 				*c = (char)toupper((unsigned char)*c);
 			int64_t id = 0;
-			if (store_query_int(st, NULL, &id,
+			if (match_ok(q, store_query_int(q->st, match_errp(q), &id,
 			                    "SELECT id FROM requests WHERE reference = ?",
-			                    "s", cand) == FOID_OK) {
+			                    "s", cand))) {
 				*request_id = id;
 				return cand;
 			}
@@ -74,17 +97,30 @@ char *match_find_reference(struct store *st, const char *text,
 	return NULL;
 }
 
+int match_find_reference(struct store *st, const char *text,
+                         int64_t *request_id, char **ref, char **errp)
+{
+	struct match_q q = { st, errp, FOID_OK };
+	*ref = match_reference(&q, text, request_id);
+	if (q.rc) {
+		free(*ref);
+		*ref = NULL;
+		*request_id = 0;
+	}
+	return q.rc;
+}
+
 /* The request of a message foid sent, by Message-ID (0 if none). */
-static int64_t match_sent(struct store *st, const char *mid, int *found)
+static int64_t match_sent(struct match_q *q, const char *mid, int *found)
 {
 	int64_t id = 0;
 	*found = 0;
 	if (!mid || !*mid)
 		return 0;
-	if (store_query_int(st, NULL, &id,
+	if (match_ok(q, store_query_int(q->st, match_errp(q), &id,
 	                    "SELECT coalesce(request_id, 0) FROM messages"
 	                    " WHERE direction = 'out' AND message_id = ?",
-	                    "s", mid) == FOID_OK)
+	                    "s", mid)))
 		*found = 1;
 	return id;
 }
@@ -111,34 +147,35 @@ static int match_unique_cb(const struct store_row *row, void *arg)
 
 /* The request id when sql (selecting count(*), min(q.id)) finds exactly
  * one, else 0. */
-static int64_t match_unique(struct store *st, const char *sql, const char *arg)
+static int64_t match_unique(struct match_q *q, const char *sql, const char *arg)
 {
 	int64_t v[2] = { 0, 0 };
-	if (store_query(st, NULL, match_unique_cb, v, sql, "s", arg) != FOID_OK)
+	if (!match_ok(q, store_query(q->st, match_errp(q), match_unique_cb, v, sql, "s",
+	                             arg)))
 		return 0;
 	return v[0] == 1 ? v[1] : 0;
 }
 
-static int64_t match_open_for_address(struct store *st, const char *addr,
+static int64_t match_open_for_address(struct match_q *q, const char *addr,
                                       int which)
 {
 	const char *at = strrchr(addr, '@');
 	switch (which) {
 	case 0:
-		return match_unique(st, "SELECT count(*), min(q.id) FROM requests q"
+		return match_unique(q, "SELECT count(*), min(q.id) FROM requests q"
 		                    " JOIN sender_hints h ON h.body_id = q.body_id"
 		                    " WHERE h.address = ? AND" MATCH_OPEN, addr);
 	case 1:
-		return match_unique(st, "SELECT count(*), min(q.id) FROM requests q"
+		return match_unique(q, "SELECT count(*), min(q.id) FROM requests q"
 		                    " JOIN bodies b ON b.id = q.body_id"
 		                    " WHERE b.email = ? COLLATE NOCASE AND" MATCH_OPEN, addr);
 	default:
 		/* The domain must belong to exactly one body. */
-		if (!at || match_unique(st, "SELECT count(*), min(id) FROM bodies"
+		if (!at || match_unique(q, "SELECT count(*), min(id) FROM bodies"
 		                        " WHERE lower(substr(email, instr(email, '@') + 1))"
 		                        " = lower(?)", at + 1) == 0)
 			return 0;
-		return match_unique(st, "SELECT count(*), min(q.id) FROM requests q"
+		return match_unique(q, "SELECT count(*), min(q.id) FROM requests q"
 		                    " JOIN bodies b ON b.id = q.body_id"
 		                    " WHERE lower(substr(b.email, instr(b.email, '@') + 1))"
 		                    " = lower(?) AND" MATCH_OPEN, at + 1);
@@ -180,7 +217,7 @@ static int match_theirs_cb(const struct store_row *row, void *arg)
 	return 0;
 }
 
-static int match_addresses(struct store *st, const struct mime_message *m,
+static int match_addresses(struct match_q *q, const struct mime_message *m,
                            struct match_result *res)
 {
 	struct strv addrs = STRV_INIT;
@@ -205,9 +242,9 @@ static int match_addresses(struct store *st, const struct mime_message *m,
 	for (size_t i = 0; i < addrs.n && !found; i++) {
 		int64_t id = 0;
 		if (strchr(addrs.v[i], '+') &&
-		    store_query_int(st, NULL, &id,
+		    match_ok(q, store_query_int(q->st, match_errp(q), &id,
 		                    "SELECT id FROM requests WHERE reply_address = ?"
-		                    " COLLATE NOCASE", "s", addrs.v[i]) == FOID_OK) {
+		                    " COLLATE NOCASE", "s", addrs.v[i]))) {
 			match_set(res, id, "plus-address", "sent to %s", addrs.v[i]);
 			found = 1;
 		}
@@ -216,17 +253,17 @@ static int match_addresses(struct store *st, const struct mime_message *m,
 	return found;
 }
 
-static int match_bounce(struct store *st, const struct match_bounce *b,
+static int match_bounce(struct match_q *q, const struct match_bounce *b,
                         struct match_result *res)
 {
 	int found = 0;
-	int64_t id = match_sent(st, b->original_message_id, &found);
+	int64_t id = match_sent(q, b->original_message_id, &found);
 	if (found && id) {
 		match_set(res, id, "bounce-original-id", "returned message <%s>",
 		          b->original_message_id);
 		return 1;
 	}
-	char *ref = match_find_reference(st, b->original_subject, &id);
+	char *ref = match_reference(q, b->original_subject, &id);
 	if (ref) {
 		match_set(res, id, "bounce-original-subject",
 		          "returned message's subject names %s", ref);
@@ -235,7 +272,7 @@ static int match_bounce(struct store *st, const struct match_bounce *b,
 	}
 	for (size_t i = 0; b->failed_recipients && i < b->failed_recipients->n; i++) {
 		const char *addr = b->failed_recipients->v[i];
-		id = match_unique(st, "SELECT count(*), min(q.id) FROM requests q"
+		id = match_unique(q, "SELECT count(*), min(q.id) FROM requests q"
 		                  " JOIN bodies b ON b.id = q.body_id"
 		                  " WHERE b.email = ? COLLATE NOCASE"
 		                  " AND q.delivery IN ('sent', 'unconfirmed', 'bounced')", addr);
@@ -249,15 +286,16 @@ static int match_bounce(struct store *st, const struct match_bounce *b,
 
 /* A reference can be quoted by anyone: when the sender is not of the
  * body's domain, the evidence says so, for a person to check. */
-static void match_note_sender(struct store *st, const struct mime_message *m,
+static void match_note_sender(struct match_q *q, const struct mime_message *m,
                               struct match_result *res)
 {
 	const char *at = m->from ? strrchr(m->from, '@') : NULL;
 	char *email = NULL;
-	if (!at || store_query_text(st, NULL, &email,
-	                            "SELECT b.email FROM requests q JOIN bodies b"
-	                            " ON b.id = q.body_id WHERE q.id = ?", "I",
-	                            res->request_id) != FOID_OK || !email)
+	if (!at || !match_ok(q, store_query_text(q->st, match_errp(q), &email,
+	                                         "SELECT b.email FROM requests q JOIN"
+	                                         " bodies b ON b.id = q.body_id"
+	                                         " WHERE q.id = ?", "I",
+	                                         res->request_id)) || !email)
 		return;
 	const char *bat = strrchr(email, '@');
 	if (bat && strcasecmp(at, bat) != 0) {
@@ -269,86 +307,90 @@ static void match_note_sender(struct store *st, const struct mime_message *m,
 	free(email);
 }
 
-static int match_by_content(struct store *st, const struct mime_message *m,
-                            const struct match_bounce *bounce,
-                            struct match_result *res, char **errp);
+static void match_by_content(struct match_q *q, const struct mime_message *m,
+                             const struct match_bounce *bounce,
+                             struct match_result *res);
 
 int match_message(struct store *st, const struct mime_message *m,
                   const struct match_bounce *bounce, struct match_result *res,
                   char **errp)
 {
-	int rc = match_by_content(st, m, bounce, res, errp);
-	if (rc == FOID_OK && res->rule && !res->own && !bounce &&
+	struct match_q q = { st, errp, FOID_OK };
+	memset(res, 0, sizeof *res);
+	match_by_content(&q, m, bounce, res);
+	if (q.rc == FOID_OK && res->rule && !res->own && !bounce &&
 	    (!strcmp(res->rule, "subject-reference") || !strcmp(res->rule, "body-reference") ||
 	     !strcmp(res->rule, "their-reference") || !strcmp(res->rule, "plus-address")))
-		match_note_sender(st, m, res);
-	return rc;
+		match_note_sender(&q, m, res);
+	/* Whatever decided after a failed query may not be the first rule. */
+	if (q.rc)
+		match_result_clear(res);
+	return q.rc;
 }
 
-static int match_by_content(struct store *st, const struct mime_message *m,
-                            const struct match_bounce *bounce,
-                            struct match_result *res, char **errp)
+static void match_by_content(struct match_q *q, const struct mime_message *m,
+                             const struct match_bounce *bounce,
+                             struct match_result *res)
 {
-	memset(res, 0, sizeof *res);
 	int found = 0;
-	int64_t id = match_sent(st, m->message_id, &found);
+	int64_t id = match_sent(q, m->message_id, &found);
 	if (found) {
 		res->own = 1;
 		match_set(res, id, "own-copy", "our own message <%s>", m->message_id);
-		return FOID_OK;
+		return;
 	}
-	if (bounce && match_bounce(st, bounce, res))
-		return FOID_OK;
-	id = match_sent(st, m->in_reply_to, &found);
+	if (bounce && match_bounce(q, bounce, res))
+		return;
+	id = match_sent(q, m->in_reply_to, &found);
 	if (found && id) {
 		match_set(res, id, "in-reply-to", "In-Reply-To: <%s>", m->in_reply_to);
-		return FOID_OK;
+		return;
 	}
 	for (size_t i = m->references.n; i-- > 0;) {
-		id = match_sent(st, m->references.v[i], &found);
+		id = match_sent(q, m->references.v[i], &found);
 		if (found && id) {
 			match_set(res, id, "references", "References: <%s>",
 			          m->references.v[i]);
-			return FOID_OK;
+			return;
 		}
 	}
-	if (match_addresses(st, m, res))
-		return FOID_OK;
-	char *ref = match_find_reference(st, m->subject, &id);
+	if (match_addresses(q, m, res))
+		return;
+	char *ref = match_reference(q, m->subject, &id);
 	if (ref) {
 		match_set(res, id, "subject-reference", "subject names %s", ref);
 		free(ref);
-		return FOID_OK;
+		return;
 	}
-	ref = match_find_reference(st, m->body_text, &id);
+	ref = match_reference(q, m->body_text, &id);
 	if (ref) {
 		match_set(res, id, "body-reference", "text names %s", ref);
 		free(ref);
-		return FOID_OK;
+		return;
 	}
 	struct match_theirs t = { m, 0, NULL, 0 };
-	int rc = store_query(st, errp, match_theirs_cb, &t,
-	                     "SELECT id, their_reference FROM requests"
-	                     " WHERE their_reference IS NOT NULL", NULL);
-	if (rc)
-		return rc;
+	if (!match_ok(q, store_query(q->st, match_errp(q), match_theirs_cb, &t,
+	                             "SELECT id, their_reference FROM requests"
+	                             " WHERE their_reference IS NOT NULL", NULL))) {
+		free(t.ref);
+		return;
+	}
 	if (t.hits == 1) {
 		match_set(res, t.request_id, "their-reference",
 		          "quotes their reference %s", t.ref);
 		free(t.ref);
-		return FOID_OK;
+		return;
 	}
 	free(t.ref);
 	if (!m->from || !*m->from)
-		return FOID_OK;
+		return;
 	static const char *const rules[] = { "sender-hint", "sender-address",
 		"sender-domain" };
 	for (int i = 0; i < 3; i++) {
-		id = match_open_for_address(st, m->from, i);
+		id = match_open_for_address(q, m->from, i);
 		if (id) {
 			match_set(res, id, rules[i], "from %s", m->from);
-			return FOID_OK;
+			return;
 		}
 	}
-	return FOID_OK;
 }

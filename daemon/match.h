@@ -42,15 +42,17 @@ struct match_result {
 };
 
 /* Finds the request m answers.  bounce is NULL unless m is a bounce.
- * Returns 0 (check res->request_id), or a store error. */
+ * Returns 0 (check res->request_id), or a store error: any failing query
+ * fails the match (res cleared), so mail is never filed unmatched for it. */
 int match_message(struct store *st, const struct mime_message *m,
                   const struct match_bounce *bounce, struct match_result *res,
                   char **errp);
 void match_result_clear(struct match_result *res);
 
 /* The first of our references (any round's prefix followed by -NNN) in
- * text, upper-cased, or NULL; *request_id is set when it names a request. */
-char *match_find_reference(struct store *st, const char *text,
-                           int64_t *request_id);
+ * text, upper-cased, as a new *ref (NULL: none); *request_id is set when it
+ * names a request.  A store error is returned, with *ref NULL. */
+int match_find_reference(struct store *st, const char *text,
+                         int64_t *request_id, char **ref, char **errp);
 
 #endif

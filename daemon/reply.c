@@ -7,6 +7,7 @@
 #include "code.h"
 #include "match.h"
 #include "mime.h"
+#include "send.h"
 #include "store.h"
 #include "util.h"
 
@@ -38,13 +39,7 @@ static int reply_consequences(struct store *st, int64_t row, const char *actor,
 	if (rc || !kind)
 		return rc;
 	if (strcmp(kind, "bounce") == 0) {
-		rc = store_exec(st, errp,
-		                "UPDATE requests SET delivery = 'bounced', delivery_detail ="
-		                " (SELECT coalesce(kind_evidence, 'bounced') FROM messages"
-		                " WHERE id = ?) WHERE id = ? AND delivery IN ('sent',"
-		                " 'unconfirmed')", "II", row, req);
-		if (rc == FOID_OK && store_changes(st))
-			rc = store_event(st, errp, 0, req, row, "request.bounced", actor, NULL);
+		rc = send_request_bounced(st, req, row, actor, errp);
 	}
 	free(kind);
 	return rc;
@@ -59,14 +54,16 @@ int reply_process(struct store *st, const struct classify_rules *rules,
 	int64_t dummy;
 	memset(&mr, 0, sizeof mr);
 	/* Ours, wherever the reply names it, is never taken for theirs. */
-	our_ref = match_find_reference(st, m->subject, &dummy);
-	if (!our_ref)
-		our_ref = match_find_reference(st, m->body_text, &dummy);
+	int rc = match_find_reference(st, m->subject, &dummy, &our_ref, errp);
+	if (rc == FOID_OK && !our_ref)
+		rc = match_find_reference(st, m->body_text, &dummy, &our_ref, errp);
+	if (rc)
+		goto out;
 	classify_message(rules, m, our_ref, &cr);
 	struct match_bounce b = { cr.original_message_id, cr.original_subject,
 	                          &cr.failed_recipients };
 	int is_bounce = strcmp(cr.kind, "bounce") == 0;
-	int rc = match_message(st, m, is_bounce ? &b : NULL, &mr, errp);
+	rc = match_message(st, m, is_bounce ? &b : NULL, &mr, errp);
 	if (rc)
 		goto out;
 	const char *kind = mr.own ? "own" : cr.kind;

@@ -4,13 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blob.h"
 #include "bodies.h"
 #include "config.h"
 #include "deadline.h"
 #include "message.h"
 #include "round_view.h"
 #include "status.h"
+#include "send.h"
 #include "store.h"
 #include "template.h"
 
@@ -62,7 +62,7 @@ static int round_row_cb(const struct store_row *row, void *arg)
 	r->template_text = xstrdup(store_row_text(row, 8));
 	r->state = xstrdup(store_row_text(row, 9));
 	r->launched_at = store_row_int(row, 10);
-	return 1;
+	return STORE_STOP;
 }
 
 static int round_load(struct store *st, const char *slug, struct round_row *r,
@@ -628,43 +628,17 @@ static int round_queue_drafts(struct store *st, const struct config *cfg,
 			round_msg_clear(&m);
 			continue;
 		}
-		char *rel = NULL;
-		char sha[65];
-		rc = blob_put(cfg->storage_dir, "raw", m.raw, m.len, 1, &rel, sha, errp);
-		char *to = NULL;
-		if (rc == FOID_OK) {
-			struct buf env = BUF_INIT;
-			for (size_t k = 0; k < m.rcpts.n; k++)
-				buf_addf(&env, "%s%s", k ? " " : "", m.rcpts.v[k]);
-			to = buf_detach(&env);
-			struct buf cc = BUF_INIT;
-			for (size_t k = 0; k < m.tr->cc.n; k++)
-				buf_addf(&cc, "%s%s", k ? ", " : "", m.tr->cc.v[k]);
-			char *ccs = buf_detach(&cc);
-			rc = store_exec(st, errp,
-			                "INSERT INTO messages (direction, request_id, purpose,"
-			                " message_id, from_addr, to_addrs, cc_addrs, subject,"
-			                " raw_sha256, raw_size, raw_path, envelope_from,"
-			                " envelope_to, send_state, next_attempt_at, created_at)"
-			                " VALUES ('out', ?, 'request', ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-			                " ?, 'queued', ?, ?)",
-			                "IssssssIsssII", q->id, m.message_id, cfg->team_address,
-			                q->b->email, ccs, m.tr->subject, sha, (int64_t)m.len,
-			                rel, cfg->team_address, to, now, now);
-			free(ccs);
-		}
-		if (rc == FOID_OK)
-			rc = store_exec(st, errp,
-			                "UPDATE requests SET delivery = 'queued',"
-			                " reply_address = ? WHERE id = ?",
-			                "sI", m.reply_address, q->id);
-		if (rc == FOID_OK)
-			rc = store_event(st, errp, r->id, q->id, 0, "request.queued",
-			                 "foictl", m.message_id);
+		struct send_item it = {
+			.request_id = q->id, .round_id = r->id, .purpose = "request",
+			.message_id = m.message_id, .from_addr = cfg->team_address,
+			.to_addrs = q->b->email, .cc = &m.tr->cc, .subject = m.tr->subject,
+			.raw = m.raw, .len = m.len, .envelope_from = cfg->team_address,
+			.rcpts = (const char *const *)m.rcpts.v, .nrcpts = m.rcpts.n,
+			.reply_address = m.reply_address, .actor = "foictl", .now = now,
+		};
+		rc = send_queue(st, cfg, &it, NULL, errp);
 		if (rc == FOID_OK)
 			(*nqueued)++;
-		free(to);
-		free(rel);
 		round_msg_clear(&m);
 	}
 	if (rc == FOID_OK && errs.len) {
@@ -922,7 +896,7 @@ int round_queue_followup(struct store *st, const struct config *cfg,
 	struct holidays *h = NULL;
 	struct round_msg m = { 0 };
 	struct strv refs = STRV_INIT;
-	char *tpath = NULL, *rel = NULL, *to = NULL;
+	char *tpath = NULL;
 	int rc = store_query(st, errp, round_orig_cb, &o,
 	                     "SELECT r.id, r.slug, b.short_name, q.reference,"
 	                     " m.message_id, coalesce(q.sent_at, 0) FROM requests q"
@@ -955,31 +929,20 @@ int round_queue_followup(struct store *st, const struct config *cfg,
 		f.in_reply_to = o.message_id;
 	int64_t now = util_now();
 	rc = round_build(cfg, h, &r, t, b, o.reference, now, &f, o.sent_at, &m, errp);
-	char sha[65];
-	if (rc == FOID_OK)
-		rc = blob_put(cfg->storage_dir, "raw", m.raw, m.len, 1, &rel, sha, errp);
 	if (rc)
 		goto out;
-	struct buf env = BUF_INIT;
-	for (size_t k = 0; k < m.rcpts.n; k++)
-		buf_addf(&env, "%s%s", k ? " " : "", m.rcpts.v[k]);
-	to = buf_detach(&env);
+	struct send_item it = {
+		.request_id = request_id, .round_id = r.id, .purpose = fu->purpose,
+		.message_id = m.message_id, .in_reply_to = f.in_reply_to,
+		.from_addr = cfg->team_address, .to_addrs = b->email, .cc = &m.tr->cc,
+		.subject = m.tr->subject, .raw = m.raw, .len = m.len,
+		.envelope_from = cfg->team_address,
+		.rcpts = (const char *const *)m.rcpts.v, .nrcpts = m.rcpts.n,
+		.actor = fu->actor, .now = now,
+	};
 	rc = store_begin(st, errp);
 	if (rc == FOID_OK)
-		rc = store_exec(st, errp,
-		                "INSERT INTO messages (direction, request_id, purpose,"
-		                " message_id, in_reply_to, from_addr, to_addrs, subject,"
-		                " raw_sha256, raw_size, raw_path, envelope_from, envelope_to,"
-		                " send_state, next_attempt_at, created_at) VALUES ('out', ?,"
-		                " ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'queued', ?, ?)",
-		                "IsssssssIsssII", request_id, fu->purpose, m.message_id,
-		                f.in_reply_to, cfg->team_address, b->email, m.tr->subject,
-		                sha, (int64_t)m.len, rel, cfg->team_address, to, now, now);
-	if (rc == FOID_OK) {
-		*row = store_last_id(st);
-		rc = store_event(st, errp, r.id, request_id, *row, "message.queued",
-		                 fu->actor ? fu->actor : "foid", fu->purpose);
-	}
+		rc = send_queue(st, cfg, &it, row, errp);
 	if (rc == FOID_OK)
 		rc = store_commit(st, errp);
 	else
@@ -996,7 +959,5 @@ out:
 	round_msg_clear(&m);
 	strv_free(&refs);
 	free(tpath);
-	free(rel);
-	free(to);
 	return rc;
 }

@@ -61,15 +61,230 @@ static void send_msg_clear(struct send_msg *m)
 	memset(m, 0, sizeof *m);
 }
 
+/* Collects every column of every row, in order ("" for NULL). */
+static int send_strv_cb(const struct store_row *row, void *arg)
+{
+	struct strv *v = arg;
+	for (int i = 0; i < store_row_count(row); i++) {
+		const char *t = store_row_text(row, i);
+		strv_push(v, t ? t : "");
+	}
+	return 0;
+}
+
+static const char *const send_state_names[] = {
+	[SEND_QUEUED] = "queued",
+	[SEND_SENDING] = "sending",
+	[SEND_SENT] = "sent",
+	[SEND_UNCONFIRMED] = "unconfirmed",
+	[SEND_FAILED] = "failed",
+};
+
+#define SEND_FROM(s) (1u << (s))
+/* The states each state may be entered from.  Queued again: the server was
+ * out of reach or said 4xx, or a person chose to resend an unconfirmed
+ * message.  Failed from queued: withdrawn before it went.  Never from
+ * sent or failed, and never to sending but from queued: that is what
+ * keeps a message from going out twice. */
+static const unsigned send_allowed_from[] = {
+	[SEND_QUEUED] = SEND_FROM(SEND_SENDING) | SEND_FROM(SEND_UNCONFIRMED),
+	[SEND_SENDING] = SEND_FROM(SEND_QUEUED),
+	[SEND_SENT] = SEND_FROM(SEND_SENDING) | SEND_FROM(SEND_UNCONFIRMED),
+	[SEND_UNCONFIRMED] = SEND_FROM(SEND_SENDING),
+	[SEND_FAILED] = SEND_FROM(SEND_SENDING) | SEND_FROM(SEND_QUEUED),
+};
+
+static int send_state_parse(const char *name)
+{
+	for (size_t i = 0; i < sizeof send_state_names / sizeof *send_state_names; i++)
+		if (name && strcmp(name, send_state_names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+struct send_cur {
+	int found;
+	char *state, *purpose;
+	int64_t request_id, round_id;
+};
+
+static int send_cur_cb(const struct store_row *row, void *arg)
+{
+	struct send_cur *c = arg;
+	c->found = 1;
+	c->state = xstrdup(store_row_text(row, 0));
+	c->purpose = xstrdup(store_row_text(row, 1));
+	c->request_id = store_row_int(row, 2);
+	c->round_id = store_row_int(row, 3);
+	return 0;
+}
+
+int send_enter_state(struct store *st, int64_t msg, enum send_state to,
+                     const struct send_change *c, char **errp)
+{
+	struct send_cur cur = { 0 };
+	int rc = store_query(st, errp, send_cur_cb, &cur,
+	                     "SELECT m.send_state, coalesce(m.purpose, ''),"
+	                     " coalesce(m.request_id, 0), coalesce(q.round_id, 0)"
+	                     " FROM messages m LEFT JOIN requests q ON q.id = m.request_id"
+	                     " WHERE m.id = ? AND m.direction = 'out'", "I", msg);
+	int from = rc == FOID_OK ? send_state_parse(cur.state) : -1;
+	if (rc == FOID_OK && !cur.found)
+		rc = err_set(errp, FOID_ENOTFOUND, "no outgoing message %lld",
+		             (long long)msg);
+	else if (rc == FOID_OK && (from < 0 || !(send_allowed_from[to] & SEND_FROM(from))))
+		rc = err_set(errp, FOID_EINVAL, "message %lld: %s -> %s is not allowed",
+		             (long long)msg, cur.state ? cur.state : "(none)",
+		             send_state_names[to]);
+	if (rc)
+		goto out;
+	int sent = to == SEND_SENT;
+	const char *name = send_state_names[to];
+	rc = store_exec(st, errp,
+	                "UPDATE messages SET send_state = ?, attempts = attempts + ?,"
+	                " next_attempt_at = CASE WHEN ? THEN ? ELSE next_attempt_at END,"
+	                " smtp_reply = CASE WHEN ? THEN ? ELSE smtp_reply END,"
+	                " last_error = CASE WHEN ? OR ? IS NULL THEN last_error ELSE ? END,"
+	                " sent_at = CASE WHEN ? THEN ? ELSE sent_at END"
+	                " WHERE id = ? AND send_state = ?",
+	                "siiIisissiIIs", name, c->attempts, c->next_attempt_at != 0,
+	                c->next_attempt_at, sent, c->detail, sent, c->detail, c->detail,
+	                sent, c->now, msg, cur.state);
+	if (rc == FOID_OK && store_changes(st) != 1)
+		rc = err_set(errp, FOID_ETEMP, "message %lld changed meanwhile",
+		             (long long)msg);
+	int request = cur.request_id && strcmp(cur.purpose, "request") == 0;
+	if (rc == FOID_OK && request && sent)
+		rc = store_exec(st, errp,
+		                "UPDATE requests SET delivery = 'sent', delivery_detail = ?,"
+		                " sent_at = ?, clock_start = ?, due_date = ? WHERE id = ?",
+		                "sIssI", c->detail, c->now, c->clock_start, c->due_date,
+		                cur.request_id);
+	else if (rc == FOID_OK && request)
+		rc = store_exec(st, errp,
+		                "UPDATE requests SET delivery = ?,"
+		                " delivery_detail = coalesce(?, delivery_detail) WHERE id = ?",
+		                "ssI", name, c->detail, cur.request_id);
+	if (rc == FOID_OK) {
+		char type[48];
+		snprintf(type, sizeof type, "%s.%s", request ? "request" : "message", name);
+		rc = store_event(st, errp, cur.round_id, cur.request_id, msg, type,
+		                 c->actor ? c->actor : "foid", c->detail);
+	}
+out:
+	free(cur.state);
+	free(cur.purpose);
+	return rc;
+}
+
+/* send_enter_state in a transaction of its own. */
+static int send_enter_alone(struct store *st, int64_t msg, enum send_state to,
+                            const struct send_change *c, char **errp)
+{
+	int rc = store_begin(st, errp);
+	if (rc)
+		return rc;
+	rc = send_enter_state(st, msg, to, c, errp);
+	if (rc == FOID_OK)
+		rc = store_commit(st, errp);
+	else
+		store_rollback(st);
+	return rc;
+}
+
+int send_queue(struct store *st, const struct config *cfg,
+               const struct send_item *it, int64_t *row, char **errp)
+{
+	char *rel = NULL;
+	char sha[65];
+	struct buf env = BUF_INIT;
+	for (size_t k = 0; k < it->nrcpts; k++)
+		buf_addf(&env, "%s%s", k ? " " : "", it->rcpts[k]);
+	char *to = buf_detach(&env);
+	struct buf ccs = BUF_INIT;
+	for (size_t k = 0; it->cc && k < it->cc->n; k++)
+		buf_addf(&ccs, "%s%s", k ? ", " : "", it->cc->v[k]);
+	char *cc = ccs.len ? buf_detach(&ccs) : NULL;
+	buf_free(&ccs);
+	int request = it->request_id && strcmp(it->purpose, "request") == 0;
+	int rc = blob_put(cfg->storage_dir, "raw", it->raw, it->len, 1, &rel, sha, errp);
+	if (rc == FOID_OK)
+		rc = store_exec(st, errp,
+		                "INSERT INTO messages (direction, request_id, purpose,"
+		                " message_id, in_reply_to, from_addr, to_addrs, cc_addrs,"
+		                " subject, raw_sha256, raw_size, raw_path, envelope_from,"
+		                " envelope_to, send_state, next_attempt_at, created_at)"
+		                " VALUES ('out', nullif(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+		                " ?, ?, 'queued', ?, ?)",
+		                "IssssssssIsssII", it->request_id, it->purpose,
+		                it->message_id, it->in_reply_to, it->from_addr, it->to_addrs,
+		                cc, it->subject, sha, (int64_t)it->len, rel,
+		                it->envelope_from, to, it->now, it->now);
+	int64_t id = rc == FOID_OK ? store_last_id(st) : 0;
+	if (rc == FOID_OK && request)
+		rc = store_exec(st, errp,
+		                "UPDATE requests SET delivery = 'queued',"
+		                " reply_address = coalesce(?, reply_address) WHERE id = ?",
+		                "sI", it->reply_address, it->request_id);
+	if (rc == FOID_OK)
+		rc = store_event(st, errp, it->round_id, it->request_id, id,
+		                 request ? "request.queued" : "message.queued",
+		                 it->actor ? it->actor : "foid", it->purpose);
+	if (rc == FOID_OK && row)
+		*row = id;
+	free(rel);
+	free(to);
+	free(cc);
+	return rc;
+}
+
+int send_cancel_request(struct store *st, int64_t request_id,
+                        const char *actor, int *n, char **errp)
+{
+	struct strv ids = STRV_INIT;
+	int rc = store_query(st, errp, send_strv_cb, &ids,
+	                     "SELECT id FROM messages WHERE request_id = ?"
+	                     " AND direction = 'out' AND send_state = 'queued'",
+	                     "I", request_id);
+	struct send_change c = { .detail = "request withdrawn", .actor = actor,
+	                         .now = util_now() };
+	for (size_t i = 0; rc == FOID_OK && i < ids.n; i++)
+		rc = send_enter_state(st, strtoll(ids.v[i], NULL, 10), SEND_FAILED, &c, errp);
+	if (rc == FOID_OK && n)
+		*n = (int)ids.n;
+	strv_free(&ids);
+	return rc;
+}
+
+int send_request_bounced(struct store *st, int64_t request_id, int64_t row,
+                         const char *actor, char **errp)
+{
+	int rc = store_exec(st, errp,
+	                    "UPDATE requests SET delivery = 'bounced', delivery_detail ="
+	                    " (SELECT coalesce(kind_evidence, 'bounced') FROM messages"
+	                    " WHERE id = ?) WHERE id = ? AND delivery IN ('sent',"
+	                    " 'unconfirmed')", "II", row, request_id);
+	if (rc == FOID_OK && store_changes(st))
+		rc = store_event(st, errp, 0, request_id, row, "request.bounced", actor, NULL);
+	return rc;
+}
+
+static int send_holidays(const struct config *cfg, struct holidays **h,
+                         char **errp)
+{
+	char *dir = xasprintf("%s/holidays", cfg->data_dir);
+	int rc = holidays_load(dir, h, errp);
+	free(dir);
+	return rc;
+}
+
 int send_new(struct store *st, const struct config *cfg, struct send **out,
              char **errp)
 {
 	struct send *s = xcalloc(1, sizeof *s);
 	s->st = st;
 	s->cfg = cfg;
-	char *dir = xasprintf("%s/holidays", cfg->data_dir);
-	int rc = holidays_load(dir, &s->h, errp);
-	free(dir);
+	int rc = send_holidays(cfg, &s->h, errp);
 	if (rc == FOID_OK && cfg->send_window) {
 		rc = window_parse(cfg->send_window, &s->win, errp);
 		s->has_window = rc == FOID_OK;
@@ -177,57 +392,32 @@ static int send_msg_cb(const struct store_row *row, void *arg)
 	" LEFT JOIN rounds r ON r.id = q.round_id"
 
 /* Applies one outcome to a message (and its request, for the initial
- * request) in one transaction, with an event. */
-static int send_settle(struct send *s, const struct send_msg *m,
-                       const char *state, const char *detail, int64_t now,
+ * request) in one transaction, with an event.  h: holiday data for a sent
+ * request's due date. */
+static int send_settle(struct store *st, const struct config *cfg,
+                       const struct holidays *h, const struct send_msg *m,
+                       enum send_state to, const char *detail, int64_t now,
                        const char *actor, char **errp)
 {
-	int sent = strcmp(state, "sent") == 0;
+	int sent = to == SEND_SENT;
+	char day0[11] = "", due[11] = "";
+	struct send_change c = { .detail = detail, .actor = actor, .now = now };
+	int rc = FOID_OK;
+	if (sent && m->request_id && strcmp(m->purpose, "request") == 0) {
+		rc = round_due_from(cfg, h, m->regime, m->closes, now, day0, due, errp);
+		c.clock_start = day0;
+		c.due_date = due;
+	}
+	if (rc)
+		return rc;
 	/* A 250 need not wait for the disk: the next message's 'sending' mark
 	 * flushes it, and should power fail first the message is found
 	 * 'sending' on restart and settled from evidence, never sent twice. */
-	int rc = sent ? store_lazy(s->st, 1, errp) : FOID_OK;
+	rc = sent ? store_lazy(st, 1, errp) : FOID_OK;
 	if (rc == FOID_OK)
-		rc = store_begin(s->st, errp);
-	if (rc)
-		goto out;
-	rc = store_exec(s->st, errp,
-	                "UPDATE messages SET send_state = ?,"
-	                " smtp_reply = CASE WHEN ? THEN ? ELSE smtp_reply END,"
-	                " last_error = CASE WHEN ? THEN last_error ELSE ? END,"
-	                " sent_at = CASE WHEN ? THEN ? ELSE sent_at END WHERE id = ?",
-	                "sisisiII", state, sent, detail, sent, detail, sent, now, m->id);
-	if (rc == FOID_OK && m->request_id && strcmp(m->purpose, "request") == 0) {
-		if (sent) {
-			char day0[11], due[11];
-			rc = round_due_from(s->cfg, s->h, m->regime, m->closes, now, day0,
-			                    due, errp);
-			if (rc == FOID_OK)
-				rc = store_exec(s->st, errp,
-				                "UPDATE requests SET delivery = 'sent',"
-				                " delivery_detail = ?, sent_at = ?, clock_start = ?,"
-				                " due_date = ? WHERE id = ?",
-				                "sIssI", detail, now, day0, due, m->request_id);
-		} else {
-			rc = store_exec(s->st, errp,
-			                "UPDATE requests SET delivery = ?, delivery_detail = ?"
-			                " WHERE id = ?", "ssI", state, detail, m->request_id);
-		}
-	}
-	if (rc == FOID_OK) {
-		char type[48];
-		snprintf(type, sizeof type, "%s.%s",
-		         strcmp(m->purpose, "request") == 0 ? "request" : "message", state);
-		rc = store_event(s->st, errp, m->round_id, m->request_id, m->id, type,
-		                 actor, detail);
-	}
-	if (rc == FOID_OK)
-		rc = store_commit(s->st, errp);
-	else
-		store_rollback(s->st);
-out:
+		rc = send_enter_alone(st, m->id, to, &c, errp);
 	if (sent) {
-		int back = store_lazy(s->st, 0, rc ? NULL : errp);
+		int back = store_lazy(st, 0, rc ? NULL : errp);
 		rc = rc ? rc : back;
 	}
 	return rc;
@@ -241,10 +431,9 @@ static int send_requeue(struct send *s, const struct send_msg *m,
 		delay *= 2;
 	if (delay > SEND_BACKOFF_MAX)
 		delay = SEND_BACKOFF_MAX;
-	return store_exec(s->st, errp,
-	                  "UPDATE messages SET send_state = 'queued', last_error = ?,"
-	                  " next_attempt_at = ? WHERE id = ?",
-	                  "sII", why, now + delay, m->id);
+	struct send_change c = { .detail = why, .now = now,
+	                         .next_attempt_at = now + delay };
+	return send_enter_alone(s->st, m->id, SEND_QUEUED, &c, errp);
 }
 
 /* The server took a message: forget its recorded failure. */
@@ -316,10 +505,8 @@ static int send_one(struct send *s, struct send_msg *m, int64_t now,
 	free(copy);
 	/* Committed before the transaction starts: after a crash, a message in
 	 * this state may have gone out and must not be sent again blindly. */
-	rc = store_exec(s->st, errp,
-	                "UPDATE messages SET send_state = 'sending',"
-	                " attempts = attempts + 1 WHERE id = ? AND send_state = 'queued'",
-	                "I", m->id);
+	struct send_change mark = { .now = now, .attempts = 1 };
+	rc = send_enter_alone(s->st, m->id, SEND_SENDING, &mark, errp);
 	if (rc)
 		goto out;
 	m->attempts++;
@@ -336,21 +523,26 @@ static int send_one(struct send *s, struct send_msg *m, int64_t now,
 	if (r == FOID_OK) {
 		util_crash_point("send.accepted");
 		send_server_ok(s);
-		rc = send_settle(s, m, "sent", res.reply, now, "foid", errp);
+		rc = send_settle(s->st, s->cfg, s->h, m, SEND_SENT, res.reply, now, "foid", errp);
 		send_note(s, now, send_domain(first));
 		(*nsent)++;
 		log_info("event=send.ok message=%lld reference=%s to=%s reply=%s",
 		         (long long)m->id, log_q(m->reference), first, log_q(res.reply));
 	} else if (r == FOID_ETEMP && res.maybe_sent) {
-		rc = send_settle(s, m, "unconfirmed", err, now, "foid", errp);
+		rc = send_settle(s->st, s->cfg, s->h, m, SEND_UNCONFIRMED, err, now, "foid", errp);
 		log_warn("event=send.unconfirmed message=%lld reference=%s error=%s",
 		         (long long)m->id, log_q(m->reference), log_q(err));
 	} else if (res.cause != HEALTH_NONE) {
 		/* The server or our settings, not the message: put it back and
 		 * stop the pass. */
-		store_exec(s->st, NULL,
-		           "UPDATE messages SET send_state = 'queued', attempts ="
-		           " attempts - 1 WHERE id = ?", "I", m->id);
+		struct send_change back = { .detail = err, .now = now, .attempts = -1 };
+		char *e = NULL;
+		/* Left sending, it would be settled unconfirmed on restart and
+		 * wait for a person although it never went out: say so. */
+		if (send_enter_alone(s->st, m->id, SEND_QUEUED, &back, &e) < 0)
+			log_error("event=send.requeue message=%lld reference=%s error=%s",
+			          (long long)m->id, log_q(m->reference), log_q(e));
+		free(e);
 		rc = send_server_down(s, res.cause, err, now, errp);
 	} else if (r == FOID_ETEMP && now - m->created_at < s->cfg->give_up_after) {
 		rc = send_requeue(s, m, err, now, errp);
@@ -362,7 +554,7 @@ static int send_one(struct send *s, struct send_msg *m, int64_t now,
 		            ? xasprintf("gave up after %lld attempts: %s",
 		                        (long long)m->attempts, err)
 		            : xstrdup(res.reply[0] ? res.reply : err);
-		rc = send_settle(s, m, "failed", why, now, "foid", errp);
+		rc = send_settle(s->st, s->cfg, s->h, m, SEND_FAILED, why, now, "foid", errp);
 		log_warn("event=send.failed message=%lld reference=%s to=%s error=%s",
 		         (long long)m->id, log_q(m->reference), first, log_q(why));
 		free(why);
@@ -446,17 +638,6 @@ int send_pass(struct send *s, int64_t now, int *nsent, int64_t *next_at,
 	return rc;
 }
 
-/* Collects every column of every row, in order ("" for NULL). */
-static int send_strv_cb(const struct store_row *row, void *arg)
-{
-	struct strv *v = arg;
-	for (int i = 0; i < store_row_count(row); i++) {
-		const char *t = store_row_text(row, i);
-		strv_push(v, t ? t : "");
-	}
-	return 0;
-}
-
 int send_recover(struct send *s, send_evidence_fn evidence, void *arg,
                  int *nsettled, char **errp)
 {
@@ -478,9 +659,9 @@ int send_recover(struct send *s, send_evidence_fn evidence, void *arg,
 			break;
 		}
 		if (found)
-			rc = send_settle(s, &v[i], "sent", proof, now, "foid", errp);
+			rc = send_settle(s->st, s->cfg, s->h, &v[i], SEND_SENT, proof, now, "foid", errp);
 		else
-			rc = send_settle(s, &v[i], "unconfirmed",
+			rc = send_settle(s->st, s->cfg, s->h, &v[i], SEND_UNCONFIRMED,
 			                 "foid stopped during the SMTP transaction and found "
 			                 "no copy of the message", now, "foid", errp);
 		log_warn("event=send.recover message=%lld reference=%s state=%s",
@@ -500,7 +681,7 @@ int send_confirm(struct store *st, const struct config *cfg,
                  const char *message_id, const char *proof, const char *actor,
                  char **errp)
 {
-	struct send *s = NULL;
+	struct holidays *h = NULL;
 	struct send_msg *v = NULL;
 	size_t n = 0;
 	void *qarg[2] = { &v, &n };
@@ -512,11 +693,13 @@ int send_confirm(struct store *st, const struct config *cfg,
 	if (rc == FOID_OK && n == 0)
 		rc = err_set(errp, FOID_ENOTFOUND, "no unconfirmed message <%s>",
 		             message_id);
+	/* Only a request's due date needs the calendar. */
+	if (rc == FOID_OK && v[0].request_id && strcmp(v[0].purpose, "request") == 0)
+		rc = send_holidays(cfg, &h, errp);
 	if (rc == FOID_OK)
-		rc = send_new(st, cfg, &s, errp);
-	if (rc == FOID_OK)
-		rc = send_settle(s, &v[0], "sent", proof, util_now(), actor, errp);
-	send_free(s);
+		rc = send_settle(st, cfg, h, &v[0], SEND_SENT, proof, util_now(), actor,
+		                 errp);
+	holidays_free(h);
 	for (size_t i = 0; i < n; i++)
 		send_msg_clear(&v[i]);
 	free(v);
@@ -554,26 +737,18 @@ int send_reconcile(struct store *st, const struct config *cfg, int *nsettled,
 int send_resend(struct store *st, const char *message_id, const char *actor,
                 char **errp)
 {
-	int rc = store_begin(st, errp);
+	int64_t id = 0;
+	int rc = store_query_int(st, errp, &id,
+	                         "SELECT id FROM messages WHERE direction = 'out'"
+	                         " AND message_id = ? AND send_state = 'unconfirmed'",
+	                         "s", message_id);
+	if (rc == FOID_ENOTFOUND)
+		return err_set(errp, FOID_ENOTFOUND, "no unconfirmed message <%s>",
+		               message_id);
 	if (rc)
 		return rc;
-	rc = store_exec(st, errp,
-	                "UPDATE messages SET send_state = 'queued', next_attempt_at = ?"
-	                " WHERE direction = 'out' AND message_id = ?"
-	                " AND send_state = 'unconfirmed'", "Is", util_now(), message_id);
-	if (rc == FOID_OK && store_changes(st) == 0)
-		rc = err_set(errp, FOID_ENOTFOUND, "no unconfirmed message <%s>",
-		             message_id);
-	if (rc == FOID_OK)
-		rc = store_exec(st, errp,
-		                "UPDATE requests SET delivery = 'queued' WHERE id ="
-		                " (SELECT request_id FROM messages WHERE direction = 'out'"
-		                " AND message_id = ? AND purpose = 'request')", "s", message_id);
-	if (rc == FOID_OK)
-		rc = store_event(st, errp, 0, 0, 0, "message.resend", actor, message_id);
-	if (rc == FOID_OK)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
-	return rc;
+	int64_t now = util_now();
+	struct send_change c = { .detail = "resend chosen by a person", .actor = actor,
+	                         .now = now, .next_attempt_at = now };
+	return send_enter_alone(st, id, SEND_QUEUED, &c, errp);
 }

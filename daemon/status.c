@@ -130,10 +130,9 @@ static int status_load(struct store *st, int64_t round_id, struct status_load *l
 		                 " WHERE q.round_id = ? AND (m.direction = 'in'"
 		                 " OR (m.send_state = 'sent' AND m.purpose != 'request'))"
 		                 " UNION ALL"
-		                 " SELECT e.request_id, e.at, 'extend', 0,"
-		                 " CAST(substr(e.detail, 6) AS INTEGER) FROM events e"
-		                 " JOIN requests q ON q.id = e.request_id"
-		                 " WHERE q.round_id = ? AND e.type = 'request.extended'"
+		                 " SELECT e.request_id, e.at, 'extend', 0, e.days"
+		                 " FROM extensions e JOIN requests q ON q.id = e.request_id"
+		                 " WHERE q.round_id = ?"
 		                 " ORDER BY 1, 2", "II", round_id, round_id);
 }
 

@@ -146,8 +146,11 @@ static int store_run(struct store *st, char **errp, store_row_fn cb, void *arg,
 		}
 		if (cb) {
 			int r = cb(&row, arg);
+			if (r == STORE_STOP)
+				break;
 			if (r) {
-				rc = r;
+				rc = r < 0 ? r : err_set(errp, FOID_EINVAL, "a row callback"
+				                         " returned %d, not 0 or STORE_STOP", r);
 				goto out;
 			}
 		}
@@ -188,7 +191,7 @@ static int store_first_int(const struct store_row *row, void *arg)
 	struct store_first *f = arg;
 	f->found = 1;
 	f->i = store_row_int(row, 0);
-	return 1;
+	return STORE_STOP;
 }
 
 static int store_first_text(const struct store_row *row, void *arg)
@@ -196,7 +199,7 @@ static int store_first_text(const struct store_row *row, void *arg)
 	struct store_first *f = arg;
 	f->found = 1;
 	f->s = xstrdup(store_row_text(row, 0));
-	return 1;
+	return STORE_STOP;
 }
 
 int store_query_int(struct store *st, char **errp, int64_t *out,
@@ -207,7 +210,7 @@ int store_query_int(struct store *st, char **errp, int64_t *out,
 	va_start(ap, types);
 	int rc = store_run(st, errp, store_first_int, &f, sql, types, ap);
 	va_end(ap);
-	if (rc < 0)
+	if (rc)
 		return rc;
 	if (!f.found)
 		return FOID_ENOTFOUND;
@@ -223,7 +226,7 @@ int store_query_text(struct store *st, char **errp, char **out,
 	va_start(ap, types);
 	int rc = store_run(st, errp, store_first_text, &f, sql, types, ap);
 	va_end(ap);
-	if (rc < 0) {
+	if (rc) {
 		free(f.s);
 		return rc;
 	}

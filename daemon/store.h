@@ -21,7 +21,7 @@ struct store;
 struct store_row;
 
 /* Latest schema version; store_open migrates older databases to it. */
-#define STORE_SCHEMA_VERSION 6
+#define STORE_SCHEMA_VERSION 7
 
 /* Opens (creating if needed) the database at path, sets WAL, foreign keys
  * and the busy timeout, and migrates the schema.  *out is owned by the
@@ -43,8 +43,10 @@ void store_rollback(struct store *st);
 int store_exec(struct store *st, char **errp, const char *sql,
                const char *types, ...);
 
-/* Run a query; cb is called for each row and may return non-zero to stop
- * early (store_query then returns that value).  cb may be NULL. */
+/* Run a query; cb is called for each row and returns 0 to go on,
+ * STORE_STOP to stop early (store_query then returns 0), or a negative
+ * FOID_E* code to stop with that code.  cb may be NULL. */
+#define STORE_STOP 1
 typedef int (*store_row_fn)(const struct store_row *row, void *arg);
 int store_query(struct store *st, char **errp, store_row_fn cb, void *arg,
                 const char *sql, const char *types, ...);

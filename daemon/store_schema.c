@@ -243,6 +243,23 @@ const char *const store_migrations[] = {
 	"  fix TEXT,"
 	"  permanent INTEGER NOT NULL"         /* 0: network trouble, retried */
 	");",
+	/* v6 -> v7: extensions a person granted, as data (the days were written
+	 * into the event's text and parsed back).  Earlier extensions are
+	 * read out of that text once, here. */
+	"CREATE TABLE extensions ("
+	"  id INTEGER PRIMARY KEY,"
+	"  request_id INTEGER NOT NULL REFERENCES requests(id),"
+	"  at INTEGER NOT NULL,"
+	"  days INTEGER NOT NULL CHECK (days BETWEEN 1 AND 365),"
+	"  reason TEXT NOT NULL,"
+	"  actor TEXT NOT NULL"
+	");"
+	"CREATE INDEX extensions_request ON extensions(request_id);"
+	"INSERT INTO extensions (request_id, at, days, reason, actor)"
+	"  SELECT request_id, at, CAST(substr(detail, 6) AS INTEGER),"
+	"  substr(detail, instr(detail, '; ') + 2), actor FROM events"
+	"  WHERE type = 'request.extended' AND request_id IS NOT NULL"
+	"  AND detail LIKE 'days=%' ORDER BY id;",
 };
 
 const int store_migration_count =

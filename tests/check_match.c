@@ -233,6 +233,28 @@ START_TEST(test_sender_hint)
 }
 END_TEST
 
+/* A failing query fails the match: it is not "no such request", which
+ * would let a later rule decide (here the sender's address) or file the
+ * message unmatched, instead of the ingest pass retrying it. */
+START_TEST(test_store_failure_is_an_error_not_no_match)
+{
+	struct testenv *te = setup(0);
+	ck_assert_int_eq(store_exec(te->st, NULL, "DROP TABLE sender_hints", NULL), 0);
+	const char raw[] = "From: <foi@kent.gov.test>\r\nSubject: hi\r\n\r\nx\r\n";
+	struct mime_message *m = NULL;
+	ck_assert_int_eq(mime_parse(raw, strlen(raw), NULL, &m, NULL), 0);
+	struct match_result res;
+	char *err = NULL;
+	ck_assert_int_lt(match_message(te->st, m, NULL, &res, &err), 0);
+	ck_assert_ptr_null(res.rule);
+	ck_assert_int_eq(res.request_id, 0);
+	ck_assert_msg(err && strstr(err, "sender_hints"), "%s", err);
+	free(err);
+	mime_message_free(m);
+	testenv_free(te);
+}
+END_TEST
+
 START_TEST(test_bounce_rules)
 {
 	struct testenv *te = setup(0);
@@ -280,6 +302,7 @@ int main(void)
 	tcase_add_test(tc, test_sender_address_and_domain_only_when_unique);
 	tcase_add_test(tc, test_sender_hint);
 	tcase_add_test(tc, test_bounce_rules);
+	tcase_add_test(tc, test_store_failure_is_an_error_not_no_match);
 	suite_add_tcase(s, tc);
 	return fixture_run(s);
 }

@@ -321,6 +321,8 @@ START_TEST(test_clarify_extend_withdraw)
 	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM events WHERE type IN"
 	                                 " ('request.extended', 'request.withdrawn')"
 	                                 " AND actor = 'foictl'"), 2);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM extensions WHERE days = 10"
+	                                 " AND reason = 'agreed by phone'"), 1);
 	ck_assert_int_eq(testenv_run(te, "foictl", &o1, &e1, "extend", "clk", "beta", "--days", "x",
 	                             "--reason", "r", NULL), 64);
 	free(o1);

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "round.h"
+#include "send.h"
 #include "testenv.h"
 #include "util.h"
 
@@ -171,6 +172,81 @@ START_TEST(test_plus_addressing_reply_to)
 }
 END_TEST
 
+/* The follow-up goes through the same queueing as the request: its Cc
+ * header is stored with it (it was dropped). */
+START_TEST(test_followup_carries_cc)
+{
+	struct testenv *te = env_with_bodies("name,short_name,email,cc\n"
+	                                     "Alpha Council,alpha,foi@alpha.test,clerk@alpha.test\n");
+	char *req = fixture_write(te->fx, "req.txt", "Subject: FOI {{request.reference}}\n"
+	                          "Cc: {{body.cc}}\n\nDear {{body.name}},\nPlease.\n");
+	char *fu = fixture_write(te->fx, "chase.txt", "Subject: Re: FOI {{request.reference}}\n"
+	                         "Cc: {{body.cc}}\n\nStill waiting.\n");
+	char *err = NULL;
+	ck_assert_msg(create(te, "r1", req, NULL, &err) == 0, "%s", err);
+	struct buf out = BUF_INIT;
+	int n;
+	ck_assert_msg(round_launch(te->st, te->cfg, "r1", &n, &out, &err) == 0, "%s", err);
+	struct round_followup f = { 0 };
+	f.template_name = fu;
+	f.purpose = "reminder:overdue";
+	f.actor = "test";
+	f.due = "2026-12-31";
+	/* As if sent: the chaser names the day it was. */
+	ck_assert_int_eq(store_exec(te->st, &err, "UPDATE requests SET sent_at = ?", "I",
+	                            util_now()), 0);
+	int64_t row = 0;
+	ck_assert_msg(round_queue_followup(te->st, te->cfg, 1, &f, &row, &err) == 0, "%s", err);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages WHERE direction = 'out'"
+	                                 " AND cc_addrs = 'clerk@alpha.test'"), 2);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages WHERE direction = 'out'"
+	                                 " AND purpose = 'reminder:overdue'"
+	                                 " AND envelope_to LIKE '%clerk@alpha.test%'"), 1);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM events WHERE type = 'message.queued'"
+	                                 " AND message_id = (SELECT max(id) FROM messages)"), 1);
+	buf_free(&out);
+	free(req);
+	free(fu);
+	free(err);
+	testenv_free(te);
+}
+END_TEST
+
+/* Every change of send_state goes through the table: one that is not in
+ * it changes nothing, one that is changes the request's delivery and logs
+ * one event. */
+START_TEST(test_send_state_transitions)
+{
+	struct testenv *te = env_with_bodies("name,short_name,email\nAlpha Council,alpha,foi@alpha.test\n");
+	char *err = NULL;
+	ck_assert_int_eq(create(te, "r1", "foi-request.txt", NULL, &err), 0);
+	struct buf out = BUF_INIT;
+	int n;
+	ck_assert_msg(round_launch(te->st, te->cfg, "r1", &n, &out, &err) == 0, "%s", err);
+	int64_t msg = testenv_int(te, "SELECT id FROM messages");
+	int64_t events = testenv_int(te, "SELECT count(*) FROM events");
+	struct send_change c = { .detail = "250 ok", .now = util_now() };
+	ck_assert_int_eq(store_begin(te->st, &err), 0);
+	ck_assert_int_eq(send_enter_state(te->st, msg, SEND_SENT, &c, &err), FOID_EINVAL);
+	ck_assert_msg(strstr(err, "queued -> sent"), "%s", err);
+	ck_assert_int_eq(send_enter_state(te->st, msg + 1, SEND_SENDING, &c, &err),
+	                 FOID_ENOTFOUND);
+	c.detail = NULL;
+	c.attempts = 1;
+	ck_assert_msg(send_enter_state(te->st, msg, SEND_SENDING, &c, &err) == 0, "%s", err);
+	ck_assert_int_eq(send_enter_state(te->st, msg, SEND_SENDING, &c, &err), FOID_EINVAL);
+	ck_assert_int_eq(store_commit(te->st, &err), 0);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages WHERE send_state = 'sending'"
+	                                 " AND attempts = 1"), 1);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM requests WHERE delivery = 'sending'"), 1);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM events"), events + 1);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM events WHERE type = 'request.sending'"), 1);
+	buf_free(&out);
+	free(err);
+	testenv_free(te);
+}
+END_TEST
+
 START_TEST(test_bad_arguments)
 {
 	struct testenv *te = env_with_bodies(NULL);
@@ -253,6 +329,8 @@ int main(void)
 	tcase_add_test(tc, test_header_injection_from_csv_refused);
 	tcase_add_test(tc, test_preview_is_exact_and_writes_nothing);
 	tcase_add_test(tc, test_plus_addressing_reply_to);
+	tcase_add_test(tc, test_followup_carries_cc);
+	tcase_add_test(tc, test_send_state_transitions);
 	tcase_add_test(tc, test_bad_arguments);
 	tcase_add_test(tc, test_pause_and_resume);
 	tcase_add_test(tc, test_foictl_round_commands);

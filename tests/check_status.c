@@ -201,8 +201,10 @@ START_TEST(test_person_extends_and_withdraws)
 {
 	struct testenv *te = setup();
 	struct holidays *h = real_holidays();
-	ck_assert_int_eq(store_event(te->st, NULL, 0, testenv_int(te, "SELECT id FROM requests"),
-	                             0, "request.extended", "foictl", "days=5; agreed by phone"), 0);
+	ck_assert_int_eq(store_exec(te->st, NULL, "INSERT INTO extensions (request_id, at, days,"
+	                            " reason, actor) VALUES (?, ?, 5, 'agreed by phone', 'foictl')",
+	                            "II", testenv_int(te, "SELECT id FROM requests"),
+	                            (int64_t)SENT + DAY / 2), 0);
 	struct status s = at(te, h, SENT + DAY);
 	ck_assert_str_eq(status_name(s.status), "extended");
 	ck_assert_str_eq(s.due, "2016-08-10");

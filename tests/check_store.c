@@ -104,6 +104,41 @@ START_TEST(test_rollback_discards)
 }
 END_TEST
 
+static int count_then(const struct store_row *row, void *arg)
+{
+	int *v = arg;
+	(void)row;
+	v[0]++;
+	return v[1];
+}
+
+/* A callback's stop is not an error code: store_query returns 0 after
+ * STORE_STOP and the callback's own negative code after one. */
+START_TEST(test_query_stop_is_not_returned)
+{
+	struct fixture *fx = fixture_new();
+	struct store *st = open_tmp(fx);
+	char *err = NULL;
+	ck_assert_int_eq(store_exec(st, &err, "INSERT INTO meta VALUES ('a', '1'), ('b', '2')",
+	                            NULL), 0);
+	int v[2] = { 0, STORE_STOP };
+	ck_assert_int_eq(store_query(st, &err, count_then, v, "SELECT * FROM meta", NULL), 0);
+	ck_assert_int_eq(v[0], 1);
+	v[0] = 0;
+	v[1] = FOID_EIO;
+	ck_assert_int_eq(store_query(st, &err, count_then, v, "SELECT * FROM meta", NULL),
+	                 FOID_EIO);
+	ck_assert_int_eq(v[0], 1);
+	v[0] = 0;
+	v[1] = 7;
+	ck_assert_int_eq(store_query(st, &err, count_then, v, "SELECT * FROM meta", NULL),
+	                 FOID_EINVAL);
+	free(err);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
 START_TEST(test_events_append_only)
 {
 	struct fixture *fx = fixture_new();
@@ -221,6 +256,31 @@ START_TEST(test_version_5_upgrades_in_place)
 }
 END_TEST
 
+/* Version 2 kept a person's extension only as the event's text: the
+ * upgrade reads the days out of it once, into the extensions table. */
+START_TEST(test_version_6_extensions_upgrade_in_place)
+{
+	struct fixture *fx = fixture_new();
+	old_database(fx, 6,
+		"INSERT INTO bodies VALUES (1, 'b', 'B', 'b@b.test', NULL, NULL, '', 0, 0);"
+		"INSERT INTO rounds (id, slug, kind, title, regime, ref_prefix, template_path,"
+		" template, created_at) VALUES (1, 'r', 'foi', 'T', 'uk-foia', 'R', 't', 't', 0);"
+		"INSERT INTO requests (id, round_id, body_id, seq, reference, created_at)"
+		" VALUES (1, 1, 1, 1, 'R-001', 0);"
+		"INSERT INTO events (at, request_id, type, actor, detail) VALUES"
+		" (0, 1, 'request.extended', 'alice', 'days=12; agreed; by phone'),"
+		" (0, 1, 'request.withdrawn', 'foictl', 'days=3; not an extension');");
+	struct store *st = open_tmp(fx);
+	assert_latest(st);
+	/* Days granted before live in the table now, read out of the text once. */
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM extensions"), 1);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM extensions WHERE request_id = 1"
+	                           " AND days = 12 AND actor = 'alice' AND reason = 'agreed; by phone'"), 1);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
 START_TEST(test_newer_schema_refused)
 {
 	struct fixture *fx = fixture_new();
@@ -260,11 +320,13 @@ int main(void)
 	tcase_add_test(tc, test_reopen_keeps_data);
 	tcase_add_test(tc, test_lazy_commit_then_durable_again);
 	tcase_add_test(tc, test_rollback_discards);
+	tcase_add_test(tc, test_query_stop_is_not_returned);
 	tcase_add_test(tc, test_events_append_only);
 	tcase_add_test(tc, test_version_1_upgrades_in_place);
 	tcase_add_test(tc, test_version_2_upgrades_in_place);
 	tcase_add_test(tc, test_version_3_upgrades_in_place);
 	tcase_add_test(tc, test_version_5_upgrades_in_place);
+	tcase_add_test(tc, test_version_6_extensions_upgrade_in_place);
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_missing_row_is_notfound);
 	suite_add_tcase(s, tc);
