@@ -201,9 +201,7 @@ int ctl_remind(struct ctl *c, int argc, char **argv)
 	struct buf out = BUF_INIT;
 	char *err = NULL;
 	int n = 0;
-	char *dir = xasprintf("%s/holidays", ctl_data_dir(c));
-	int rc = holidays_load(dir, &h, &err);
-	free(dir);
+	int rc = holidays_load_data(ctl_data_dir(c), &h, &err);
 	if (rc == FOID_OK)
 		rc = remind_pass(st, c->cfg, h, slug, util_now(), dry, &out, &n, &err);
 	if (rc == FOID_OK) {

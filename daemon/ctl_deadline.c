@@ -15,7 +15,7 @@ int ctl_deadline(struct ctl *c, int argc, char **argv)
 {
 	const char *regime = NULL, *from = NULL;
 	int explain = 0, extend = 0, ex = EX_OK;
-	char *err = NULL, *dir = NULL;
+	char *err = NULL;
 	struct holidays *h = NULL;
 	struct buf lines = BUF_INIT;
 	struct deadline_regime r;
@@ -45,8 +45,7 @@ int ctl_deadline(struct ctl *c, int argc, char **argv)
 		ex = EX_DATAERR;
 		goto out;
 	}
-	dir = xasprintf("%s/holidays", ctl_data_dir(c));
-	if ((rc = holidays_load(dir, &h, &err)) < 0) {
+	if ((rc = holidays_load_data(ctl_data_dir(c), &h, &err)) < 0) {
 		ex = ctl_exit_code(rc);
 		goto out;
 	}
@@ -72,7 +71,6 @@ out:
 	if (err)
 		fprintf(stderr, "foictl deadline: %s\n", err);
 	free(err);
-	free(dir);
 	buf_free(&lines);
 	holidays_free(h);
 	return ex;

@@ -592,9 +592,7 @@ int main(int argc, char **argv)
 		rc = lrc == FOID_EEXIST ? EX_TEMPFAIL : EX_CANTCREAT;
 		goto out;
 	}
-	char *hdir = xasprintf("%s/holidays", f.cfg->data_dir);
-	int hr = holidays_load(hdir, &f.h, &err);
-	free(hdir);
+	int hr = holidays_load_data(f.cfg->data_dir, &f.h, &err);
 	if (hr < 0 || store_open(&f.st, f.cfg->database, &err) < 0 ||
 	    util_mkdirs(f.cfg->storage_dir, 0700, &err) < 0 ||
 	    send_new(f.st, f.cfg, &f.send, &err) < 0) {

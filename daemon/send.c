@@ -269,22 +269,13 @@ int send_request_bounced(struct store *st, int64_t request_id, int64_t row,
 	return rc;
 }
 
-static int send_holidays(const struct config *cfg, struct holidays **h,
-                         char **errp)
-{
-	char *dir = xasprintf("%s/holidays", cfg->data_dir);
-	int rc = holidays_load(dir, h, errp);
-	free(dir);
-	return rc;
-}
-
 int send_new(struct store *st, const struct config *cfg, struct send **out,
              char **errp)
 {
 	struct send *s = xcalloc(1, sizeof *s);
 	s->st = st;
 	s->cfg = cfg;
-	int rc = send_holidays(cfg, &s->h, errp);
+	int rc = holidays_load_data(cfg->data_dir, &s->h, errp);
 	if (rc == FOID_OK && cfg->send_window) {
 		rc = window_parse(cfg->send_window, &s->win, errp);
 		s->has_window = rc == FOID_OK;
@@ -695,7 +686,7 @@ int send_confirm(struct store *st, const struct config *cfg,
 		             message_id);
 	/* Only a request's due date needs the calendar. */
 	if (rc == FOID_OK && v[0].request_id && strcmp(v[0].purpose, "request") == 0)
-		rc = send_holidays(cfg, &h, errp);
+		rc = holidays_load_data(cfg->data_dir, &h, errp);
 	if (rc == FOID_OK)
 		rc = send_settle(st, cfg, h, &v[0], SEND_SENT, proof, util_now(), actor,
 		                 errp);
