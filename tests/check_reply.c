@@ -170,10 +170,11 @@ START_TEST(test_every_rule_and_kind)
 	                "Message-ID: <%s>\r\n\r\nDear Iota Council,\r\n--r--\r\n", mid_iota);
 	deliver(raw);
 	free(raw);
-	/* unmatched */
+	/* unmatched; an acknowledgement, so that theta's request stays open
+	 * for the sender's next mail below */
 	deliver("From: someone@unknown-body.test\r\nTo: research@uni.test\r\n"
 	        "Subject: Hello\r\nMessage-ID: <lost@unknown.test>\r\n\r\n"
-	        "Please see our reply about bins.\r\n");
+	        "We have received your request about bins.\r\n");
 	once(te);
 
 	expect(te, "ack@alpha.test", "alpha", "acknowledgement", "in-reply-to");
