@@ -12,7 +12,7 @@ out=build-fuzz
 make -s BUILD=$out CC=clang \
 	CFLAGS="-O1 -g -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer" \
 	$out/libfoid.a
-pkgs="libcurl libetpan sqlite3 libconfig jansson libxml-2.0 gnutls libsystemd libytnef libzip"
+pkgs="libcurl libetpan sqlite3 libconfig jansson libxml-2.0 gnutls libsystemd libytnef libzip libpcre2-8"
 cflags=$(pkg-config --cflags $pkgs)
 libs=$(pkg-config --libs $pkgs | sed 's/-specs=[^ ]*//g')
 status=0

@@ -84,6 +84,7 @@ int testenv_run(struct testenv *te, const char *prog, char **out, char **err,
 	struct strv argv = STRV_INIT;
 	/* make check-valgrind: foid under memcheck; any error or leak fails. */
 	if (getenv("FOID_VALGRIND") && strcmp(prog, "foid") == 0) {
+		setenv("FOID_NO_JIT", "1", 1);
 		strv_push(&argv, "/usr/bin/valgrind");
 		strv_push(&argv, "--quiet");
 		strv_push_owned(&argv, xasprintf("--suppressions=%s/tests/valgrind.supp",
