@@ -558,9 +558,10 @@ static const char *const human_kinds[] = {
 static int classify_model(const struct classify_rules *r, const struct text *t,
                           int has_attachments, struct classify_result *res)
 {
-	struct strv hits = STRV_INIT, feats = STRV_INIT;
-	rule_hits(r, t, &hits);
-	model_features(t->subject, t->body, has_attachments, &hits, &feats);
+	struct strv feats = STRV_INIT;
+	/* The model is asked only when no rule of kinds 6-13 matched, so its
+	 * rule features are none: they are not looked for a second time. */
+	model_features(t->subject, t->body, has_attachments, NULL, &feats);
 	struct model_result mr;
 	model_score(r->model, &feats, &mr);
 	const char *kind = NULL;
@@ -577,7 +578,6 @@ static int classify_model(const struct classify_rules *r, const struct text *t,
 		set_result(res, kind, xasprintf("model:%s", kind), buf_detach(&ev));
 		res->confidence = mr.confidence;
 	}
-	strv_free(&hits);
 	strv_free(&feats);
 	return kind != NULL;
 }
