@@ -28,6 +28,8 @@ static const struct {
 	[STATUS_ACKNOWLEDGED]  = { "acknowledged",  -1, STATUS_F_WAITING, "" },
 	[STATUS_CLARIFICATION] = { "clarification",  0, STATUS_F_PERSON, "\033[33m" },
 	[STATUS_EXTENDED]      = { "extended",      -1, STATUS_F_WAITING, "" },
+	[STATUS_REVIEW]        = { "review",         4, STATUS_F_PERSON, "\033[33m" },
+	[STATUS_PARTIAL]       = { "partial",       -1, 0, "\033[33m" },
 	[STATUS_RESPONDED]     = { "responded",     -1, STATUS_F_ANSWERED, "\033[32m" },
 	[STATUS_REFUSED]       = { "refused",       -1, STATUS_F_ANSWERED, "\033[32m" },
 	[STATUS_WITHDRAWN]     = { "withdrawn",     -1, 0, "" },
@@ -75,7 +77,7 @@ int status_rank(const struct status *s)
 {
 	if (status_needs_person(s->status))
 		return status_table[s->status].rank;
-	return s->overdue ? 4 : 5;
+	return s->overdue ? 5 : 6;
 }
 
 const char *status_colour(const struct status *s)

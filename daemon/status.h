@@ -3,7 +3,9 @@
  * or new holiday data always flow through:
  *   queued, unconfirmed, failed, bounced, awaiting (sent; nothing but
  *   auto-replies yet), acknowledged, clarification (waiting for us),
- *   extended, responded, refused, withdrawn.
+ *   extended, review (a reply a person must read: foid could not tell
+ *   its kind), partial (a survey reply with answers missing), responded,
+ *   refused, withdrawn.
  * The clock: day 0 is the day the request was sent, in the round's zone
  * (the rule is in round_view.h); a clarification request stops it; our
  * answer (foictl clarify) restarts the count from zero on the day it is
@@ -34,6 +36,8 @@ enum status_code {
 	STATUS_ACKNOWLEDGED,
 	STATUS_CLARIFICATION,
 	STATUS_EXTENDED,
+	STATUS_REVIEW,
+	STATUS_PARTIAL,
 	STATUS_RESPONDED,
 	STATUS_REFUSED,
 	STATUS_WITHDRAWN,

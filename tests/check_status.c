@@ -326,7 +326,7 @@ START_TEST(test_status_predicates)
 {
 	static const char *const waiting[] = { "awaiting", "acknowledged", "extended", NULL };
 	static const char *const person[] = { "clarification", "unconfirmed", "failed",
-		"bounced", NULL };
+		"bounced", "review", NULL };
 	static const char *const answered[] = { "responded", "refused", NULL };
 	for (int c = 0; c < STATUS_COUNT; c++) {
 		const char *name = status_name((enum status_code)c);
@@ -343,23 +343,23 @@ START_TEST(test_status_predicates)
 }
 END_TEST
 
-/* foictl status's order: clarification, unconfirmed, failed, bounced, then
+/* foictl status's order: clarification, unconfirmed, failed, bounced, review, then
  * the overdue, then the rest; colours follow the same grouping. */
 START_TEST(test_status_rank_and_colour)
 {
 	struct status s;
 	memset(&s, 0, sizeof s);
 	static const enum status_code first[] = { STATUS_CLARIFICATION, STATUS_UNCONFIRMED,
-		STATUS_FAILED, STATUS_BOUNCED };
-	for (int i = 0; i < 4; i++) {
+		STATUS_FAILED, STATUS_BOUNCED, STATUS_REVIEW };
+	for (int i = 0; i < 5; i++) {
 		s.status = first[i];
 		ck_assert_int_eq(status_rank(&s), i);
 	}
 	s.status = STATUS_AWAITING;
-	ck_assert_int_eq(status_rank(&s), 5);
+	ck_assert_int_eq(status_rank(&s), 6);
 	ck_assert_str_eq(status_colour(&s), "");
 	s.overdue = 1;
-	ck_assert_int_eq(status_rank(&s), 4);
+	ck_assert_int_eq(status_rank(&s), 5);
 	ck_assert_str_eq(status_colour(&s), "\033[31m");
 	s.overdue = 0;
 	s.status = STATUS_CLARIFICATION;
