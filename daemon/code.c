@@ -110,10 +110,10 @@ int code_set(struct store *st, int64_t request_id, const char *key,
 	if (rc == FOID_OK)
 		rc = store_exec(st, errp,
 		                "INSERT INTO answers (request_id, key, value, machine,"
-		                " message_id, at, actor) VALUES (?, ?, ?, ?, nullif(?, 0), ?, ?)"
+		                " message_row, at, actor) VALUES (?, ?, ?, ?, nullif(?, 0), ?, ?)"
 		                " ON CONFLICT (request_id, key) DO UPDATE SET value ="
-		                " excluded.value, machine = excluded.machine, message_id ="
-		                " excluded.message_id, at = excluded.at, actor = excluded.actor"
+		                " excluded.value, machine = excluded.machine, message_row ="
+		                " excluded.message_row, at = excluded.at, actor = excluded.actor"
 		                " WHERE answers.machine = 1 OR excluded.machine = 0",
 		                "IssiIIs", request_id, key, v, machine, message_row,
 		                util_now(), actor);

@@ -38,13 +38,9 @@ int ctl_question(struct ctl *c, int argc, char **argv)
 	int rc = round_id(st, pos[0], &rid, &err);
 	if (rc == FOID_OK)
 		rc = code_declare(st, rid, pos[1], type, choices, &err);
-	if (rc == FOID_OK)
-		fprintf(c->out, "round %s: question %s (%s%s%s)\n", pos[0], pos[1], type,
-		        choices ? ": " : "", choices ? choices : "");
-	else
-		rc = ctl_fail("question", rc, err);
-	free(err);
-	return rc;
+	return ctl_done(c, "question", rc, err,
+	                "round %s: question %s (%s%s%s)\n", pos[0], pos[1], type,
+	                choices ? ": " : "", choices ? choices : "");
 }
 
 int ctl_code(struct ctl *c, int argc, char **argv)

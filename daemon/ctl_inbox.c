@@ -85,11 +85,9 @@ int ctl_inbox(struct ctl *c, int argc, char **argv)
 		"usage: foictl inbox\nLists received mail that matched no"
 		" request, or that has no kind.\n";
 	int nargs = 0;
-	int ex = ctl_args_parse(c, "inbox", usage, NULL, 0, 0, argc, argv, &nargs);
-	if (ex != CTL_ARGS_RUN)
-		return ex;
 	struct store *st = NULL;
-	if ((ex = ctl_open(c, &st)) != EX_OK)
+	int ex = ctl_args_open(c, "inbox", usage, NULL, 0, 0, argc, argv, &nargs, &st);
+	if (ex != CTL_ARGS_RUN)
 		return ex;
 	struct ctl_inbox x = { c, st, 0 };
 	char *err = NULL;
@@ -99,13 +97,8 @@ int ctl_inbox(struct ctl *c, int argc, char **argv)
 	                     " FROM messages WHERE direction = 'in'"
 	                     " AND (kind IS NULL OR (request_id IS NULL AND kind != 'own'))"
 	                     " ORDER BY id", NULL);
-	if (rc == FOID_OK)
-		fprintf(c->out, "%d message%s waiting for a person\n", x.n,
-		        x.n == 1 ? "" : "s");
-	else
-		rc = ctl_fail("inbox", rc, err);
-	free(err);
-	return rc;
+	return ctl_done(c, "inbox", rc, err, "%d message%s waiting for a person\n", x.n,
+	                x.n == 1 ? "" : "s");
 }
 
 int ctl_assign(struct ctl *c, int argc, char **argv)
@@ -132,12 +125,8 @@ int ctl_assign(struct ctl *c, int argc, char **argv)
 	int rc = ctl_request_id(st, argv[2], argv[3], &req, &err);
 	if (rc == FOID_OK)
 		rc = reply_assign(st, row, req, "foictl", &err);
-	if (rc == FOID_OK)
-		fprintf(c->out, "message #%lld assigned to %s %s\n", row, argv[2], argv[3]);
-	else
-		rc = ctl_fail("assign", rc, err);
-	free(err);
-	return rc;
+	return ctl_done(c, "assign", rc, err,
+	                "message #%lld assigned to %s %s\n", row, argv[2], argv[3]);
 }
 
 int ctl_mark(struct ctl *c, int argc, char **argv)
@@ -184,11 +173,7 @@ int ctl_mark(struct ctl *c, int argc, char **argv)
 	}
 	if (rc == FOID_OK)
 		rc = reply_mark(st, row, pos[2], "foictl", &err);
-	if (rc == FOID_OK)
-		fprintf(c->out, "message #%lld of %s %s marked %s\n", (long long)row,
-		        pos[0], pos[1], pos[2]);
-	else
-		rc = ctl_fail("mark", rc, err);
-	free(err);
-	return rc;
+	return ctl_done(c, "mark", rc, err,
+	                "message #%lld of %s %s marked %s\n", (long long)row,
+	                pos[0], pos[1], pos[2]);
 }

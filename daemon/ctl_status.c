@@ -267,12 +267,8 @@ static int ctl_status_servers_json(struct ctl *c, struct store *st)
 	int rc = health_json(st, c->cfg->timezone, w, &err);
 	jws_end_object(w);
 	char *text = jws_finish(w);
-	if (rc == FOID_OK)
-		fprintf(c->out, "%s\n", text);
-	else
-		rc = ctl_fail("status", rc, err);
+	rc = ctl_done(c, "status", rc, err, "%s\n", text);
 	free(text);
-	free(err);
 	return rc;
 }
 

@@ -211,10 +211,7 @@ int digest_pass(struct store *st, const struct config *cfg,
 	if (rc == FOID_OK)
 		rc = store_exec(st, errp, "INSERT OR REPLACE INTO meta VALUES (?, ?), (?, ?)",
 		                "ssss", "digest.last_day", today, "digest.last_at", nowbuf);
-	if (rc == FOID_OK)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
+	rc = store_finish(st, rc, errp);
 	if (rc == FOID_OK && text && say)
 		buf_adds(text, body.data);
 out:

@@ -347,8 +347,10 @@ static int round_select(struct store *st, const char *sel,
 		char *e = NULL;
 		int r = bodies_find_by_short_name(st, line, &b, &e);
 		if (r == FOID_ENOTFOUND) {
-			buf_addf(&errs, "%s%s:%d: no body \"%s\" (see foictl bodies list)",
-			         errs.len ? "\n" : "", sel, lines.lineno, line);
+			char *p = xasprintf("%s:%d: no body \"%s\" (see foictl bodies list)",
+			                    sel, lines.lineno, line);
+			err_list_add(&errs, p);
+			free(p);
 		} else if (r) {
 			free(e);
 			rc = r;
@@ -360,13 +362,7 @@ static int round_select(struct store *st, const char *sel,
 		free(e);
 	}
 	free(text);
-	if (rc == FOID_OK && errs.len) {
-		rc = FOID_EINVAL;
-		free(*errp);
-		*errp = buf_detach(&errs);
-	}
-	buf_free(&errs);
-	return rc;
+	return err_list_take(&errs, rc, errp);
 }
 
 static int round_has_request(struct store *st, int64_t round_id,
@@ -378,22 +374,24 @@ static int round_has_request(struct store *st, int64_t round_id,
 	                       "II", round_id, body_id) == FOID_OK;
 }
 
-/* Checks that every body renders; appends every problem to errs. */
-static void round_check_all(const struct config *cfg, const struct holidays *h,
-                            const struct round_row *r, const struct template *t,
-                            const struct bodies_list *bl, int64_t first_seq,
-                            int64_t now, struct buf *errs)
+/* Checks that every body renders: FOID_EINVAL naming every problem. */
+static int round_check_all(const struct config *cfg, const struct holidays *h,
+                           const struct round_row *r, const struct template *t,
+                           const struct bodies_list *bl, int64_t first_seq,
+                           int64_t now, char **errp)
 {
+	struct buf errs = BUF_INIT;
 	for (size_t i = 0; i < bl->n; i++) {
 		char *ref = round_reference(r->ref_prefix, first_seq + (int64_t)i);
 		struct round_msg m = { 0 };
 		char *e = NULL;
 		if (round_build(cfg, h, r, t, bl->v[i], ref, now, NULL, 0, &m, &e) < 0)
-			buf_addf(errs, "%s%s", errs->len ? "\n" : "", e);
+			err_list_add(&errs, e);
 		free(e);
 		round_msg_clear(&m);
 		free(ref);
 	}
+	return err_list_take(&errs, FOID_OK, errp);
 }
 
 static int round_insert_requests(struct store *st, const struct round_row *r,
@@ -424,7 +422,6 @@ int round_create(struct store *st, const struct config *cfg,
 	struct template *t = NULL;
 	struct holidays *h = NULL;
 	struct bodies_list bl = BODIES_LIST_INIT;
-	struct buf errs = BUF_INIT;
 	int rc;
 
 	if (!round_slug_ok(rn->slug)) {
@@ -488,14 +485,9 @@ int round_create(struct store *st, const struct config *cfg,
 		goto out;
 	}
 	int64_t now = util_now();
-	round_check_all(cfg, h, &r, t, &bl, 1, now, &errs);
-	if (errs.len) {
-		rc = FOID_EINVAL;
-		free(*errp);
-		*errp = buf_detach(&errs);
-		goto out;
-	}
-	rc = store_begin(st, errp);
+	rc = round_check_all(cfg, h, &r, t, &bl, 1, now, errp);
+	if (rc == FOID_OK)
+		rc = store_begin(st, errp);
 	if (rc)
 		goto out;
 	rc = store_exec(st, errp,
@@ -515,10 +507,7 @@ int round_create(struct store *st, const struct config *cfg,
 	if (rc == FOID_OK)
 		rc = store_event(st, errp, r.id, 0, 0, "round.created", "foictl",
 		                 r.template_path);
-	if (rc == FOID_OK)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
+	rc = store_finish(st, rc, errp);
 	if (rc == FOID_OK) {
 		char *last = round_reference(r.ref_prefix, (int64_t)bl.n);
 		buf_addf(out, "created round %s (%s, regime %s): %zu requests, "
@@ -527,7 +516,6 @@ int round_create(struct store *st, const struct config *cfg,
 		free(last);
 	}
 out:
-	buf_free(&errs);
 	bodies_list_free(&bl);
 	holidays_free(h);
 	template_free(t);
@@ -623,7 +611,7 @@ static int round_queue_drafts(struct store *st, const struct config *cfg,
 		char *e = NULL;
 		if (round_build(cfg, h, r, t, q->b, q->reference, now, NULL, 0, &m,
 		                &e) < 0) {
-			buf_addf(&errs, "%s%s", errs.len ? "\n" : "", e);
+			err_list_add(&errs, e);
 			free(e);
 			round_msg_clear(&m);
 			continue;
@@ -641,14 +629,8 @@ static int round_queue_drafts(struct store *st, const struct config *cfg,
 			(*nqueued)++;
 		round_msg_clear(&m);
 	}
-	if (rc == FOID_OK && errs.len) {
-		rc = FOID_EINVAL;
-		free(*errp);
-		*errp = buf_detach(&errs);
-	}
-	buf_free(&errs);
 	round_reqs_free(&rq);
-	return rc;
+	return err_list_take(&errs, rc, errp);
 }
 
 /* Loads what queueing needs, then queues every draft of the round in one
@@ -674,10 +656,7 @@ static int round_queue(struct store *st, const struct config *cfg,
 			rc = store_event(st, errp, r->id, 0, 0, "round.launched", "foictl",
 			                 NULL);
 	}
-	if (rc == FOID_OK)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
+	rc = store_finish(st, rc, errp);
 out:
 	holidays_free(h);
 	template_free(t);
@@ -707,7 +686,6 @@ int round_add(struct store *st, const struct config *cfg, const char *slug,
 	struct template *t = NULL;
 	struct holidays *h = NULL;
 	struct bodies_list bl = BODIES_LIST_INIT, fresh = BODIES_LIST_INIT;
-	struct buf errs = BUF_INIT;
 	int rc = round_load(st, slug, &r, errp);
 	if (rc == FOID_OK)
 		rc = round_select(st, bodies, &bl, errp);
@@ -738,21 +716,13 @@ int round_add(struct store *st, const struct config *cfg, const char *slug,
 	if (rc)
 		goto out;
 	int64_t now = util_now();
-	round_check_all(cfg, h, &r, t, &fresh, seq + 1, now, &errs);
-	if (errs.len) {
-		rc = FOID_EINVAL;
-		free(*errp);
-		*errp = buf_detach(&errs);
-		goto out;
-	}
-	rc = store_begin(st, errp);
+	rc = round_check_all(cfg, h, &r, t, &fresh, seq + 1, now, errp);
+	if (rc == FOID_OK)
+		rc = store_begin(st, errp);
 	if (rc)
 		goto out;
 	rc = round_insert_requests(st, &r, &fresh, seq + 1, now, errp);
-	if (rc == FOID_OK)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
+	rc = store_finish(st, rc, errp);
 	if (rc)
 		goto out;
 	buf_addf(out, "round %s: added %zu bod%s\n", slug, fresh.n,
@@ -765,7 +735,6 @@ int round_add(struct store *st, const struct config *cfg, const char *slug,
 			         n == 1 ? "" : "s");
 	}
 out:
-	buf_free(&errs);
 	bodies_list_free(&bl);
 	bodies_list_free(&fresh);
 	holidays_free(h);
@@ -793,10 +762,7 @@ int round_set_paused(struct store *st, const char *slug, int paused,
 	if (rc == FOID_OK)
 		rc = store_event(st, errp, r.id, 0, 0,
 		                 paused ? "round.paused" : "round.resumed", "foictl", NULL);
-	if (rc == FOID_OK)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
+	rc = store_finish(st, rc, errp);
 out:
 	round_row_clear(&r);
 	return rc;
@@ -832,7 +798,7 @@ int round_preview(struct store *st, const struct config *cfg,
 		char *e = NULL;
 		if (round_build(cfg, h, &r, t, rq.v[i].b, rq.v[i].reference, now, NULL,
 		                0, &m, &e) < 0) {
-			buf_addf(&errs, "%s%s", errs.len ? "\n" : "", e);
+			err_list_add(&errs, e);
 		} else if (short_name) {
 			buf_addf(out, "Envelope-To: %s\n", m.rcpts.v[0]);
 			for (size_t k = 1; k < m.rcpts.n; k++)
@@ -853,11 +819,7 @@ int round_preview(struct store *st, const struct config *cfg,
 	if (!short_name)
 		buf_addf(out, "%zu of %zu requests render%s\n", ok, rq.n,
 		         errs.len ? "; problems:" : " cleanly");
-	if (errs.len) {
-		rc = FOID_EINVAL;
-		free(*errp);
-		*errp = buf_detach(&errs);
-	}
+	rc = err_list_take(&errs, rc, errp);
 out:
 	buf_free(&errs);
 	round_reqs_free(&rq);
@@ -943,10 +905,7 @@ int round_queue_followup(struct store *st, const struct config *cfg,
 	rc = store_begin(st, errp);
 	if (rc == FOID_OK)
 		rc = send_queue(st, cfg, &it, row, errp);
-	if (rc == FOID_OK)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
+	rc = store_finish(st, rc, errp);
 out:
 	free(o.slug);
 	free(o.short_name);

@@ -411,10 +411,7 @@ int status_refresh(struct store *st, const struct config *cfg,
 			rc = store_begin(st, errp);
 		if (rc == FOID_OK) {
 			rc = status_view(st, v, now, status_refresh_cb, &a, errp);
-			if (rc == FOID_OK)
-				rc = store_commit(st, errp);
-			else
-				store_rollback(st);
+			rc = store_finish(st, rc, errp);
 		}
 		*nchanged += a.changed;
 		round_view_free(v);

@@ -260,6 +260,14 @@ const char *const store_migrations[] = {
 	"  substr(detail, instr(detail, '; ') + 2), actor FROM events"
 	"  WHERE type = 'request.extended' AND request_id IS NOT NULL"
 	"  AND detail LIKE 'days=%' ORDER BY id;",
+	/* v7 -> v8: a column named message_id held the RFC Message-ID text in
+	 * messages and a messages row number everywhere else; the row numbers
+	 * are message_row now.  SQLite carries the rename into the indexes and
+	 * triggers that name them. */
+	"ALTER TABLE message_locations RENAME COLUMN message_id TO message_row;"
+	"ALTER TABLE attachments RENAME COLUMN message_id TO message_row;"
+	"ALTER TABLE events RENAME COLUMN message_id TO message_row;"
+	"ALTER TABLE answers RENAME COLUMN message_id TO message_row;",
 };
 
 const int store_migration_count =
