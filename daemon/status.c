@@ -162,7 +162,6 @@ struct status_memo {
 
 struct status_round_info {
 	const struct deadline_regime *reg;
-	int review_below;
 	const char *closes;
 	struct status_memo memo[3][STATUS_MEMO];
 	int nmemo[3];
@@ -369,7 +368,6 @@ int status_view(struct store *st, const struct round_view *v, int64_t now,
 	struct status_load l = { 0 };
 	ri->reg = &v->regime;
 	ri->closes = v->closes_on;
-	ri->review_below = v->review_below;
 	int rc = status_load(st, v->id, v->review_below, &l, errp);
 	/* Both lists are in request order (ids follow seq within a round). */
 	size_t e = 0;
