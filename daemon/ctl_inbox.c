@@ -43,36 +43,11 @@ struct ctl_inbox {
 	int n;
 };
 
-static int ctl_inbox_row(const struct store_row *row, void *arg)
+/* Where unmatched mail may belong: the body whose domain the sender
+ * shares, else the assign line to fill in. */
+static void ctl_inbox_suggest(struct ctl_inbox *x, const struct store_row *row)
 {
-	struct ctl_inbox *x = arg;
 	FILE *out = x->c->out;
-	long long id = (long long)store_row_int(row, 0);
-	const char *subject = store_row_text(row, 3);
-	const char *kind = store_row_text(row, 5);
-	char *excerpt = ctl_excerpt(store_row_text(row, 4), 70);
-	char *when = util_iso8601(store_row_int(row, 1), NULL);
-	fprintf(out, "#%lld  %s  from %s\n", id, when,
-	        store_row_text(row, 2) ? store_row_text(row, 2) : "(unknown)");
-	fprintf(out, "    subject: %s\n", subject ? subject : "");
-	fprintf(out, "    kind: %s", kind ? kind : "unclassified");
-	if (store_row_text(row, 7))
-		fprintf(out, " (%lld%% sure%s%s)", (long long)store_row_int(row, 7),
-		        store_row_text(row, 11) ? ": " : "",
-		        store_row_text(row, 11) ? store_row_text(row, 11) : "");
-	fprintf(out, "%s\n", store_row_int(row, 6) ? "" : " (no match)");
-	fprintf(out, "    %s\n", excerpt);
-	/* Matched, but its kind is a guess: a person reads and marks it. */
-	if (store_row_int(row, 6) && kind) {
-		fprintf(out, "    request: %s %s %s\n", store_row_text(row, 8),
-		        store_row_text(row, 9), store_row_text(row, 10));
-		fprintf(out, "    settle with: foictl mark %lld KIND\n", id);
-		free(when);
-		free(excerpt);
-		x->n++;
-		return 0;
-	}
-	/* A suggestion: the body whose domain the sender shares. */
 	const char *from = store_row_text(row, 2);
 	const char *at = from ? strrchr(from, '@') : NULL;
 	char *sugg = NULL;
@@ -89,6 +64,35 @@ static int ctl_inbox_row(const struct store_row *row, void *arg)
 		fprintf(out, "    assign with: foictl assign %lld ROUND SHORT_NAME\n",
 		        (long long)store_row_int(row, 0));
 	free(sugg);
+}
+
+static int ctl_inbox_row(const struct store_row *row, void *arg)
+{
+	struct ctl_inbox *x = arg;
+	FILE *out = x->c->out;
+	long long id = (long long)store_row_int(row, 0);
+	const char *subject = store_row_text(row, 3);
+	const char *kind = store_row_text(row, 5), *rule = store_row_text(row, 11);
+	char *excerpt = ctl_excerpt(store_row_text(row, 4), 70);
+	char *when = util_iso8601(store_row_int(row, 1), NULL);
+	fprintf(out, "#%lld  %s  from %s\n", id, when,
+	        store_row_text(row, 2) ? store_row_text(row, 2) : "(unknown)");
+	fprintf(out, "    subject: %s\n", subject ? subject : "");
+	fprintf(out, "    kind: %s", kind ? kind : "unclassified");
+	if (store_row_text(row, 7))
+		fprintf(out, " (%lld%% sure%s%s)", (long long)store_row_int(row, 7),
+		        rule ? ": " : "", rule ? rule : "");
+	fprintf(out, "%s\n", store_row_int(row, 6) ? "" : " (no match)");
+	fprintf(out, "    %s\n", excerpt);
+	if (store_row_int(row, 6) && kind) {
+		/* Matched, but its kind is a guess (review): a person reads and
+		 * marks it. */
+		fprintf(out, "    request: %s %s %s\n", store_row_text(row, 8),
+		        store_row_text(row, 9), store_row_text(row, 10));
+		fprintf(out, "    settle with: foictl mark %lld KIND\n", id);
+	} else {
+		ctl_inbox_suggest(x, row);
+	}
 	free(when);
 	free(excerpt);
 	x->n++;
