@@ -7,10 +7,20 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "status.h"
 #include "util.h"
 
 struct config;
 struct store;
+
+/* Received mail waiting for a person, on messages m: matched to no
+ * request, not classified, or in review (status.h); one integer
+ * parameter, classify.review_below.  foictl inbox lists it; status and the
+ * digest count it. */
+#define CTL_INBOX_SQL \
+	"(m.direction = 'in' AND (m.kind IS NULL" \
+	" OR (m.request_id IS NULL AND m.kind != 'own')" \
+	" OR (m.request_id IS NOT NULL AND " STATUS_SQL_UNSETTLED ")))"
 
 struct ctl {
 	const char *config_path; /* -c FILE, or NULL for the default */

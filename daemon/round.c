@@ -32,6 +32,7 @@ struct round_render {
 	/* Follow-ups only: */
 	const struct round_followup *fu;
 	char original_date[11];
+	const char *original_subject;
 };
 
 static void round_row_clear(struct round_row *r)
@@ -127,6 +128,8 @@ static const char *round_lookup(void *arg, const char *name)
 		return x->cfg->team_address;
 	if (x->fu && strcmp(name, "original.date") == 0)
 		return x->original_date;
+	if (x->fu && strcmp(name, "original.subject") == 0)
+		return x->original_subject;
 	for (const struct round_extra *e = x->fu ? x->fu->extra : NULL; e && e->name; e++)
 		if (strcmp(name, e->name) == 0)
 			return e->value;
@@ -214,9 +217,10 @@ static int round_build(const struct config *cfg, const struct holidays *h,
                        const struct round_row *r, const struct template *t,
                        const struct body *b, const char *reference,
                        int64_t now, const struct round_followup *fu,
-                       int64_t original_sent, struct round_msg *m, char **errp)
+                       int64_t original_sent, const char *original_subject,
+                       struct round_msg *m, char **errp)
 {
-	struct round_render x = { cfg, r, b, reference, "", "", fu, "" };
+	struct round_render x = { cfg, r, b, reference, "", "", fu, "", original_subject };
 	char *err = NULL;
 	int rc = round_due_from(cfg, h, r->regime, r->closes_on, now, x.today,
 	                        x.due, &err);
@@ -385,7 +389,7 @@ static int round_check_all(const struct config *cfg, const struct holidays *h,
 		char *ref = round_reference(r->ref_prefix, first_seq + (int64_t)i);
 		struct round_msg m = { 0 };
 		char *e = NULL;
-		if (round_build(cfg, h, r, t, bl->v[i], ref, now, NULL, 0, &m, &e) < 0)
+		if (round_build(cfg, h, r, t, bl->v[i], ref, now, NULL, 0, NULL, &m, &e) < 0)
 			err_list_add(&errs, e);
 		free(e);
 		round_msg_clear(&m);
@@ -609,7 +613,7 @@ static int round_queue_drafts(struct store *st, const struct config *cfg,
 		struct round_req *q = &rq.v[i];
 		struct round_msg m = { 0 };
 		char *e = NULL;
-		if (round_build(cfg, h, r, t, q->b, q->reference, now, NULL, 0, &m,
+		if (round_build(cfg, h, r, t, q->b, q->reference, now, NULL, 0, NULL, &m,
 		                &e) < 0) {
 			err_list_add(&errs, e);
 			free(e);
@@ -796,8 +800,8 @@ int round_preview(struct store *st, const struct config *cfg,
 	for (size_t i = 0; i < rq.n; i++) {
 		struct round_msg m = { 0 };
 		char *e = NULL;
-		if (round_build(cfg, h, &r, t, rq.v[i].b, rq.v[i].reference, now, NULL,
-		                0, &m, &e) < 0) {
+		if (round_build(cfg, h, &r, t, rq.v[i].b, rq.v[i].reference, now, NULL, 0,
+		                NULL, &m, &e) < 0) {
 			err_list_add(&errs, e);
 		} else if (short_name) {
 			buf_addf(out, "Envelope-To: %s\n", m.rcpts.v[0]);
@@ -831,7 +835,7 @@ out:
 
 struct round_orig {
 	int64_t round_id;
-	char *slug, *short_name, *reference, *message_id;
+	char *slug, *short_name, *reference, *message_id, *subject;
 	int64_t sent_at;
 };
 
@@ -844,6 +848,7 @@ static int round_orig_cb(const struct store_row *row, void *arg)
 	o->reference = xstrdup(store_row_text(row, 3));
 	o->message_id = xstrdup(store_row_text(row, 4));
 	o->sent_at = store_row_int(row, 5);
+	o->subject = xstrdup(store_row_text(row, 6) ? store_row_text(row, 6) : "");
 	return 0;
 }
 
@@ -861,7 +866,8 @@ int round_queue_followup(struct store *st, const struct config *cfg,
 	char *tpath = NULL;
 	int rc = store_query(st, errp, round_orig_cb, &o,
 	                     "SELECT r.id, r.slug, b.short_name, q.reference,"
-	                     " m.message_id, coalesce(q.sent_at, 0) FROM requests q"
+	                     " m.message_id, coalesce(q.sent_at, 0), m.subject"
+	                     " FROM requests q"
 	                     " JOIN rounds r ON r.id = q.round_id"
 	                     " JOIN bodies b ON b.id = q.body_id"
 	                     " JOIN messages m ON m.request_id = q.id"
@@ -890,7 +896,8 @@ int round_queue_followup(struct store *st, const struct config *cfg,
 	if (!f.in_reply_to)
 		f.in_reply_to = o.message_id;
 	int64_t now = util_now();
-	rc = round_build(cfg, h, &r, t, b, o.reference, now, &f, o.sent_at, &m, errp);
+	rc = round_build(cfg, h, &r, t, b, o.reference, now, &f, o.sent_at, o.subject, &m,
+	                 errp);
 	if (rc)
 		goto out;
 	struct send_item it = {
@@ -911,6 +918,7 @@ out:
 	free(o.short_name);
 	free(o.reference);
 	free(o.message_id);
+	free(o.subject);
 	round_row_clear(&r);
 	bodies_body_free(b);
 	template_free(t);
