@@ -404,9 +404,11 @@ static int round_insert_requests(struct store *st, const struct round_row *r,
 {
 	for (size_t i = 0; i < bl->n; i++) {
 		char *ref = round_reference(r->ref_prefix, first_seq + (int64_t)i);
+		/* delivery starts as the column's default, 'draft'; only send.c
+		 * moves it on. */
 		int rc = store_exec(st, errp,
 		                    "INSERT INTO requests (round_id, body_id, seq, reference,"
-		                    " delivery, created_at) VALUES (?, ?, ?, ?, 'draft', ?)",
+		                    " created_at) VALUES (?, ?, ?, ?, ?)",
 		                    "IIIsI", r->id, bl->v[i]->id, first_seq + (int64_t)i,
 		                    ref, now);
 		if (rc == FOID_OK)
