@@ -46,7 +46,7 @@ static void extract(const char *name, const char *declared, struct extract_resul
 	char *path = doc_path(name), *data = NULL;
 	size_t len = 0;
 	ck_assert_msg(util_read_file(path, &data, &len, NULL) == 0, "%s", path);
-	struct extract_opts o = { { 256u << 20, 2, 10000, 1u << 20 } };
+	struct extract_opts o = { { 256u << 20, 2, 10000, 1u << 20 }, 0 };
 	memset(res, 0, sizeof *res);
 	const char *slash = strrchr(name, '/');
 	extract_file(path, data, len, declared, slash ? slash + 1 : name, &o, res);
@@ -100,6 +100,42 @@ START_TEST(test_word97_rtf_excel97_by_their_converters)
 	assert_text("documents/response.doc", "doc", 1, 0, "42 complaints about the leadership");
 	assert_text("documents/response.rtf", "rtf", 1, 0, "42 complaints about the leadership");
 	assert_text("documents/councils.xls", "xls", 1, 0, "\"Rochdale\",\"no\",\"no\"");
+}
+END_TEST
+
+/* A page of pixels only: no text unless OCR is on, and then each page's
+ * own, with its number. */
+START_TEST(test_scanned_pdf_read_by_ocr_only_when_asked)
+{
+	char *path = doc_path("scanned.pdf"), *data = NULL;
+	size_t len = 0;
+	ck_assert_int_eq(util_read_file(path, &data, &len, NULL), 0);
+	struct extract_opts o = EXTRACT_OPTS_DEFAULT;
+	struct extract_result res = { 0 };
+	extract_file(path, data, len, "application/pdf", "scan.pdf", &o, &res);
+	ck_assert_int_eq(res.pages.n, 2);
+	ck_assert_msg(strspn(res.pages.v[0], " \n\f") == strlen(res.pages.v[0]), "%s",
+	              res.pages.v[0]);
+	extract_result_clear(&res);
+	o.ocr = 1;
+	extract_file(path, data, len, "application/pdf", "scan.pdf", &o, &res);
+	ck_assert_msg(!res.warning, "%s", res.warning);
+	ck_assert_int_eq(res.pages.n, 2);
+	ck_assert_msg(strstr(res.pages.v[0], "the council holds no minutes of the meeting"), "%s",
+	              res.pages.v[0]);
+	ck_assert_msg(strstr(res.pages.v[1], "the budget was not discussed"), "%s", res.pages.v[1]);
+	extract_result_clear(&res);
+	/* A page image past the output bound: a warning, the page empty. */
+	o.limits.output = 4096;
+	extract_file(path, data, len, "application/pdf", "scan.pdf", &o, &res);
+	ck_assert_msg(res.warning && strstr(res.warning, "OCR of page 1: pdftoppm") &&
+	              strstr(res.warning, "OCR of page 2: "), "%s", res.warning);
+	ck_assert_int_eq(res.pages.n, 2);
+	ck_assert_msg(strspn(res.pages.v[1], " \n\f") == strlen(res.pages.v[1]), "%s",
+	              res.pages.v[1]);
+	extract_result_clear(&res);
+	free(data);
+	free(path);
 }
 END_TEST
 
@@ -305,6 +341,7 @@ int main(void)
 	tcase_add_test(tc, test_hostile_files_give_a_warning_and_no_text);
 	tcase_add_test(tc, test_type_from_bytes_not_name);
 	tcase_add_test(tc, test_converter_bounds_hold);
+	tcase_add_test(tc, test_scanned_pdf_read_by_ocr_only_when_asked);
 	suite_add_tcase(s, tc);
 	TCase *filed = tcase_create("filed");
 	tcase_set_timeout(filed, 180);

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes the office documents and hostile files of check_extract into DIR:
 valid DOCX, XLSX, ODT and ODS packages (zipfile and well-formed XML, as the
-formats specify them), a two-page PDF made by groff, and the hostile ones."""
+formats specify them), a two-page PDF made by groff, a scanned-like PDF (the
+groff pages rendered to images by poppler's pdftoppm, then wrapped as a PDF
+with no text layer), and the hostile ones."""
 import os
 import subprocess
 import sys
@@ -94,6 +96,55 @@ def pdf_bomb(path, size):
     open(path, "wb").write(out)
 
 
+def image_pdf(path, pgms, dpi):
+    """A PDF whose pages are only the greyscale images pgms (PGM files made
+    by pdftoppm -gray), as a scanner writes them: no text to extract."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", None]
+    kids = []
+    for p in pgms:
+        raw = open(p, "rb").read()
+        magic, w, h, _, pixels = raw.split(maxsplit=4)
+        assert magic == b"P5"
+        w, h = int(w), int(h)
+        pw, ph = w * 72 // dpi, h * 72 // dpi
+        n = len(objs) + 1
+        kids.append(n)
+        z = zlib.compress(pixels[: w * h])
+        content = b"q %d 0 0 %d 0 0 cm /Im0 Do Q" % (pw, ph)
+        objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Resources"
+                    b" << /XObject << /Im0 %d 0 R >> >> /Contents %d 0 R >>" % (pw, ph, n + 1, n + 2))
+        objs.append(b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace"
+                    b" /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\n"
+                    b"stream\n" % (w, h, len(z)) + z + b"\nendstream")
+        objs.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    objs[1] = (b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids)
+               + b"] /Count %d >>" % len(kids))
+    out = bytearray(b"%PDF-1.4\n")
+    offs = []
+    for i, o in enumerate(objs, 1):
+        offs.append(len(out))
+        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for o in offs:
+        out += b"%010d 00000 n \n" % o
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    open(path, "wb").write(out)
+
+
+def scanned(d):
+    ms = (".LP\n.ps 14\nScanned page one: the council holds no minutes of the meeting.\n"
+          ".bp\n.LP\n.ps 14\nScanned page two: the budget was not discussed.\n")
+    src = f"{d}/scan-source.pdf"
+    with open(src, "wb") as f:
+        subprocess.run(["groff", "-ms", "-Tpdf"], input=ms.encode(), stdout=f, check=True)
+    subprocess.run(["pdftoppm", "-r", "150", "-gray", src, f"{d}/scan"], check=True)
+    pages = sorted(p for p in os.listdir(d) if p.startswith("scan-") and p.endswith(".pgm"))
+    image_pdf(f"{d}/scanned.pdf", [f"{d}/{p}" for p in pages], 150)
+    for p in pages + ["scan-source.pdf"]:
+        os.unlink(f"{d}/{p}")
+
+
 def main(d):
     docx(f"{d}/answer.docx", ["Question 1: yes, the council took part.",
                                "Question 2: it spent 12,450 pounds on advice."])
@@ -122,6 +173,7 @@ def main(d):
     # A name that lies: "report.pdf" holding bytes no reader takes.
     open(f"{d}/report.pdf", "wb").write(bytes(range(256)) * 64)
     pdf_bomb(f"{d}/spin.pdf", 1 << 30)
+    scanned(d)
 
 
 if __name__ == "__main__":
