@@ -229,8 +229,8 @@ static int archive_put(struct archive_out *a, const char *rel, const void *data,
 	return rc;
 }
 
-/* name, or name with -2, -3 ... before its extension, unused in the
- * folder so far (ignoring case, for file systems that do). */
+/* A new string: name, or name with -2, -3 ... before its extension, not
+ * yet in used (ignoring case, for file systems that do), and added to it. */
 static char *archive_unique(struct strv *used, const char *name)
 {
 	char *cand = xstrdup(name);
@@ -457,8 +457,6 @@ int archive_write(struct store *st, int64_t round_id, const char *output,
 		rc = zipdoc_writer_close(a.zip, errp);
 		a.zip = NULL;
 	}
-	if (rc == FOID_OK && a.dirfd >= 0 && fsync(a.dirfd) < 0 && errno != EINVAL)
-		rc = err_set(errp, FOID_EIO, "%s: %s", output, strerror(errno));
 	if (rc == FOID_OK)
 		*files = a.files;
 	zipdoc_writer_free(a.zip);
