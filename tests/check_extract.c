@@ -156,6 +156,7 @@ START_TEST(test_hostile_files_give_a_warning_and_no_text)
 	assert_hostile("truncated.docx", NULL, "not a document foid reads");
 	assert_hostile("report.pdf", "application/pdf", "its name or type says pdf, its bytes say unknown");
 	assert_hostile("spin.pdf", NULL, "pdftotext");
+	assert_hostile("forms.pdf", NULL, "pdftotext");
 }
 END_TEST
 

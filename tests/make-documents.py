@@ -96,6 +96,33 @@ def pdf_bomb(path, size):
     open(path, "wb").write(out)
 
 
+def forms_pdf(path, depth):
+    """A tiny PDF that keeps a reader busy for hours: each Form XObject
+    draws the next one twice, depth levels deep (2**depth drawings)."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792]"
+            b" /Resources << /XObject << /X 5 0 R >> >> /Contents 4 0 R >>",
+            b"<< /Length 5 >>\nstream\n/X Do\nendstream"]
+    for i in range(depth):
+        last = i + 1 == depth
+        c = b"0 0 1 1 re f" if last else b"/X Do /X Do"
+        res = b"" if last else b"/Resources << /XObject << /X %d 0 R >> >>" % (6 + i)
+        objs.append(b"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] %s /Length %d >>\n"
+                    b"stream\n" % (res, len(c)) + c + b"\nendstream")
+    out = bytearray(b"%PDF-1.4\n")
+    offs = []
+    for i, o in enumerate(objs, 1):
+        offs.append(len(out))
+        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for o in offs:
+        out += b"%010d 00000 n \n" % o
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    open(path, "wb").write(out)
+
+
 def image_pdf(path, pgms, dpi):
     """A PDF whose pages are only the greyscale images pgms (PGM files made
     by pdftoppm -gray), as a scanner writes them: no text to extract."""
@@ -173,6 +200,7 @@ def main(d):
     # A name that lies: "report.pdf" holding bytes no reader takes.
     open(f"{d}/report.pdf", "wb").write(bytes(range(256)) * 64)
     pdf_bomb(f"{d}/spin.pdf", 1 << 30)
+    forms_pdf(f"{d}/forms.pdf", 26)
     scanned(d)
 
 
