@@ -44,22 +44,6 @@ static const char head[] =
 	"Content-Transfer-Encoding: base64\r\n"
 	"\r\n";
 
-static void base64(struct buf *b, const unsigned char *p, size_t len)
-{
-	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	for (size_t j = 0; j < len; j += 3) {
-		unsigned v = (unsigned)p[j] << 16 | (j + 1 < len ? (unsigned)p[j + 1] << 8 : 0) |
-		             (j + 2 < len ? p[j + 2] : 0);
-		buf_addc(b, set[v >> 18 & 63]);
-		buf_addc(b, set[v >> 12 & 63]);
-		buf_addc(b, j + 1 < len ? set[v >> 6 & 63] : '=');
-		buf_addc(b, j + 2 < len ? set[v & 63] : '=');
-		if (j % 57 == 54)
-			buf_adds(b, "\r\n");
-	}
-	buf_adds(b, "\r\n");
-}
-
 static void run_ok(struct testenv *te, const char *prog, ...)
 {
 	char *argv[16] = { 0 }, *out = NULL, *err = NULL;
@@ -104,7 +88,7 @@ static struct testenv *filed(const char *team, char **raw_out)
 	ck_assert_int_eq(util_read_file(path, &pdf, &len, NULL), 0);
 	struct buf m = BUF_INIT;
 	buf_addf(&m, head, team);
-	base64(&m, (const unsigned char *)pdf, len);
+	testenv_base64(&m, pdf, len);
 	buf_adds(&m, "--b1--\r\n");
 	ck_assert_msg(sandbox_append(sb, team, "INBOX", m.data, m.len, NULL, &err) == 0, "%s", err);
 	run_ok(te, "foid", "--once", NULL);

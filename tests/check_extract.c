@@ -230,24 +230,6 @@ START_TEST(test_converter_bounds_hold)
 }
 END_TEST
 
-/* len bytes as base64 lines of 76, then a line end. */
-static void add_base64(struct buf *m, const char *data, size_t len)
-{
-	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *p = (const unsigned char *)data;
-	for (size_t j = 0; j < len; j += 3) {
-		unsigned v = (unsigned)p[j] << 16 | (j + 1 < len ? p[j + 1] << 8 : 0) |
-		             (j + 2 < len ? p[j + 2] : 0);
-		buf_addc(m, b64[v >> 18 & 63]);
-		buf_addc(m, b64[v >> 12 & 63]);
-		buf_addc(m, j + 1 < len ? b64[v >> 6 & 63] : '=');
-		buf_addc(m, j + 2 < len ? b64[v & 63] : '=');
-		if (j % 57 == 54)
-			buf_adds(m, "\r\n");
-	}
-	buf_adds(m, "\r\n");
-}
-
 /* With ocr = true in the config, foid reads a scan as it files it, and
  * search finds its words on their page. */
 START_TEST(test_filed_scan_read_by_ocr_with_the_setting)
@@ -270,7 +252,7 @@ START_TEST(test_filed_scan_read_by_ocr_with_the_setting)
 	             "Content-Type: text/plain\r\n\r\nOur scanned reply.\r\n--b\r\n"
 	             "Content-Type: application/pdf\r\nContent-Disposition: attachment;"
 	             " filename=\"scan.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n");
-	add_base64(&m, data, len);
+	testenv_base64(&m, data, len);
 	buf_adds(&m, "--b--\r\n");
 	ck_assert_msg(sandbox_append(sb, "ocr@uni.test", "INBOX", m.data, m.len, NULL, &err) == 0,
 	              "%s", err);
@@ -323,7 +305,7 @@ START_TEST(test_filed_mail_text_pages_and_search)
 		const char *base = strrchr(files[i][0], '/') ? strrchr(files[i][0], '/') + 1 : files[i][0];
 		buf_addf(&m, "--b\r\nContent-Type: %s\r\nContent-Disposition: attachment;"
 		         " filename=\"%s\"\r\nContent-Transfer-Encoding: base64\r\n\r\n", files[i][1], base);
-		add_base64(&m, data, len);
+		testenv_base64(&m, data, len);
 		free(data);
 		free(path);
 	}

@@ -76,13 +76,8 @@ def odf(path, mimetype, inner):
                    zipfile.ZIP_DEFLATED)
 
 
-def pdf_bomb(path, size):
-    """A one-page PDF whose content stream inflates to size bytes."""
-    data = zlib.compress(b" " * size, 9)
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
-            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream"]
+def pdf_write(path, objs):
+    """A PDF of objs (object 1 the catalogue), with its cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")
     offs = []
     for i, o in enumerate(objs, 1):
@@ -94,6 +89,16 @@ def pdf_bomb(path, size):
         out += b"%010d 00000 n \n" % o
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
     open(path, "wb").write(out)
+
+
+def pdf_bomb(path, size):
+    """A one-page PDF whose content stream inflates to size bytes."""
+    data = zlib.compress(b" " * size, 9)
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream"]
+    pdf_write(path, objs)
 
 
 def forms_pdf(path, depth):
@@ -110,17 +115,7 @@ def forms_pdf(path, depth):
         res = b"" if last else b"/Resources << /XObject << /X %d 0 R >> >>" % (6 + i)
         objs.append(b"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] %s /Length %d >>\n"
                     b"stream\n" % (res, len(c)) + c + b"\nendstream")
-    out = bytearray(b"%PDF-1.4\n")
-    offs = []
-    for i, o in enumerate(objs, 1):
-        offs.append(len(out))
-        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    for o in offs:
-        out += b"%010d 00000 n \n" % o
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    open(path, "wb").write(out)
+    pdf_write(path, objs)
 
 
 def image_pdf(path, pgms, dpi):
@@ -146,17 +141,7 @@ def image_pdf(path, pgms, dpi):
         objs.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
     objs[1] = (b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids)
                + b"] /Count %d >>" % len(kids))
-    out = bytearray(b"%PDF-1.4\n")
-    offs = []
-    for i, o in enumerate(objs, 1):
-        offs.append(len(out))
-        out += b"%d 0 obj\n" % i + o + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    for o in offs:
-        out += b"%010d 00000 n \n" % o
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    open(path, "wb").write(out)
+    pdf_write(path, objs)
 
 
 def scanned(d):
