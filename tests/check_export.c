@@ -217,10 +217,8 @@ START_TEST(test_archive_refuses_a_non_empty_directory_without_overwrite)
 	char *index = fixture_path(te->fx, "busy/index.csv");
 	ck_assert_int_ne(stat(index, &s), 0);
 	free(index);
-	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "export", "r", "--format",
-	                             "archive", "--output", dir, "--overwrite", NULL), 0);
-	free(out);
-	free(err);
+	run_ok(te, "foictl", "export", "r", "--format", "archive", "--output", dir, "--overwrite",
+	       NULL);
 	char *kept = slurp(dir, "notes.txt");
 	ck_assert_str_eq(kept, "mine");
 	free(kept);
@@ -245,14 +243,8 @@ START_TEST(test_archive_zip_holds_the_same_files)
 	char *dir = fixture_path(te->fx, "plain");
 	char *zip = fixture_path(te->fx, "round.zip");
 	char *unz = fixture_path(te->fx, "unzipped");
-	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "export", "r", "--format",
-	                             "archive", "--output", dir, NULL), 0);
-	free(out);
-	free(err);
-	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "export", "r", "--format",
-	                             "archive", "--output", zip, NULL), 0);
-	free(out);
-	free(err);
+	run_ok(te, "foictl", "export", "r", "--format", "archive", "--output", dir, NULL);
+	run_ok(te, "foictl", "export", "r", "--format", "archive", "--output", zip, NULL);
 	/* Listed by Python's zipfile; unpacked, the same bytes as the folder. */
 	char *cmd = xasprintf("python3 -m zipfile -l '%s' | grep 'cumbria/002-etc_passwd-2' >/dev/null"
 	                      " && python3 -m zipfile -e '%s' '%s' && diff -r '%s' '%s'",
@@ -270,10 +262,8 @@ START_TEST(test_archive_zip_holds_the_same_files)
 	free(err);
 	ck_assert_int_eq(stat(zip, &after), 0);
 	ck_assert_int_eq(before.st_ino, after.st_ino);
-	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "export", "r", "--format",
-	                             "archive", "--output", zip, "--overwrite", NULL), 0);
-	free(out);
-	free(err);
+	run_ok(te, "foictl", "export", "r", "--format", "archive", "--output", zip, "--overwrite",
+	       NULL);
 	free(unz);
 	free(zip);
 	free(dir);
@@ -284,13 +274,11 @@ END_TEST
 
 START_TEST(test_archive_redact_text_and_no_originals)
 {
-	char *raw = NULL, *out = NULL, *err = NULL;
+	char *raw = NULL;
 	struct testenv *te = filed("exp4@uni.test", &raw);
 	char *dir = fixture_path(te->fx, "red");
-	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "export", "r", "--format",
-	                             "archive", "--output", dir, "--redact", NULL), 0);
-	free(out);
-	free(err);
+	run_ok(te, "foictl", "export", "r", "--format", "archive", "--output", dir, "--redact",
+	       NULL);
 	ck_assert_int_eq(in_dir(dir, "sha256sum --quiet -c SHA256SUMS"), 0);
 	ck_assert_int_eq(in_dir(dir, check_index), 0);
 	char *index = slurp(dir, "index.csv");
