@@ -2,7 +2,6 @@
  * response's kind, their reference, the text of the substantive reply and
  * one column per coded question; CSV (RFC 4180) or JSON; or the round's
  * mail as an archive (archive.c). */
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
