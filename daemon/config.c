@@ -141,6 +141,7 @@ static const struct ck ck_root[] = {
 	{ .key = "templates_dir", .type = CK_PATH, .flags = CK_COMPUTED, .off = CK_OFF(templates_dir) },
 	{ .key = "log_level", .type = CK_STR, .def = "info", .check = ck_log_level,
 	  .off = CK_OFF(log_level) },
+	{ .key = "ocr", .type = CK_BOOL, .idef = 0, .off = CK_OFF(ocr) },
 };
 
 static const struct ck ck_team[] = {

@@ -42,6 +42,7 @@ struct config {
 	char *data_dir;           /* holidays/ and templates/ live here */
 	char *templates_dir;      /* default: data_dir/templates */
 	char *log_level;
+	int ocr;                  /* read scanned PDF pages with tesseract */
 
 	/* The team, who sends and receives. */
 	char *team_name;

@@ -1,11 +1,12 @@
 /* foictl export: one row per body with every timing field, the first
- * response's kind, their reference and one column per coded question;
- * CSV (RFC 4180) or JSON. */
-#include <ctype.h>
+ * response's kind, their reference, the text of the substantive reply and
+ * one column per coded question; CSV (RFC 4180) or JSON; or the round's
+ * mail as an archive (archive.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
 
+#include "archive.h"
 #include "config.h"
 #include "ctl.h"
 #include "deadline.h"
@@ -19,66 +20,10 @@ static const char *const ctl_export_fixed[] = { "short_name", "name", "email",
 	"kind", "region", "reference", "status", "sent_at", "due_date",
 	"first_response_at", "first_response_kind", "on_time", "overdue",
 	"very_overdue", "working_days_taken", "their_reference", "reminders_sent",
-	"messages", "answers_unconfirmed", NULL };
+	"messages", "answers_unconfirmed", "reply_text", NULL };
 /* The JSON type of each fixed column: s text (empty is null), S text
  * always, b boolean, i integer (empty is null).  Answers are text. */
-static const char ctl_export_types[] = "sSsssssssssbbbisiii";
-
-/* Officers' email addresses and phone numbers out of free text. */
-static char *ctl_redact(const char *s)
-{
-	struct buf b = BUF_INIT;
-	const char *p = s;
-	while (*p) {
-		/* A word with an @ inside: an address. */
-		const char *w = p;
-		while (*w && !isspace((unsigned char)*w))
-			w++;
-		const char *at = memchr(p, '@', (size_t)(w - p));
-		if (at && at > p && at + 1 < w && memchr(at, '.', (size_t)(w - at))) {
-			buf_adds(&b, "[email]");
-			p = w;
-			continue;
-		}
-		/* A run of digits, spaces and +()- holding 9 or more digits. */
-		if (isdigit((unsigned char)*p) || *p == '+' || *p == '(') {
-			const char *q = p;
-			int digits = 0;
-			while (*q && (isdigit((unsigned char)*q) || strchr(" +()-", *q))) {
-				digits += isdigit((unsigned char)*q) != 0;
-				q++;
-			}
-			if (digits >= 9) {
-				buf_adds(&b, "[phone]");
-				if (q > p && q[-1] == ' ')
-					buf_addc(&b, ' ');
-				p = q;
-				continue;
-			}
-		}
-		buf_addc(&b, *p++);
-	}
-	return buf_detach(&b);
-}
-
-static void ctl_csv_field(FILE *out, const char *s, int last)
-{
-	if (!s)
-		s = "";
-	if (strpbrk(s, ",\"\r\n") || (*s && (isspace((unsigned char)*s) ||
-	                                     isspace((unsigned char)s[strlen(s) - 1])))) {
-		fputc('"', out);
-		for (const char *p = s; *p; p++) {
-			if (*p == '"')
-				fputc('"', out);
-			fputc(*p, out);
-		}
-		fputc('"', out);
-	} else {
-		fputs(s, out);
-	}
-	fputs(last ? "\r\n" : ",", out);
-}
+static const char ctl_export_types[] = "sSsssssssssbbbisiiis";
 
 struct ctl_export {
 	struct store *st;
@@ -87,6 +32,7 @@ struct ctl_export {
 	struct strv keys;       /* question keys, in order */
 	struct strv *rows;      /* one strv of cells per body */
 	size_t nrows;
+	char **errp;
 };
 
 static int ctl_export_key_cb(const struct store_row *row, void *arg)
@@ -154,15 +100,18 @@ static int ctl_export_row(const struct status *s, void *arg)
 	strv_push_owned(c, buf_detach(&rem));
 	strv_push_owned(c, xasprintf("%d", s->messages));
 	strv_push_owned(c, xasprintf("%lld", (long long)q.unconfirmed));
+	char *text = NULL;
+	int rc = archive_reply_text(x->st, s->request_id, x->redact, &text, x->errp);
+	strv_push_owned(c, text ? text : xstrdup(""));
 	for (size_t k = 0; k < x->keys.n; k++) {
 		const char *v = NULL;
 		for (size_t a = 0; a + 1 < q.answers.n && !v; a += 2)
 			if (strcmp(q.answers.v[a], x->keys.v[k]) == 0)
 				v = q.answers.v[a + 1];
-		strv_push_owned(c, v ? (x->redact ? ctl_redact(v) : xstrdup(v)) : xstrdup(""));
+		strv_push_owned(c, v ? (x->redact ? archive_redact(v) : xstrdup(v)) : xstrdup(""));
 	}
 	strv_free(&q.answers);
-	return 0;
+	return rc;
 }
 
 static void ctl_export_json(FILE *out, const struct ctl_export *x)
@@ -193,37 +142,79 @@ static void ctl_export_json(FILE *out, const struct ctl_export *x)
 	jw_free(arr);
 }
 
+static void ctl_export_csv(FILE *out, const struct ctl_export *x)
+{
+	struct buf b = BUF_INIT;
+	struct strv head = STRV_INIT;
+	for (const char *const *k = ctl_export_fixed; *k; k++)
+		strv_push(&head, *k);
+	for (size_t k = 0; k < x->keys.n; k++)
+		strv_push(&head, x->keys.v[k]);
+	for (size_t i = 0; i < head.n; i++)
+		archive_csv_field(&b, head.v[i], i + 1 == head.n);
+	strv_free(&head);
+	for (size_t r = 0; r < x->nrows; r++)
+		for (size_t i = 0; i < x->rows[r].n; i++)
+			archive_csv_field(&b, x->rows[r].v[i], i + 1 == x->rows[r].n);
+	fwrite(b.data ? b.data : "", 1, b.len, out);
+	buf_free(&b);
+}
+
 int ctl_export(struct ctl *c, int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: foictl export ROUND [--format csv|json] [--redact] [--output FILE]\n"
+		"       foictl export ROUND --format archive --output DIR|FILE.zip [--redact]\n"
+		"                     [--overwrite]\n"
 		"One row per body: every timing field of foictl status --json, the kind\n"
-		"of the first response, their reference and one column per question.\n"
-		"--redact removes officers' email addresses and phone numbers from the\n"
-		"text it includes.\n";
+		"of the first response, their reference, the text of the substantive\n"
+		"reply (reply_text: responses and refusals with their attachments' text)\n"
+		"and one column per question.  --format archive writes the round's mail\n"
+		"instead: a folder per body with each message as text and as the\n"
+		"original .eml, its attachments, index.csv and SHA256SUMS; a .zip when\n"
+		"the name ends so.  It refuses a non-empty DIR or an existing zip\n"
+		"without --overwrite.  --redact removes officers' email addresses and\n"
+		"phone numbers from the text it includes (an archive then leaves out\n"
+		"the .eml originals, which cannot be redacted).\n";
 	const char *slug = NULL, *format = "csv", *output = NULL;
-	int redact = 0, nargs = 0;
+	int redact = 0, overwrite = 0, nargs = 0;
 	const struct ctl_opt opts[] = {
 		{ "--format", &format, NULL }, { "--output", &output, NULL },
-		{ "--redact", NULL, &redact }, { NULL, NULL, NULL },
+		{ "--redact", NULL, &redact }, { "--overwrite", NULL, &overwrite },
+		{ NULL, NULL, NULL },
 	};
 	int ex = ctl_args_parse(c, "export", usage, opts, 1, 1, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	slug = argv[1];
-	if (strcmp(format, "csv") && strcmp(format, "json"))
-		return ctl_usage_error("export", usage, "--format is csv or json");
+	int archive = strcmp(format, "archive") == 0;
+	if (strcmp(format, "csv") && strcmp(format, "json") && !archive)
+		return ctl_usage_error("export", usage, "--format is csv, json or archive");
+	if (archive && !output)
+		return ctl_usage_error("export", usage, "--format archive needs --output DIR");
+	if (overwrite && !archive)
+		return ctl_usage_error("export", usage, "--overwrite is for --format archive");
 	struct store *st = NULL;
 	if ((ex = ctl_open(c, &st)) != EX_OK)
 		return ex;
-	struct ctl_export x = { st, NULL, redact, STRV_INIT, NULL, 0 };
+	struct ctl_export x = { st, NULL, redact, STRV_INIT, NULL, 0, NULL };
 	struct holidays *h = NULL;
 	struct round_view *v = NULL;
 	char *err = NULL;
+	x.errp = &err;
 	FILE *out = c->out;
 	int rc = holidays_load_data(ctl_data_dir(c), &h, &err);
 	if (rc == FOID_OK)
 		rc = round_view_load(st, c->cfg, h, slug, 0, &v, &err);
+	if (rc == FOID_OK && archive) {
+		struct archive_opts o = { ctl_config(c)->storage_dir, v->regime.tz, redact,
+		                          overwrite };
+		size_t files = 0;
+		rc = archive_write(st, v->id, output, &o, &files, &err);
+		if (rc == FOID_OK)
+			fprintf(c->out, "%s: %zu files and SHA256SUMS\n", output, files);
+		goto done;
+	}
 	if (rc == FOID_OK) {
 		x.tz = v->regime.tz;
 		rc = store_query(st, &err, ctl_export_key_cb, &x.keys,
@@ -234,23 +225,13 @@ int ctl_export(struct ctl *c, int argc, char **argv)
 		rc = status_view(st, v, util_now(), ctl_export_row, &x, &err);
 	if (rc == FOID_OK && output && !(out = fopen(output, "w")))
 		rc = err_set(&err, FOID_EIO, "%s: cannot write", output);
-	if (rc == FOID_OK && strcmp(format, "csv") == 0) {
-		struct strv head = STRV_INIT;
-		for (const char *const *k = ctl_export_fixed; *k; k++)
-			strv_push(&head, *k);
-		for (size_t k = 0; k < x.keys.n; k++)
-			strv_push(&head, x.keys.v[k]);
-		for (size_t i = 0; i < head.n; i++)
-			ctl_csv_field(out, head.v[i], i + 1 == head.n);
-		strv_free(&head);
-		for (size_t r = 0; r < x.nrows; r++)
-			for (size_t i = 0; i < x.rows[r].n; i++)
-				ctl_csv_field(out, x.rows[r].v[i], i + 1 == x.rows[r].n);
-	} else if (rc == FOID_OK) {
+	if (rc == FOID_OK && strcmp(format, "csv") == 0)
+		ctl_export_csv(out, &x);
+	else if (rc == FOID_OK)
 		ctl_export_json(out, &x);
-	}
 	if (out && out != c->out && fclose(out) != 0 && rc == FOID_OK)
 		rc = err_set(&err, FOID_EIO, "%s: write failed", output);
+done:
 	if (rc)
 		rc = ctl_fail("export", rc, err);
 	for (size_t r = 0; r < x.nrows; r++)

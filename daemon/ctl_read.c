@@ -390,6 +390,7 @@ int ctl_extract(struct ctl *c, int argc, char **argv)
 		rc = store_finish(st, rc, &err);
 	}
 	struct extract_opts o = EXTRACT_OPTS_DEFAULT;
+	o.ocr = ctl_config(c)->ocr;
 	size_t done = 0;
 	if (rc == FOID_OK)
 		rc = extract_pending(st, ctl_config(c)->storage_dir, &o, &done, &err);

@@ -107,7 +107,12 @@ int ctl_search(struct ctl *c, int argc, char **argv)
 	struct ctl_search x = { c->out, json ? jws_new() : NULL, ctl_colour(c->out), 0 };
 	if (x.json)
 		jws_begin_array(x.json);
-	/* NULL filters match everything: one statement serves every call. */
+	/* NULL filters match everything: one statement serves every call.
+	 * ORDER BY rank alone lets FTS5 hand rows over best first, so that the
+	 * joins and snippet() run only until LIMIT rows are out: a second sort
+	 * key made SQLite compute them for every match before sorting (110 ms
+	 * of CPU, not 30, for a word in 25 000 texts).  Equal ranks come in
+	 * FTS5's order. */
 	rc = store_query(st, &err, ctl_search_hit, &x,
 	                 "SELECT r.slug, b.short_name, m.id,"
 	                 " coalesce(m.internaldate, m.created_at), a.filename, s.page,"
@@ -120,7 +125,7 @@ int ctl_search(struct ctl *c, int argc, char **argv)
 	                 " WHERE search_text MATCH ?1 AND m.kind IS NOT 'own'"
 	                 " AND (?2 IS NULL OR r.slug = ?2) AND (?3 IS NULL OR b.short_name = ?3)"
 	                 " AND (?4 IS NULL OR m.kind = ?4)"
-	                 " ORDER BY rank, m.id LIMIT ?5",
+	                 " ORDER BY rank LIMIT ?5",
 	                 "ssssI", fts, round, body, kind, (int64_t)limit);
 	if (x.json) {
 		jws_end_array(x.json);

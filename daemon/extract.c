@@ -1,9 +1,13 @@
 /* Attachment text; see extract.h. */
 #include "extract.h"
 
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "blob.h"
 #include "log.h"
@@ -107,6 +111,91 @@ static void extract_pages(const char *text, struct strv *pages)
 	}
 }
 
+static int extract_blank(const char *s)
+{
+	while (*s && isspace((unsigned char)*s))
+		s++;
+	return !*s;
+}
+
+/* data in a new file of the temporary directory (tesseract reads its
+ * standard input, which convert_run makes of a file). */
+static int extract_tmp(const char *data, size_t len, char **path, char **errp)
+{
+	const char *dir = getenv("TMPDIR");
+	*path = xasprintf("%s/foid-ocr-XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(*path);
+	if (fd < 0) {
+		int rc = err_set(errp, FOID_EIO, "%s: %s", *path, strerror(errno));
+		free(*path);
+		*path = NULL;
+		return rc;
+	}
+	int rc = 0;
+	for (size_t done = 0; rc == 0 && done < len; ) {
+		ssize_t w = write(fd, data + done, len - done);
+		if (w < 0 && errno != EINTR)
+			rc = err_set(errp, FOID_EIO, "%s: %s", *path, strerror(errno));
+		else if (w > 0)
+			done += (size_t)w;
+	}
+	if (close(fd) < 0 && rc == 0)
+		rc = err_set(errp, FOID_EIO, "%s: %s", *path, strerror(errno));
+	return rc;
+}
+
+/* One page (from 1) of the PDF at path read by OCR into *text. */
+static int extract_ocr_page(const char *path, size_t page, const struct extract_opts *o,
+                            char **text, char **errp)
+{
+	char num[24];
+	snprintf(num, sizeof num, "%zu", page);
+	/* 300 dpi grey: what tesseract reads best; "-" is standard input. */
+	const char *render[] = { "pdftoppm", "-r", "300", "-gray", "-png", "-f", num, "-l", num,
+	                         "-", NULL };
+	/* One thread: the CPU limit then bounds the page's wall time too, and
+	 * OCR leaves the other core to the daemon. */
+	const char *ocr[] = { "env", "OMP_THREAD_LIMIT=1", "tesseract", "-", "-", "-l", "eng",
+	                      NULL };
+	char *png = NULL, *tmp = NULL;
+	size_t len = 0;
+	*text = NULL;
+	int rc = convert_run((char *const *)render, path, &o->limits, &png, &len, errp);
+	if (rc == 0)
+		rc = extract_tmp(png, len, &tmp, errp);
+	if (rc == 0)
+		rc = convert_run((char *const *)ocr, tmp, &o->limits, text, NULL, errp);
+	if (tmp)
+		unlink(tmp);
+	free(tmp);
+	free(png);
+	return rc;
+}
+
+/* Pages without text read again by OCR; a page OCR cannot read stays
+ * empty and adds to *warning. */
+static void extract_ocr(const char *path, const struct extract_opts *o, struct strv *pages,
+                        char **warning)
+{
+	for (size_t p = 0; p < pages->n && p < EXTRACT_OCR_MAX_PAGES; p++) {
+		if (!extract_blank(pages->v[p]))
+			continue;
+		char *text = NULL, *err = NULL;
+		if (extract_ocr_page(path, p + 1, o, &text, &err) == 0) {
+			free(pages->v[p]);
+			pages->v[p] = text;
+			text = NULL;
+		} else {
+			char *w = *warning ? xasprintf("%s; OCR of page %zu: %s", *warning, p + 1, err)
+			                   : xasprintf("OCR of page %zu: %s", p + 1, err);
+			free(*warning);
+			*warning = w;
+		}
+		free(text);
+		free(err);
+	}
+}
+
 static int extract_run(const char *path, const char *type, const struct extract_opts *o,
                        struct strv *pages, char **errp)
 {
@@ -155,6 +244,8 @@ void extract_file(const char *path, const void *data, size_t len,
 		rc = err_set(&err, FOID_EINVAL, "not a document foid reads");
 	} else {
 		rc = extract_run(path, res->type, o, &res->pages, &err);
+		if (rc == 0 && o->ocr && !strcmp(res->type, "pdf"))
+			extract_ocr(path, o, &res->pages, &res->warning);
 	}
 	if (rc < 0) {
 		/* Half a hostile document is not its text. */

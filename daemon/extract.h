@@ -2,7 +2,8 @@
  * that search finds it and a person can quote it.  The type comes from a
  * file's bytes, never its name; DOCX, XLSX, ODT and ODS are read in process
  * (zipdoc.c), HTML by markup.c, and PDF, Word 97, RTF and Excel 97 by the
- * Debian converters as bounded subprocesses (convert.c).  A file that
+ * Debian converters as bounded subprocesses (convert.c); with OCR on, a
+ * PDF page without text is rendered by pdftoppm and read by tesseract.  A file that
  * cannot be read costs a warning and no text: the mail is filed all the
  * same. */
 #ifndef FOID_EXTRACT_H
@@ -16,9 +17,13 @@
 struct store;
 
 struct extract_opts {
-	struct convert_limits limits;
+	struct convert_limits limits; /* for each converter run (OCR: each page's two) */
+	int ocr;                      /* PDF pages without text: pdftoppm + tesseract */
 };
-#define EXTRACT_OPTS_DEFAULT { CONVERT_LIMITS_DEFAULT }
+#define EXTRACT_OPTS_DEFAULT { CONVERT_LIMITS_DEFAULT, 0 }
+/* OCR reads at most this many pages of one PDF: a 500-page scan would
+ * otherwise hold up the filing of mail for an hour. */
+#define EXTRACT_OCR_MAX_PAGES 50
 
 struct extract_result {
 	const char *type;  /* from the bytes: "pdf", "docx", "doc", "rtf", "xls",

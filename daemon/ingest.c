@@ -372,6 +372,7 @@ int ingest_mailbox(struct store *st, const struct config *cfg,
 	/* After the mail is safe and flagged: a slow converter delays only
 	 * the text, and a crash here leaves the attachment to the next pass. */
 	struct extract_opts xo = EXTRACT_OPTS_DEFAULT;
+	xo.ocr = cfg->ocr;
 	size_t extracted = 0;
 	char *xe = NULL;
 	if (extract_pending(st, cfg->storage_dir, &xo, &extracted, &xe) < 0)

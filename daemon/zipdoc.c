@@ -292,3 +292,83 @@ int zipdoc_text(const void *data, size_t len, struct strv *pages, char **errp)
 	zipdoc_close(&d);
 	return rc;
 }
+
+/* ---- writing -------------------------------------------------------------- */
+
+struct zipdoc_writer {
+	zip_t *z;
+	char *path;
+};
+
+int zipdoc_writer_open(const char *path, int overwrite, struct zipdoc_writer **out,
+                       char **errp)
+{
+	*out = NULL;
+	int ze = 0;
+	zip_t *z = zip_open(path, ZIP_CREATE | (overwrite ? ZIP_TRUNCATE : ZIP_EXCL), &ze);
+	if (!z) {
+		zip_error_t e;
+		zip_error_init_with_code(&e, ze);
+		int rc = ze == ZIP_ER_EXISTS
+			? err_set(errp, FOID_EEXIST, "%s exists (--overwrite replaces it)", path)
+			: err_set(errp, FOID_EIO, "%s: %s", path, zip_error_strerror(&e));
+		zip_error_fini(&e);
+		return rc;
+	}
+	struct zipdoc_writer *w = xcalloc(1, sizeof *w);
+	w->z = z;
+	w->path = xstrdup(path);
+	*out = w;
+	return 0;
+}
+
+static int zipdoc_writer_source(struct zipdoc_writer *w, const char *name, zip_source_t *src,
+                                char **errp)
+{
+	if (!src)
+		return err_set(errp, FOID_EIO, "%s: %s: %s", w->path, name, zip_strerror(w->z));
+	if (zip_file_add(w->z, name, src, ZIP_FL_ENC_UTF_8) < 0) {
+		zip_source_free(src);
+		return err_set(errp, FOID_EIO, "%s: %s: %s", w->path, name, zip_strerror(w->z));
+	}
+	return 0;
+}
+
+int zipdoc_writer_add(struct zipdoc_writer *w, const char *name, const void *data,
+                      size_t len, char **errp)
+{
+	void *copy = xmalloc(len ? len : 1);
+	memcpy(copy, data, len);
+	zip_source_t *src = zip_source_buffer(w->z, copy, len, 1);
+	if (!src)
+		free(copy);
+	return zipdoc_writer_source(w, name, src, errp);
+}
+
+int zipdoc_writer_add_file(struct zipdoc_writer *w, const char *name, const char *path,
+                           char **errp)
+{
+	return zipdoc_writer_source(w, name, zip_source_file(w->z, path, 0, -1),
+	                            errp);
+}
+
+int zipdoc_writer_close(struct zipdoc_writer *w, char **errp)
+{
+	int rc = 0;
+	if (zip_close(w->z) < 0) {
+		rc = err_set(errp, FOID_EIO, "%s: %s", w->path, zip_strerror(w->z));
+		zip_discard(w->z);
+	}
+	free(w->path);
+	free(w);
+	return rc;
+}
+
+void zipdoc_writer_free(struct zipdoc_writer *w)
+{
+	if (!w)
+		return;
+	zip_discard(w->z);
+	free(w->path);
+	free(w);
+}

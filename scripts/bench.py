@@ -11,7 +11,10 @@ message, one bare SMTP connection); ingesting 10 000 messages (foid,
 mbsync, doveadm fetch); the cost of a poll that finds nothing with 1 000,
 10 000 and 100 000 messages in the mailbox; the time from the SMTP
 server's 250 to foid's committed row with foid in IDLE; foictl status
---json over 10 000 bodies and 20 rounds; foid's peak memory."""
+--json over 10 000 bodies and 20 rounds; foid's peak memory; foictl search
+over 10 000 replies with 5 000 attachments, and what extracting attachment
+text adds to ingestion (the "search" part: BENCH_ONLY=search runs it
+alone)."""
 import email
 import email.policy
 import glob, json, os, re, shutil, smtplib, socket, sqlite3, statistics, subprocess, sys, threading, time
@@ -403,6 +406,126 @@ def bench_cli(sb):
         xs.append(timed(lambda: ctl(conf, "status", "r7", "--json")) * 1000)
     record("cli_status_json_ms", xs, "ms")
 
+# --- 6. search and extraction -------------------------------------------------
+SEARCH_QUERIES = [("word", ["information"]), ("phrase", ['"the council"']),
+                  ("reference", ["FOI-BENCH-04242"]), ("prefix", ["complain*"]),
+                  ("or", ["exempt OR refused"]), ("word, one body", ["information", "--body", "s7"])]
+
+def corpus_lines():
+    """The text lines of the labelled corpus's replies: real council prose."""
+    lines = []
+    for path in sorted(glob.glob(f"{TOP}/tests/corpus/labelled/train/*.eml")):
+        msg = email.message_from_binary_file(open(path, "rb"), policy=email.policy.default)
+        part = msg.get_body(preferencelist=("plain",))
+        if part is not None:
+            lines += [l.strip() for l in part.get_content().splitlines() if l.strip()]
+    assert lines
+    return lines
+
+def bench_search(sb):
+    search_timing(sb)
+    extract_cost(sb)
+
+def search_timing(sb):
+    """10 000 replies and 5 000 attachments of three pages, their text drawn
+    from the corpus, put straight into the store (the triggers index them
+    as filing does); then each query of SEARCH_QUERIES, 5 times."""
+    import random
+    print("foictl search: 10 000 replies, 5 000 attachments", flush=True)
+    d = f"{OUT}/search"
+    shutil.rmtree(d, ignore_errors=True)
+    conf = foid_setup(sb, d, "search@uni.test")
+    with open(f"{d}/bodies.csv", "w") as f:
+        f.write("name,short_name,email\n")
+        for i in range(155):
+            f.write(f"Body {i},s{i},foi@s{i}.search.test\n")
+    ctl(conf, "bodies", "import", f"{d}/bodies.csv")
+    tpl = f"{d}/t.txt"
+    open(tpl, "w").write("Subject: {{request.reference}}\n\nDear {{body.name}}\n")
+    ctl(conf, "round", "create", "r", "--kind", "foi", "--template", tpl)
+    lines, rnd = corpus_lines(), random.Random(14)
+    db = sqlite3.connect(f"{d}/foid.db")
+    reqs = [r[0] for r in db.execute("SELECT id FROM requests ORDER BY id")]
+    for i in range(10000):
+        body = "\n".join(rnd.choice(lines) for _ in range(30))
+        cur = db.execute("INSERT INTO messages (direction, request_id, kind, subject, body_text,"
+                         " internaldate, created_at) VALUES ('in', ?, 'response', ?, ?, ?, 0)",
+                         (reqs[i % len(reqs)], f"RE: FOI-BENCH-{i:05d}", body, 1467622800 + i))
+        if i % 2:
+            continue
+        a = db.execute("INSERT INTO attachments (message_id, part, filename, content_type, size,"
+                       " sha256, path, text_status, detected_type) VALUES (?, '2', ?,"
+                       " 'application/pdf', 1, '', 'att/none', 'ok', 'pdf')",
+                       (cur.lastrowid, f"response-{i:05d}.pdf")).lastrowid
+        for page in (1, 2, 3):
+            text = f"FOI-BENCH-{i:05d}\n" + "\n".join(rnd.choice(lines) for _ in range(40))
+            db.execute("INSERT INTO attachment_pages (attachment_id, page, text) VALUES (?, ?, ?)",
+                       (a, page, text))
+    db.commit()
+    n = db.execute("SELECT count(*) FROM search_text").fetchone()[0]
+    db.close()
+    print(f"  {n} indexed texts", flush=True)
+    import resource
+    def cpu():
+        r = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return r.ru_utime + r.ru_stime
+    every, every_cpu = [], []
+    for name, args in SEARCH_QUERIES:
+        xs, cs = [], []
+        for _ in range(5):
+            c0 = cpu()
+            xs.append(timed(lambda: ctl(conf, "search", *args)) * 1000)
+            cs.append((cpu() - c0) * 1000)
+        every += xs
+        every_cpu += cs
+        record(f"search_{name.replace(', ', '_').replace(' ', '_')}_ms", xs, "ms")
+    record("search_ms", every, "ms")
+    # CPU time is what a busy shared machine leaves least disturbed.
+    record("search_cpu_ms", every_cpu, "ms")
+
+def extract_cost(sb):
+    """BENCH_EXTRACT replies (default 1 000) each with a two-page PDF (groff)
+    and a DOCX (tests/make-documents.py) filed by foid --once, which extracts
+    as it files; then foictl extract --again on that store: the extraction
+    alone.  The same replies without their attachments give ingestion
+    without any."""
+    n = int(os.environ.get("BENCH_EXTRACT", "1000"))
+    print(f"extraction: {n} replies with a PDF and a DOCX", flush=True)
+    docs = f"{OUT}/extract-docs"
+    shutil.rmtree(docs, ignore_errors=True)
+    os.makedirs(docs)
+    sh("python3", f"{TOP}/tests/make-documents.py", docs)
+    from email.message import EmailMessage
+    def reply(with_files):
+        m = EmailMessage()
+        m["From"], m["To"], m["Subject"] = "foi@bolton.test", "x@uni.test", "Response"
+        m.set_content("Please find our response attached.\n")
+        if with_files:
+            m.add_attachment(open(f"{docs}/two-pages.pdf", "rb").read(), maintype="application",
+                             subtype="pdf", filename="response.pdf")
+            m.add_attachment(open(f"{docs}/answer.docx", "rb").read(), maintype="application",
+                             subtype="octet-stream", filename="answer.docx")
+        return bytes(m)
+    with_t, without_t, alone_t = [], [], []
+    for user, src, xs in (("extract-with@uni.test", reply(True), with_t),
+                          ("extract-without@uni.test", reply(False), without_t)):
+        fill_maildir(sb, user, n, [src])
+        for run in range(RUNS):
+            d = f"{OUT}/{user.split('@')[0]}{run}"
+            shutil.rmtree(d, ignore_errors=True)
+            conf = foid_setup(sb, d, user)
+            xs.append(timed(lambda: sh(f"{BUILD}/foid", "-c", conf, "--once",
+                                       stderr=subprocess.DEVNULL)))
+            if xs is with_t:
+                alone_t.append(timed(lambda: ctl(conf, "extract", "--again")))
+                got = sqlite3.connect(f"{d}/foid.db").execute(
+                    "SELECT count(*) FROM attachments WHERE text_status = 'ok'").fetchone()[0]
+                assert got == 2 * n, got
+    record("ingest_attachments_foid_s", with_t, "s")
+    record("ingest_no_attachments_foid_s", without_t, "s")
+    record("extract_again_s", alone_t, "s")
+    record("extract_per_attachment_ms", [t * 1000 / (2 * n) for t in alone_t], "ms")
+
 def table():
     r = results
     def m(k):
@@ -431,6 +554,23 @@ def table():
         ("Latency: EXISTS to foid's committed row", "latency_foid_share_ms", "ms", "foid's share"),
         ("foictl status --json, 10 000 bodies x 20 rounds", "cli_status_json_ms", "ms",
          "target < 100 ms"),
+        ("foictl search, 10 000 replies + 5 000 attachments (all queries)", "search_ms", "ms",
+         "target < 50 ms a query"),
+        ("foictl search, the same: CPU time (user + system)", "search_cpu_ms", "ms",
+         "what a loaded machine disturbs least"),
+        ("foictl search: one word", "search_word_ms", "ms", ""),
+        ("foictl search: a phrase", "search_phrase_ms", "ms", ""),
+        ("foictl search: a reference (rare)", "search_reference_ms", "ms", ""),
+        ("foictl search: a prefix", "search_prefix_ms", "ms", ""),
+        ("foictl search: OR", "search_or_ms", "ms", ""),
+        ("foictl search: one word, --body", "search_word_one_body_ms", "ms", ""),
+        ("Ingest 1 000 replies with a PDF and a DOCX: foid", "ingest_attachments_foid_s", "s",
+         f"{m('ingest_attachments_foid_s') - m('ingest_no_attachments_foid_s'):.1f} s more than"
+         " without: storing and extracting 2 000 attachments"),
+        ("Ingest the same 1 000 without attachments: foid", "ingest_no_attachments_foid_s", "s", ""),
+        ("foictl extract --again on those 2 000 attachments", "extract_again_s", "s",
+         "extraction alone"),
+        ("Extraction per attachment (PDF and DOCX)", "extract_per_attachment_ms", "ms", ""),
         ("foid peak RSS, idle", "rss_idle_mb", "MB", "target < 16 MB"),
         ("foid peak RSS, after the 20 latency replies", "rss_after_replies_mb", "MB", ""),
         ("foid peak RSS, ingesting 10 000", "rss_ingest_mb", "MB", ""),
@@ -449,7 +589,7 @@ def main():
     sb = Sandbox(f"{OUT}/sandbox")
     try:
         t0 = time.monotonic()
-        only = os.environ.get("BENCH_ONLY", "send,ingest,poll,latency,cli").split(",")
+        only = os.environ.get("BENCH_ONLY", "send,ingest,poll,latency,cli,search").split(",")
         for name in only:
             globals()["bench_" + name](sb)
         took = time.monotonic() - t0

@@ -6,7 +6,7 @@ set -eu
 PKGS="build-essential pkg-config
 libcurl4-gnutls-dev libetpan-dev libsqlite3-dev libconfig-dev check
 libjansson-dev libcsv-dev libxml2-dev libytnef0-dev libsystemd-dev libgnutls28-dev libzip-dev
-libpcre2-dev poppler-utils antiword catdoc groff
+libpcre2-dev poppler-utils antiword catdoc groff tesseract-ocr tesseract-ocr-eng
 dovecot-imapd dovecot-lmtpd dovecot-submissiond opensmtpd faketime openssl sqlite3 util-linux
 python3 chromium systemd valgrind clang"
 

@@ -110,8 +110,8 @@ START_TEST(test_export_csv_loads_in_python)
 	free(err);
 	char *cmd = xasprintf("python3 -c 'import csv,sys; r = list(csv.reader(open(sys.argv[1],"
 	                      " newline=\"\"))); assert len(r) == 3, r; assert {len(x) for x in r}"
-	                      " == {22}, r; k = [x for x in r if x[0] == \"kent\"][0];"
-	                      " assert k[19] == \"yes\" and \"\\\"the clerk\\\"\" in k[21], k' %s", csv);
+	                      " == {23}, r; k = [x for x in r if x[0] == \"kent\"][0];"
+	                      " assert k[20] == \"yes\" and \"\\\"the clerk\\\"\" in k[22], k' %s", csv);
 	ck_assert_int_eq(system(cmd), 0);
 	free(cmd);
 	char *red = fixture_path(te->fx, "redacted.csv");

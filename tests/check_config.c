@@ -454,6 +454,7 @@ START_TEST(test_defaults_applied)
 	ck_assert_str_eq(cfg->data_dir, FOID_DATADIR);
 	ck_assert_str_eq(cfg->templates_dir, FOID_DATADIR "/templates");
 	ck_assert_str_eq(cfg->log_level, "info");
+	ck_assert_int_eq(cfg->ocr, 0);
 	ck_assert_int_eq(cfg->plus_addressing, 0);
 	ck_assert_ptr_null(cfg->reply_to);
 	ck_assert_ptr_null(cfg->digest_address);

@@ -46,7 +46,7 @@ static void extract(const char *name, const char *declared, struct extract_resul
 	char *path = doc_path(name), *data = NULL;
 	size_t len = 0;
 	ck_assert_msg(util_read_file(path, &data, &len, NULL) == 0, "%s", path);
-	struct extract_opts o = { { 256u << 20, 2, 10000, 1u << 20 } };
+	struct extract_opts o = { { 256u << 20, 2, 10000, 1u << 20 }, 0 };
 	memset(res, 0, sizeof *res);
 	const char *slash = strrchr(name, '/');
 	extract_file(path, data, len, declared, slash ? slash + 1 : name, &o, res);
@@ -103,6 +103,42 @@ START_TEST(test_word97_rtf_excel97_by_their_converters)
 }
 END_TEST
 
+/* A page of pixels only: no text unless OCR is on, and then each page's
+ * own, with its number. */
+START_TEST(test_scanned_pdf_read_by_ocr_only_when_asked)
+{
+	char *path = doc_path("scanned.pdf"), *data = NULL;
+	size_t len = 0;
+	ck_assert_int_eq(util_read_file(path, &data, &len, NULL), 0);
+	struct extract_opts o = EXTRACT_OPTS_DEFAULT;
+	struct extract_result res = { 0 };
+	extract_file(path, data, len, "application/pdf", "scan.pdf", &o, &res);
+	ck_assert_int_eq(res.pages.n, 2);
+	ck_assert_msg(strspn(res.pages.v[0], " \n\f") == strlen(res.pages.v[0]), "%s",
+	              res.pages.v[0]);
+	extract_result_clear(&res);
+	o.ocr = 1;
+	extract_file(path, data, len, "application/pdf", "scan.pdf", &o, &res);
+	ck_assert_msg(!res.warning, "%s", res.warning);
+	ck_assert_int_eq(res.pages.n, 2);
+	ck_assert_msg(strstr(res.pages.v[0], "the council holds no minutes of the meeting"), "%s",
+	              res.pages.v[0]);
+	ck_assert_msg(strstr(res.pages.v[1], "the budget was not discussed"), "%s", res.pages.v[1]);
+	extract_result_clear(&res);
+	/* A page image past the output bound: a warning, the page empty. */
+	o.limits.output = 4096;
+	extract_file(path, data, len, "application/pdf", "scan.pdf", &o, &res);
+	ck_assert_msg(res.warning && strstr(res.warning, "OCR of page 1: pdftoppm") &&
+	              strstr(res.warning, "OCR of page 2: "), "%s", res.warning);
+	ck_assert_int_eq(res.pages.n, 2);
+	ck_assert_msg(strspn(res.pages.v[1], " \n\f") == strlen(res.pages.v[1]), "%s",
+	              res.pages.v[1]);
+	extract_result_clear(&res);
+	free(data);
+	free(path);
+}
+END_TEST
+
 static void assert_hostile(const char *name, const char *declared, const char *why)
 {
 	struct extract_result res;
@@ -120,6 +156,7 @@ START_TEST(test_hostile_files_give_a_warning_and_no_text)
 	assert_hostile("truncated.docx", NULL, "not a document foid reads");
 	assert_hostile("report.pdf", "application/pdf", "its name or type says pdf, its bytes say unknown");
 	assert_hostile("spin.pdf", NULL, "pdftotext");
+	assert_hostile("forms.pdf", NULL, "pdftotext");
 }
 END_TEST
 
@@ -193,6 +230,48 @@ START_TEST(test_converter_bounds_hold)
 }
 END_TEST
 
+/* With ocr = true in the config, foid reads a scan as it files it, and
+ * search finds its words on their page. */
+START_TEST(test_filed_scan_read_by_ocr_with_the_setting)
+{
+	struct testenv_opts o = { 0 };
+	o.smtp_port = sb->smtp_port;
+	o.imap_port = sb->imap_port;
+	o.password = sb->password;
+	o.team = "ocr@uni.test";
+	o.extra = "ocr = true;\n";
+	struct testenv *te = testenv_new(&o);
+	ck_assert_int_eq(te->cfg->ocr, 1);
+	char *path = doc_path("scanned.pdf"), *data = NULL, *out = NULL, *err = NULL;
+	size_t len = 0;
+	ck_assert_int_eq(util_read_file(path, &data, &len, NULL), 0);
+	struct buf m = BUF_INIT;
+	buf_adds(&m, "From: foi@wigan.test\r\nTo: ocr@uni.test\r\nSubject: Scan\r\n"
+	             "Message-ID: <scan@wigan.test>\r\nMIME-Version: 1.0\r\n"
+	             "Content-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\n"
+	             "Content-Type: text/plain\r\n\r\nOur scanned reply.\r\n--b\r\n"
+	             "Content-Type: application/pdf\r\nContent-Disposition: attachment;"
+	             " filename=\"scan.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\n");
+	testenv_base64(&m, data, len);
+	buf_adds(&m, "--b--\r\n");
+	ck_assert_msg(sandbox_append(sb, "ocr@uni.test", "INBOX", m.data, m.len, NULL, &err) == 0,
+	              "%s", err);
+	ck_assert_int_eq(testenv_run(te, "foid", &out, &err, "--once", NULL), 0);
+	free(out);
+	free(err);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM attachments WHERE text_status = 'ok'"), 1);
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "search", "budget", NULL), 0);
+	ck_assert_msg(strstr(out, "scan.pdf p.2: ") && strstr(out, "the [budget] was not discussed"),
+	              "%s", out);
+	free(out);
+	free(err);
+	buf_free(&m);
+	free(data);
+	free(path);
+	testenv_free(te);
+}
+END_TEST
+
 /* One mail with every document and the hostile ones, filed by foid through
  * the sandbox: each text per page, found by search; the hostile ones cost a
  * warning, the mail and the next one are filed. */
@@ -226,19 +305,7 @@ START_TEST(test_filed_mail_text_pages_and_search)
 		const char *base = strrchr(files[i][0], '/') ? strrchr(files[i][0], '/') + 1 : files[i][0];
 		buf_addf(&m, "--b\r\nContent-Type: %s\r\nContent-Disposition: attachment;"
 		         " filename=\"%s\"\r\nContent-Transfer-Encoding: base64\r\n\r\n", files[i][1], base);
-		static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-		const unsigned char *p = (const unsigned char *)data;
-		for (size_t j = 0; j < len; j += 3) {
-			unsigned v = (unsigned)p[j] << 16 | (j + 1 < len ? p[j + 1] << 8 : 0) |
-			             (j + 2 < len ? p[j + 2] : 0);
-			buf_addc(&m, b64[v >> 18 & 63]);
-			buf_addc(&m, b64[v >> 12 & 63]);
-			buf_addc(&m, j + 1 < len ? b64[v >> 6 & 63] : '=');
-			buf_addc(&m, j + 2 < len ? b64[v & 63] : '=');
-			if (j % 57 == 54)
-				buf_adds(&m, "\r\n");
-		}
-		buf_adds(&m, "\r\n");
+		testenv_base64(&m, data, len);
 		free(data);
 		free(path);
 	}
@@ -305,12 +372,14 @@ int main(void)
 	tcase_add_test(tc, test_hostile_files_give_a_warning_and_no_text);
 	tcase_add_test(tc, test_type_from_bytes_not_name);
 	tcase_add_test(tc, test_converter_bounds_hold);
+	tcase_add_test(tc, test_scanned_pdf_read_by_ocr_only_when_asked);
 	suite_add_tcase(s, tc);
 	TCase *filed = tcase_create("filed");
 	tcase_set_timeout(filed, 180);
 	tcase_add_unchecked_fixture(filed, docs_up, docs_down);
 	tcase_add_unchecked_fixture(filed, sb_up, sb_down);
 	tcase_add_test(filed, test_filed_mail_text_pages_and_search);
+	tcase_add_test(filed, test_filed_scan_read_by_ocr_with_the_setting);
 	suite_add_tcase(s, filed);
 	return fixture_run(s);
 }

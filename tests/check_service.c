@@ -2,11 +2,14 @@
  * logs without secrets, hostile text in every field. */
 #include <check.h>
 #include <signal.h>
+#include <systemd/sd-daemon.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "blob.h"
 #include "round.h"
 #include "sandbox.h"
 #include "testenv.h"
@@ -209,6 +212,120 @@ START_TEST(test_sql_metacharacters_are_data)
 }
 END_TEST
 
+/* The unit's [Service] settings that confine the process: all but how it
+ * starts, whom it runs as and the directories systemd makes for it, which
+ * a transient unit for a test cannot share with an installed foid. */
+static void unit_sandbox_props(struct strv *argv)
+{
+	static const char *const not_sandbox[] = { "Type", "ExecStart", "ExecReload",
+		"WatchdogSec", "Restart", "RestartSec", "TimeoutStopSec", "User", "Group",
+		"StateDirectory", "StateDirectoryMode", "ConfigurationDirectory",
+		"ConfigurationDirectoryMode", NULL };
+	char *src = xasprintf("%s/systemd/foid.service", fixture_srcdir()), *text = NULL;
+	ck_assert_int_eq(util_read_file(src, &text, NULL, NULL), 0);
+	struct util_lines l;
+	util_lines_init(&l, text);
+	int service = 0;
+	for (char *line; (line = util_lines_next(&l)); ) {
+		if (*line == '[')
+			service = strcmp(line, "[Service]") == 0;
+		char *eq = strchr(line, '=');
+		if (!service || !eq || *line == '#')
+			continue;
+		size_t i = 0;
+		while (not_sandbox[i] && (strlen(not_sandbox[i]) != (size_t)(eq - line) ||
+		                          strncmp(not_sandbox[i], line, (size_t)(eq - line))))
+			i++;
+		if (not_sandbox[i])
+			continue;
+		strv_push(argv, "-p");
+		strv_push(argv, line);
+	}
+	ck_assert_msg(argv->n > 40, "only %zu sandbox settings read", argv->n / 2);
+	free(text);
+	free(src);
+}
+
+/* The converters inside the unit's sandbox (seccomp filter, private /tmp,
+ * no capabilities, read-only system): foictl extract run by systemd-run
+ * with the unit's own settings reads a PDF, and the bounds still stop a
+ * PDF that would keep pdftotext busy for hours.  Needs systemd as PID 1 and root; else
+ * it says it was skipped and passes. */
+START_TEST(test_converters_work_in_the_units_sandbox)
+{
+	struct strv argv = STRV_INIT;
+	const char *head[] = { "/usr/bin/systemd-run", "--pipe", "--wait", "--quiet", "--collect",
+	                       NULL };
+	for (int i = 0; head[i]; i++)
+		strv_push(&argv, head[i]);
+	unit_sandbox_props(&argv);
+	if (sd_booted() <= 0 || geteuid() != 0) {
+		fprintf(stderr, "check_service: SKIPPED test_converters_work_in_the_units_sandbox:"
+		        " %s\n", sd_booted() <= 0 ? "systemd is not PID 1" : "not root");
+		strv_free(&argv);
+		return;
+	}
+	char *relbin = fixture_bin("foictl"), *bin = realpath(relbin, NULL);
+	free(relbin);
+	ck_assert_ptr_nonnull(bin);
+	/* Not under /tmp, which the unit's PrivateTmp hides: beside the
+	 * binaries, as a state directory is outside /tmp. */
+	char *old_tmp = xstrdup(getenv("TMPDIR"));
+	char *here = xstrndup(bin, (size_t)(strrchr(bin, '/') - bin));
+	char *tmp = xasprintf("%s/tests", here);
+	setenv("TMPDIR", tmp, 1);
+	struct testenv *te = testenv_new(NULL);
+	if (old_tmp)
+		setenv("TMPDIR", old_tmp, 1);
+	else
+		unsetenv("TMPDIR");
+	char *dir = fixture_path(te->fx, "."), *out = NULL, *err = NULL;
+	char *script = xasprintf("%s/tests/make-documents.py", fixture_srcdir());
+	char *docs[] = { "/usr/bin/python3", script, dir, NULL };
+	ck_assert_msg(fixture_exec(te->fx, docs, NULL, &out, &err) == 0, "%s", err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(store_exec(te->st, NULL, "INSERT INTO messages (id, direction,"
+	                            " created_at) VALUES (1, 'in', 0)", NULL), 0);
+	const char *files[] = { "two-pages.pdf", "forms.pdf" };
+	for (int i = 0; i < 2; i++) {
+		char *path = fixture_path(te->fx, files[i]), *data = NULL, *rel = NULL, sha[65];
+		size_t len = 0;
+		ck_assert_int_eq(util_read_file(path, &data, &len, NULL), 0);
+		ck_assert_int_eq(blob_put(te->cfg->storage_dir, "att", data, len, 1, &rel, sha, NULL), 0);
+		ck_assert_int_eq(store_exec(te->st, NULL, "INSERT INTO attachments (message_id, part,"
+		                            " filename, content_type, size, sha256, path) VALUES"
+		                            " (1, ?, ?, 'application/pdf', ?, ?, ?)", "ssIss",
+		                            files[i], files[i], (int64_t)len, sha, rel), 0);
+		free(rel);
+		free(data);
+		free(path);
+	}
+	/* The test's directory stands for the unit's StateDirectory. */
+	strv_push(&argv, "-p");
+	strv_push_owned(&argv, xasprintf("ReadWritePaths=%s", dir));
+	const char *tail[] = { bin, "-c", te->conf_path, "extract", "--again", NULL };
+	for (int i = 0; tail[i]; i++)
+		strv_push(&argv, tail[i]);
+	int rc = fixture_exec(te->fx, argv.v, NULL, &out, &err);
+	ck_assert_msg(rc == 0 && strstr(out, "2 attachments read"), "%d: %s%s", rc, out, err);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM attachment_pages WHERE page = 2 AND"
+	                                 " instr(text, '114 of 155') > 0"), 1);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM attachments WHERE filename ="
+	                                 " 'forms.pdf' AND text_status LIKE 'no text: %pdftotext%'"), 1);
+	free(out);
+	free(err);
+	strv_free(&argv);
+	free(bin);
+	free(script);
+	free(dir);
+	free(tmp);
+	free(here);
+	free(old_tmp);
+	testenv_free(te);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("service");
@@ -217,6 +334,7 @@ int main(void)
 	tcase_add_test(unit, test_unit_verifies);
 	tcase_add_test(unit, test_unit_security_at_most_2);
 	tcase_add_test(unit, test_sql_metacharacters_are_data);
+	tcase_add_test(unit, test_converters_work_in_the_units_sandbox);
 	suite_add_tcase(s, unit);
 	TCase *run = tcase_create("run");
 	tcase_set_timeout(run, 120);

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """Writes the office documents and hostile files of check_extract into DIR:
 valid DOCX, XLSX, ODT and ODS packages (zipfile and well-formed XML, as the
-formats specify them), a two-page PDF made by groff, and the hostile ones."""
+formats specify them), a two-page PDF made by groff, a scanned-like PDF (the
+groff pages rendered to images by poppler's pdftoppm, then wrapped as a PDF
+with no text layer), and the hostile ones."""
 import os
 import subprocess
 import sys
@@ -74,13 +76,8 @@ def odf(path, mimetype, inner):
                    zipfile.ZIP_DEFLATED)
 
 
-def pdf_bomb(path, size):
-    """A one-page PDF whose content stream inflates to size bytes."""
-    data = zlib.compress(b" " * size, 9)
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
-            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
-            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream"]
+def pdf_write(path, objs):
+    """A PDF of objs (object 1 the catalogue), with its cross-reference table."""
     out = bytearray(b"%PDF-1.4\n")
     offs = []
     for i, o in enumerate(objs, 1):
@@ -92,6 +89,72 @@ def pdf_bomb(path, size):
         out += b"%010d 00000 n \n" % o
     out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
     open(path, "wb").write(out)
+
+
+def pdf_bomb(path, size):
+    """A one-page PDF whose content stream inflates to size bytes."""
+    data = zlib.compress(b" " * size, 9)
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(data) + data + b"\nendstream"]
+    pdf_write(path, objs)
+
+
+def forms_pdf(path, depth):
+    """A tiny PDF that keeps a reader busy for hours: each Form XObject
+    draws the next one twice, depth levels deep (2**depth drawings)."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792]"
+            b" /Resources << /XObject << /X 5 0 R >> >> /Contents 4 0 R >>",
+            b"<< /Length 5 >>\nstream\n/X Do\nendstream"]
+    for i in range(depth):
+        last = i + 1 == depth
+        c = b"0 0 1 1 re f" if last else b"/X Do /X Do"
+        res = b"" if last else b"/Resources << /XObject << /X %d 0 R >> >>" % (6 + i)
+        objs.append(b"<< /Type /XObject /Subtype /Form /BBox [0 0 612 792] %s /Length %d >>\n"
+                    b"stream\n" % (res, len(c)) + c + b"\nendstream")
+    pdf_write(path, objs)
+
+
+def image_pdf(path, pgms, dpi):
+    """A PDF whose pages are only the greyscale images pgms (PGM files made
+    by pdftoppm -gray), as a scanner writes them: no text to extract."""
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", None]
+    kids = []
+    for p in pgms:
+        raw = open(p, "rb").read()
+        magic, w, h, _, pixels = raw.split(maxsplit=4)
+        assert magic == b"P5"
+        w, h = int(w), int(h)
+        pw, ph = w * 72 // dpi, h * 72 // dpi
+        n = len(objs) + 1
+        kids.append(n)
+        z = zlib.compress(pixels[: w * h])
+        content = b"q %d 0 0 %d 0 0 cm /Im0 Do Q" % (pw, ph)
+        objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Resources"
+                    b" << /XObject << /Im0 %d 0 R >> >> /Contents %d 0 R >>" % (pw, ph, n + 1, n + 2))
+        objs.append(b"<< /Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace"
+                    b" /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode /Length %d >>\n"
+                    b"stream\n" % (w, h, len(z)) + z + b"\nendstream")
+        objs.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream")
+    objs[1] = (b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % k for k in kids)
+               + b"] /Count %d >>" % len(kids))
+    pdf_write(path, objs)
+
+
+def scanned(d):
+    ms = (".LP\n.ps 14\nScanned page one: the council holds no minutes of the meeting.\n"
+          ".bp\n.LP\n.ps 14\nScanned page two: the budget was not discussed.\n")
+    src = f"{d}/scan-source.pdf"
+    with open(src, "wb") as f:
+        subprocess.run(["groff", "-ms", "-Tpdf"], input=ms.encode(), stdout=f, check=True)
+    subprocess.run(["pdftoppm", "-r", "150", "-gray", src, f"{d}/scan"], check=True)
+    pages = sorted(p for p in os.listdir(d) if p.startswith("scan-") and p.endswith(".pgm"))
+    image_pdf(f"{d}/scanned.pdf", [f"{d}/{p}" for p in pages], 150)
+    for p in pages + ["scan-source.pdf"]:
+        os.unlink(f"{d}/{p}")
 
 
 def main(d):
@@ -122,6 +185,8 @@ def main(d):
     # A name that lies: "report.pdf" holding bytes no reader takes.
     open(f"{d}/report.pdf", "wb").write(bytes(range(256)) * 64)
     pdf_bomb(f"{d}/spin.pdf", 1 << 30)
+    forms_pdf(f"{d}/forms.pdf", 26)
+    scanned(d)
 
 
 if __name__ == "__main__":

@@ -140,3 +140,20 @@ int testenv_start_foid(struct testenv *te)
 	free(log);
 	return pid;
 }
+
+void testenv_base64(struct buf *b, const void *data, size_t len)
+{
+	static const char set[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+	for (size_t j = 0; j < len; j += 3) {
+		unsigned v = (unsigned)p[j] << 16 | (j + 1 < len ? (unsigned)p[j + 1] << 8 : 0) |
+		             (j + 2 < len ? p[j + 2] : 0);
+		buf_addc(b, set[v >> 18 & 63]);
+		buf_addc(b, set[v >> 12 & 63]);
+		buf_addc(b, j + 1 < len ? set[v >> 6 & 63] : '=');
+		buf_addc(b, j + 2 < len ? set[v & 63] : '=');
+		if (j % 57 == 54)
+			buf_adds(b, "\r\n");
+	}
+	buf_adds(b, "\r\n");
+}

@@ -6,6 +6,7 @@
 #include "config.h"
 #include "fixture.h"
 #include "store.h"
+#include "util.h"
 
 struct testenv {
 	struct fixture *fx;
@@ -44,5 +45,9 @@ int64_t testenv_wait_int(struct testenv *te, const char *sql, int64_t want,
 int testenv_start_foid(struct testenv *te);
 /* An integer from a one-value query; asserts it succeeds. */
 int64_t testenv_int(struct testenv *te, const char *sql);
+
+/* Appends len bytes as base64 lines of 76 and a CRLF: attachments of mail
+ * a test builds. */
+void testenv_base64(struct buf *b, const void *data, size_t len);
 
 #endif
