@@ -13,6 +13,11 @@ and a control interface for the test, standing in for a person's browser:
   POST /control/expire         user_code=...   expires it (expired_token)
   POST /control/revoke         revokes every refresh token (invalid_grant)
   POST /control/slow_down      the next device poll answers slow_down
+  POST /control/lifetime       seconds=N: lifetime of tokens issued from now
+                               on; negative: already expired (Dovecot refuses
+                               them) while expires_in says 3600, as a revoked
+                               access token or a skewed clock look to a client
+  GET  /control/mint?user=U    a valid access token for U (for token_command)
   GET  /control/stats          JSON counters (tokens issued, refreshes, ...)
 
 Access tokens are HS256 JWTs that the sandbox Dovecot validates itself
@@ -71,7 +76,8 @@ class State:
         self.refresh[rt] = {"user": user, "scope": scope}
         self.stats["access_tokens"] += 1
         return {"access_token": self.jwt(user), "token_type": "Bearer",
-                "expires_in": self.lifetime, "scope": scope, "refresh_token": rt}
+                "expires_in": self.lifetime if self.lifetime > 0 else 3600,
+                "scope": scope, "refresh_token": rt}
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -106,6 +112,16 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/control/stats":
             with st.lock:
                 return self.reply(200, dict(st.stats))
+        if url.path == "/control/mint":
+            with st.lock:
+                st.stats["access_tokens"] += 1
+                body = st.jwt(q.get("user", "user@test.invalid")).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         if url.path != "/authorize":
             return self.reply(404, {"error": "not_found"})
         redirect = q.get("redirect_uri", "")
@@ -200,6 +216,9 @@ class Handler(BaseHTTPRequestHandler):
             return self.reply(200, {"ok": True})
         if what == "slow_down":
             st.slow_down = True
+            return self.reply(200, {"ok": True})
+        if what == "lifetime":
+            st.lifetime = int(f.get("seconds", "3600"))
             return self.reply(200, {"ok": True})
         for d in st.devices.values():
             if d["user_code"] == f.get("user_code"):
