@@ -231,9 +231,11 @@ passdb {
   mechanisms = xoauth2 oauthbearer
   args = $dir/oauth2/dovecot-oauth2.conf.ext
 }
+# allow_all_users: the static userdb would otherwise ask the passdbs
+# whether a user exists, and each passdb serves only its mechanisms.
 userdb {
   driver = static
-  args = uid=dovenull gid=dovenull
+  args = uid=dovenull gid=dovenull allow_all_users=yes
 }
 first_valid_uid = 1
 mail_location = maildir:$dir/mail/%d/%n
