@@ -606,6 +606,24 @@ int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
 	return 0;
 }
 
+int imap_keeps_keyword(const struct imap *im, const char *keyword)
+{
+	struct mailimap_selection_info *sel = im->mi->imap_selection_info;
+	/* No PERMANENTFLAGS: RFC 3501 says assume every flag is kept. */
+	if (!im->selected || !sel || !sel->sel_perm_flags || clist_count(sel->sel_perm_flags) == 0)
+		return 1;
+	for (clistiter *it = clist_begin(sel->sel_perm_flags); it; it = clist_next(it)) {
+		struct mailimap_flag_perm *fp = clist_content(it);
+		if (fp->fl_type == MAILIMAP_FLAG_PERM_ALL)
+			return 1;
+		if (fp->fl_type == MAILIMAP_FLAG_PERM_FLAG && fp->fl_flag &&
+		    fp->fl_flag->fl_type == MAILIMAP_FLAG_KEYWORD && fp->fl_flag->fl_data.fl_keyword &&
+		    strcasecmp(fp->fl_flag->fl_data.fl_keyword, keyword) == 0)
+			return 1;
+	}
+	return 0;
+}
+
 const char *imap_selected(const struct imap *im)
 {
 	return im->selected;

@@ -53,6 +53,10 @@ int imap_has_move(const struct imap *im);
  * the size of the mailbox). */
 int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
                 uint32_t *uidnext, uint32_t *exists, char **errp);
+/* 1 when the selected mailbox keeps keyword: its PERMANENTFLAGS name it
+ * or \* (new keywords allowed), or the server announced none.  Exchange
+ * Online lists only \Seen \Answered \Flagged \Deleted \Draft $MDNSent. */
+int imap_keeps_keyword(const struct imap *im, const char *keyword);
 /* The mailbox selected now (owned by im), or NULL. */
 const char *imap_selected(const struct imap *im);
 /* STATUS mailbox (UIDVALIDITY UIDNEXT): cheap for a mailbox not selected,

@@ -621,6 +621,135 @@ START_TEST(test_kick_during_idle_reconnects_quietly)
 }
 END_TEST
 
+/* ---- Exchange Online's IMAP, which keeps no custom keyword ---- */
+
+struct fake {
+	int pid;
+	int port;
+	char *mail;   /* its INBOX: one file per message */
+	char *log;    /* every command it got */
+};
+
+static struct fake *fake_start(struct fixture *fx)
+{
+	struct fake *f = xcalloc(1, sizeof *f);
+	char *script = xasprintf("%s/tests/exchange_imap.py", fixture_srcdir());
+	char *portfile = fixture_path(fx, "exchange.port");
+	f->mail = fixture_path(fx, "exchange-inbox");
+	f->log = fixture_path(fx, "exchange.log");
+	ck_assert_int_eq(mkdir(f->mail, 0700), 0);
+	char *out = fixture_path(fx, "exchange.out");
+	char *argv[] = { "/usr/bin/python3", script, "--mail", f->mail, "--port-file", portfile,
+		         "--log", f->log, NULL };
+	f->pid = fixture_spawn(argv, out);
+	int64_t until = ms_now() + 20000;
+	char *text = NULL;
+	while (util_read_file(portfile, &text, NULL, NULL) != 0) {
+		ck_assert_msg(ms_now() < until, "exchange_imap.py did not start; see %s", out);
+		tick();
+	}
+	f->port = atoi(text);
+	free(text);
+	free(out);
+	free(script);
+	free(portfile);
+	return f;
+}
+
+static void fake_stop(struct fake *f)
+{
+	fixture_stop(f->pid, SIGTERM);
+	free(f->mail);
+	free(f->log);
+	free(f);
+}
+
+static void fake_mail(struct fake *f, const char *name, const char *from, const char *id)
+{
+	char *path = xasprintf("%s/%s", f->mail, name);
+	char *raw = xasprintf("From: FOI Officer <%s>\r\nTo: " TEAM "\r\n"
+	                      "Subject: RE: Freedom of Information request\r\n"
+	                      "Message-ID: <%s>\r\nDate: Mon, 1 Aug 2016 09:00:00 +0100\r\n"
+	                      "\r\nOur response is attached.\r\n", from, id);
+	char *err = NULL;
+	ck_assert_msg(util_write_file_atomic(path, raw, strlen(raw), 0600, &err) == 0, "%s", err);
+	free(raw);
+	free(path);
+}
+
+/* Lines of the fake's command log that start with verb. */
+static int fake_count(struct fake *f, const char *verb)
+{
+	char *text = NULL;
+	if (util_read_file(f->log, &text, NULL, NULL) != 0)
+		return 0;
+	int n = 0;
+	size_t len = strlen(verb);
+	for (char *l = text; *l; l += strcspn(l, "\n") + (l[strcspn(l, "\n")] ? 1 : 0))
+		if (strncmp(l, verb, len) == 0)
+			n++;
+	free(text);
+	return n;
+}
+
+START_TEST(test_exchange_without_keywords_files_once_no_store)
+{
+	struct fixture *fx = fixture_new();
+	struct fake *f = fake_start(fx);
+	struct testenv_opts o = { 0 };
+	o.smtp_port = sb->smtp_port;
+	o.imap_port = f->port;
+	o.team = TEAM;
+	o.imap_extra = "username = \"" TEAM "\"; auth = \"xoauth2\"; token_command = \"echo t0k3n\";";
+	struct testenv *te = testenv_new(&o);
+	testenv_bodies(te, "name,short_name,email\nCumbria County Council,cumbria,"
+	                   "foi@cumbria.council.test\nDevon County Council,devon,"
+	                   "foi@devon.council.test\n");
+	char *out = NULL, *err = NULL;
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "round", "create", "r",
+	                             "--kind", "foi", "--template", "foi-request.txt", NULL), 0);
+	free(out);
+	free(err);
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "round", "launch", "r", NULL), 0);
+	free(out);
+	free(err);
+	ck_assert_msg(testenv_run(te, "foid", &out, &err, "--once", NULL) == 0, "%s", err);
+	free(out);
+	free(err);
+	fake_mail(f, "1", "foi@cumbria.council.test", "ex-1@cumbria.council.test");
+	fake_mail(f, "2", "foi@devon.council.test", "ex-2@devon.council.test");
+	ck_assert_msg(testenv_run(te, "foid", &out, &err, "--once", NULL) == 0, "%s", err);
+	ck_assert_msg(!strstr(err, "level=warn") && !strstr(err, "level=error"), "%s", err);
+	free(out);
+	free(err);
+	/* Another pass, and one with new mail: nothing filed twice, no STORE
+	 * ever tried, no keyword searched, and only the new UID fetched. */
+	ck_assert_msg(testenv_run(te, "foid", &out, &err, "--once", NULL) == 0, "%s", err);
+	ck_assert_msg(!strstr(err, "level=warn") && !strstr(err, "level=error"), "%s", err);
+	free(out);
+	free(err);
+	fake_mail(f, "3", "foi@cumbria.council.test", "ex-3@cumbria.council.test");
+	ck_assert_msg(testenv_run(te, "foid", &out, &err, "--once", NULL) == 0, "%s", err);
+	ck_assert_msg(!strstr(err, "level=warn") && !strstr(err, "level=error"), "%s", err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages WHERE direction = 'in'"), 3);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages WHERE direction = 'in'"
+	                                 " AND request_id IS NOT NULL AND message_id IN"
+	                                 " ('ex-1@cumbria.council.test', 'ex-2@devon.council.test')"),
+	                 2);
+	ck_assert_int_eq(fake_count(f, "UID STORE"), 0);
+	ck_assert_int_eq(fake_count(f, "UID SEARCH KEYWORD"), 0);
+	ck_assert_int_eq(fake_count(f, "AUTHENTICATE XOAUTH2"), 4);
+	ck_assert_int_eq(fake_count(f, "UID FETCH 1:2 "), 1);
+	ck_assert_int_eq(fake_count(f, "UID FETCH 3 "), 1);
+	ck_assert_int_eq(fake_count(f, "UID FETCH"), 2);
+	testenv_free(te);
+	fake_stop(f);
+	fixture_free(fx);
+}
+END_TEST
+
 int main(void)
 {
 	curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -633,6 +762,7 @@ int main(void)
 	tcase_add_test(tc, test_token_command_for_both_servers);
 	tcase_add_test(tc, test_kick_during_idle_reconnects_quietly);
 	tcase_add_test(tc, test_loopback_login_with_pkce);
+	tcase_add_test(tc, test_exchange_without_keywords_files_once_no_store);
 	tcase_add_test(tc, test_device_login_slow_down_then_approved);
 	tcase_add_test(tc, test_device_login_expired_code_fails);
 	tcase_add_test(tc, test_token_file_readable_by_others_refused);
