@@ -37,11 +37,15 @@ int ctl_login(struct ctl *c, int argc, char **argv)
 	struct config *cfg = NULL;
 	char *err = NULL;
 	int rc = config_load(&cfg, ctl_config_file(c), 1, &err);
-	if (rc == 0) {
-		const struct config_server *srv = imap ? &cfg->imap : &cfg->smtp;
-		rc = oauth2_login(srv, c->out, (int)wait_s, &err);
+	if (rc < 0) {
+		ctl_fail("login", rc, err);
+		ex = EX_CONFIG;
+		goto out;
 	}
+	const struct config_server *srv = imap ? &cfg->imap : &cfg->smtp;
+	rc = oauth2_login(srv, c->out, (int)wait_s, &err);
 	ex = rc < 0 ? ctl_fail("login", rc, err) : EX_OK;
+out:
 	free(err);
 	config_free(cfg);
 	return ex;

@@ -377,7 +377,7 @@ START_TEST(test_device_login_expired_code_fails)
 	char *uc = xstrndup(code, strcspn(code, "\r\n"));
 	char *form = xasprintf("user_code=%s", uc);
 	idp_control(p, "expire", form);
-	ck_assert_int_ne(wait_exit(pid), 0);
+	ck_assert_int_eq(wait_exit(pid), 77);
 	free(text);
 	text = wait_text(log, "expired", 1);
 	ck_assert_msg(strstr(text, "foictl login imap"), "%s", text);
@@ -526,7 +526,7 @@ START_TEST(test_token_file_readable_by_others_refused)
 	ck_assert_msg(strstr(err, "chmod 600") && strstr(err, path), "%s", err);
 	free(out);
 	free(err);
-	ck_assert_int_ne(testenv_run(te, "foictl", &out, &err, "login", "imap", NULL), 0);
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "login", "imap", NULL), 78);
 	ck_assert_msg(strstr(err, "chmod 600"), "%s", err);
 	free(out);
 	free(err);
