@@ -472,6 +472,51 @@ START_TEST(test_refused_token_refreshed_and_retried)
 }
 END_TEST
 
+/* The access token of a running foid expires (Dovecot checks exp itself);
+ * the session then ends, as Exchange ends it: foid reconnects with a
+ * refreshed token, and sends and files with nothing lost and no error. */
+START_TEST(test_token_expires_while_running_then_refreshed)
+{
+	struct fixture *fx = fixture_new();
+	struct idp *p = idp_start(fx);
+	struct testenv *te = oauth_env(p, "device", NULL);
+	idp_control(p, "lifetime", "seconds=4");
+	device_login(te, p, "imap");
+	device_login(te, p, "smtp");
+	int pid = testenv_start_foid(te);
+	char *log = fixture_path(te->fx, "foid.log");
+	free(wait_text(log, "event=imap.idle.start", 30));
+	/* Until the token foid logged in with has expired by the IdP's clock. */
+	int64_t issued = util_now();
+	while (util_now() < issued + 5)
+		tick();
+	char *conf = xasprintf("%s", sb->dovecot_conf);
+	char *argv[] = { "/usr/bin/doveadm", "-c", conf, "kick", TEAM, NULL };
+	ck_assert_int_eq(fixture_exec(fx, argv, NULL, NULL, NULL), 0);
+	free(wait_text(log, "event=imap.reconnect", 30));
+	round_launched(te);
+	reply_arrives("exp-1");
+	ck_assert_int_eq(testenv_wait_int(te, "SELECT count(*) FROM messages WHERE"
+	                                      " direction = 'out' AND send_state = 'sent'", 1, 60), 1);
+	ck_assert_int_eq(testenv_wait_int(te, "SELECT count(*) FROM messages WHERE"
+	                                      " message_id = 'exp-1@cumbria.council.test'", 1, 60), 1);
+	fixture_stop(pid, SIGTERM);
+	ck_assert_int_ge(idp_stat(p, "refreshes"), 2);
+	char *text = NULL;
+	ck_assert_int_eq(util_read_file(log, &text, NULL, NULL), 0);
+	ck_assert_msg(!strstr(text, "level=error") && !strstr(text, "event=imap.down"), "%s", text);
+	ck_assert_msg(strstr(text, "event=oauth2.refreshed server=imap ok=1"), "%s", text);
+	ck_assert_msg(strstr(text, "event=oauth2.refreshed server=smtp ok=1"), "%s", text);
+	assert_no_tokens(te, text);
+	free(text);
+	free(conf);
+	free(log);
+	testenv_free(te);
+	idp_stop(p);
+	fixture_free(fx);
+}
+END_TEST
+
 /* A refresh token revoked at the IdP: one line naming foictl login, in
  * the log and in foictl status, and foid --once fails (EX_NOPERM). */
 START_TEST(test_revoked_refresh_token_is_clear_error)
@@ -761,6 +806,7 @@ int main(void)
 	tcase_add_test(tc, test_device_login_then_round_sent_and_filed);
 	tcase_add_test(tc, test_token_command_for_both_servers);
 	tcase_add_test(tc, test_kick_during_idle_reconnects_quietly);
+	tcase_add_test(tc, test_token_expires_while_running_then_refreshed);
 	tcase_add_test(tc, test_loopback_login_with_pkce);
 	tcase_add_test(tc, test_exchange_without_keywords_files_once_no_store);
 	tcase_add_test(tc, test_device_login_slow_down_then_approved);
