@@ -1,6 +1,7 @@
 /* OAuth2 access tokens; see oauth2.h. */
 #include "oauth2.h"
 
+#include <arpa/inet.h>
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -10,10 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <arpa/inet.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -742,9 +741,6 @@ int oauth2_login(const struct config_server *srv, FILE *out, int wait_s, char **
 		return err_set(errp, FOID_EPERM, "%s: token file is readable by group or "
 		               "others (mode %04o); fix with: chmod 600 %s", srv->token_file,
 		               (unsigned)(sb.st_mode & 07777), srv->token_file);
-	static int curl_ready;
-	if (!curl_ready && curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK)
-		curl_ready = 1;
 	return srv->flow == FLOW_DEVICE ? oauth2_device(srv, out, wait_s, errp)
 	                                : oauth2_loopback(srv, out, wait_s, errp);
 }
