@@ -12,6 +12,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "deadline.h"
+#include "digest.h"
 #include "sandbox.h"
 #include "testenv.h"
 
@@ -142,9 +144,11 @@ static char *oauth_keys(struct idp *p, const char *flow, const char *auth)
 
 /* Both servers by OAuth2 from token files, SMTP through Dovecot's
  * submission service; imap_auth: IMAP's mechanism setting. */
-static struct testenv *oauth_env(struct idp *p, const char *flow, const char *imap_auth)
+static struct testenv *oauth_env_team(struct idp *p, const char *flow, const char *imap_auth,
+                                      const char *team_extra)
 {
 	struct testenv_opts o = { 0 };
+	o.team_extra = team_extra;
 	o.smtp_port = sb->submission_port;
 	o.imap_port = sb->imap_port;
 	o.team = TEAM;
@@ -158,6 +162,11 @@ static struct testenv *oauth_env(struct idp *p, const char *flow, const char *im
 	free(smtp);
 	free(imap);
 	return te;
+}
+
+static struct testenv *oauth_env(struct idp *p, const char *flow, const char *imap_auth)
+{
+	return oauth_env_team(p, flow, imap_auth, NULL);
 }
 
 /* A config with both servers given a token_command. */
@@ -526,7 +535,8 @@ START_TEST(test_revoked_refresh_token_is_clear_error)
 {
 	struct fixture *fx = fixture_new();
 	struct idp *p = idp_start(fx);
-	struct testenv *te = oauth_env(p, "device", NULL);
+	struct testenv *te = oauth_env_team(p, "device", NULL,
+	                                    "digest_address = \"digest@uni.test\";");
 	idp_control(p, "lifetime", "seconds=-60");
 	device_login(te, p, "imap");
 	idp_control(p, "revoke", NULL);
@@ -552,9 +562,83 @@ START_TEST(test_revoked_refresh_token_is_clear_error)
 	json_decref(doc);
 	free(out);
 	free(err);
+	/* The digest says it too (Monday 4 July 2016, 12:00 UTC: one is due). */
+	struct holidays *h = NULL;
+	char *dir = xasprintf("%s/data/holidays", fixture_srcdir());
+	ck_assert_msg(holidays_load(dir, &h, &err) == 0, "%s", err);
+	struct buf text = BUF_INIT;
+	int queued = 0;
+	ck_assert_msg(digest_pass(te->st, te->cfg, h, 1467633600, &queued, &text, &err) == 0,
+	              "%s", err);
+	ck_assert_msg(text.data && strstr(text.data, "IMAP failing since") &&
+	              strstr(text.data, "invalid_grant") &&
+	              strstr(text.data, "sign in again: foictl login imap"), "%s", text.data);
+	buf_free(&text);
+	holidays_free(h);
+	free(dir);
 	testenv_free(te);
 	idp_stop(p);
 	fixture_free(fx);
+}
+END_TEST
+
+/* The service says a lapsed sign-in once, not at every retry, and keeps
+ * retrying (a person may sign in meanwhile). */
+START_TEST(test_revoked_refresh_token_one_line_in_service)
+{
+	struct fixture *fx = fixture_new();
+	struct idp *p = idp_start(fx);
+	struct testenv *te = oauth_env(p, "device", NULL);
+	idp_control(p, "lifetime", "seconds=-60");
+	device_login(te, p, "imap");
+	idp_control(p, "revoke", NULL);
+	int pid = testenv_start_foid(te);
+	char *log = fixture_path(te->fx, "foid.log");
+	/* Three attempts: the first, then after 1 s and 2 s of backoff. */
+	int64_t until = ms_now() + 60000;
+	char *text = NULL;
+	for (;;) {
+		free(text);
+		text = NULL;
+		util_read_file(log, &text, NULL, NULL);
+		int n = 0;
+		for (char *q = text; q && (q = strstr(q, "event=imap.down")); q++)
+			n++;
+		if (n >= 3)
+			break;
+		ck_assert_msg(ms_now() < until, "fewer than 3 attempts: %s", text);
+		tick();
+	}
+	fixture_stop(pid, SIGTERM);
+	int errors = 0;
+	for (char *q = text; (q = strstr(q, "level=error event=imap.down")); q++)
+		errors++;
+	ck_assert_msg(errors == 1, "%d error lines: %s", errors, text);
+	ck_assert_msg(strstr(text, "foictl login imap"), "%s", text);
+	assert_no_tokens(te, text);
+	free(text);
+	free(log);
+	testenv_free(te);
+	idp_stop(p);
+	fixture_free(fx);
+}
+END_TEST
+
+/* A token_command that fails: its server cannot be used, and the line
+ * names the setting; nothing is tried with an empty token. */
+START_TEST(test_failing_token_command_is_error)
+{
+	struct testenv *te = command_env("echo oops >&2; exit 3");
+	char *out = NULL, *err = NULL;
+	ck_assert_int_eq(testenv_run(te, "foid", &out, &err, "--once", NULL), 77);
+	const char *line = strstr(err, "level=error event=imap.down");
+	ck_assert_msg(line, "%s", err);
+	char *l = xstrndup(line, strcspn(line, "\n"));
+	ck_assert_msg(strstr(l, "imap.token_command") && strstr(l, "exited 3"), "%s", l);
+	free(l);
+	free(out);
+	free(err);
+	testenv_free(te);
 }
 END_TEST
 
@@ -815,8 +899,10 @@ int main(void)
 	tcase_add_test(tc, test_device_login_slow_down_then_approved);
 	tcase_add_test(tc, test_device_login_expired_code_fails);
 	tcase_add_test(tc, test_token_file_readable_by_others_refused);
+	tcase_add_test(tc, test_failing_token_command_is_error);
 	tcase_add_test(tc, test_refused_token_refreshed_and_retried);
 	tcase_add_test(tc, test_revoked_refresh_token_is_clear_error);
+	tcase_add_test(tc, test_revoked_refresh_token_one_line_in_service);
 	suite_add_tcase(s, tc);
 	return fixture_run(s);
 }
