@@ -80,30 +80,10 @@ void oauth2_free(struct oauth2 *o)
 
 static char *oauth2_base64(const void *data, size_t n, int url)
 {
-	const char *abc = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-	                      : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-	const unsigned char *p = data;
-	char *out = xmalloc(n / 3 * 4 + 5);
-	size_t k = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		out[k++] = abc[(v >> 18) & 63];
-		out[k++] = abc[(v >> 12) & 63];
-		if (i + 1 < n)
-			out[k++] = abc[(v >> 6) & 63];
-		else if (!url)
-			out[k++] = '=';
-		if (i + 2 < n)
-			out[k++] = abc[v & 63];
-		else if (!url)
-			out[k++] = '=';
-	}
-	out[k] = '\0';
-	return out;
+	struct buf b = BUF_INIT;
+	util_base64(&b, data, n, 0, url);
+	buf_addc(&b, '\0');
+	return buf_detach(&b);
 }
 
 char *oauth2_oauthbearer(const char *user, const char *host, int port, const char *token)
