@@ -120,6 +120,10 @@ static int ck_readable(const char *path, char **errp)
 }
 
 static const char *const ck_security_names[] = { "tls", "starttls", "plain", NULL };
+static const char *const ck_auth_names[] = { "password", "oauth2", "xoauth2",
+	                                     "oauthbearer", NULL };
+static const char *const ck_provider_names[] = { "none", "microsoft365", "google", NULL };
+static const char *const ck_flow_names[] = { "device", "loopback", NULL };
 
 static const struct config_reminder_step config_default_foi[] = {
 	{ "overdue", 1, "chaser-overdue.txt" },
@@ -155,19 +159,37 @@ static const struct ck ck_team[] = {
 	  .off = CK_OFF(digest_time) },
 };
 
-/* The settings both servers have; port's default follows security. */
+/* The settings both servers have; port's default follows security, and a
+ * provider fills host, port, security, auth and the OAuth2 endpoints. */
 #define CK_SERVER(srv) \
-	{ .key = "host", .type = CK_STR, .flags = CK_REQUIRED, .off = CK_OFF(srv.host) }, \
+	{ .key = "provider", .type = CK_ENUM, .def = "none", .names = ck_provider_names, \
+	  .off = CK_OFF(srv.provider) }, \
+	{ .key = "host", .type = CK_STR, .flags = CK_COMPUTED, .off = CK_OFF(srv.host) }, \
 	{ .key = "port", .type = CK_INT, .flags = CK_COMPUTED, .min = 1, .max = 65535, \
 	  .off = CK_OFF(srv.port) }, \
-	{ .key = "security", .type = CK_ENUM, .def = "tls", .names = ck_security_names, \
-	  .off = CK_OFF(srv.security) }, \
+	{ .key = "security", .type = CK_ENUM, .flags = CK_COMPUTED, .def = "tls", \
+	  .names = ck_security_names, .off = CK_OFF(srv.security) }, \
+	{ .key = "auth", .type = CK_ENUM, .flags = CK_COMPUTED, .def = "password", \
+	  .names = ck_auth_names, .off = CK_OFF(srv.auth) }, \
 	{ .key = "username", .type = CK_STR, .off = CK_OFF(srv.username) }, \
 	{ .key = "password_file", .type = CK_PATH, .off = CK_OFF(srv.password_file) }, \
 	{ .key = "password_env", .type = CK_STR, .off = CK_OFF(srv.password_env) }, \
 	{ .key = "ca_file", .type = CK_PATH, .check = ck_readable, .off = CK_OFF(srv.ca_file) }, \
 	{ .key = "timeout", .type = CK_INT, .idef = 30, .min = 1, .max = 3600, \
-	  .off = CK_OFF(srv.timeout) }
+	  .off = CK_OFF(srv.timeout) }, \
+	{ .key = "token_command", .type = CK_STR, .off = CK_OFF(srv.token_command) }, \
+	{ .key = "token_file", .type = CK_PATH, .flags = CK_COMPUTED, \
+	  .off = CK_OFF(srv.token_file) }, \
+	{ .key = "flow", .type = CK_ENUM, .flags = CK_COMPUTED, .def = "device", \
+	  .names = ck_flow_names, .off = CK_OFF(srv.flow) }, \
+	{ .key = "client_id", .type = CK_STR, .off = CK_OFF(srv.client_id) }, \
+	{ .key = "client_secret_file", .type = CK_PATH, .off = CK_OFF(srv.client_secret_file) }, \
+	{ .key = "tenant", .type = CK_STR, .flags = CK_COMPUTED, .off = CK_OFF(srv.tenant) }, \
+	{ .key = "device_url", .type = CK_STR, .flags = CK_COMPUTED, .off = CK_OFF(srv.device_url) }, \
+	{ .key = "authorize_url", .type = CK_STR, .flags = CK_COMPUTED, \
+	  .off = CK_OFF(srv.authorize_url) }, \
+	{ .key = "token_url", .type = CK_STR, .flags = CK_COMPUTED, .off = CK_OFF(srv.token_url) }, \
+	{ .key = "scope", .type = CK_STR, .flags = CK_COMPUTED, .off = CK_OFF(srv.scope) }
 
 static const struct ck ck_smtp[] = {
 	CK_SERVER(smtp),
@@ -175,6 +197,8 @@ static const struct ck ck_smtp[] = {
 	  .off = CK_OFF(rate_per_minute) },
 	{ .key = "rate_per_domain", .type = CK_INT, .idef = 20, .min = 1, .max = 100000,
 	  .off = CK_OFF(rate_per_domain) },
+	{ .key = "recipients_per_day", .type = CK_INT, .flags = CK_COMPUTED, .min = 0,
+	  .max = 10000000, .off = CK_OFF(recipients_per_day) },
 	{ .key = "window", .type = CK_STR, .check = ck_window, .off = CK_OFF(send_window) },
 	{ .key = "give_up_after", .type = CK_DURATION, .idef = 7 * 86400,
 	  .off = CK_OFF(give_up_after) },
@@ -616,12 +640,102 @@ int config_read_secret(const char *path, char **out, char **errp)
 	return FOID_OK;
 }
 
-/* What the table cannot say alone: the port follows security, and the
- * password comes from exactly one place. */
+/* What a provider fills in where the file says nothing. */
+struct config_preset {
+	const char *host;
+	int port;
+	enum config_security security;
+	enum config_auth auth;
+	enum config_flow flow;
+	const char *device_url, *authorize_url, *token_url; /* %s: the tenant */
+	const char *scope;
+	int rate_per_minute, recipients_per_day;            /* smtp only */
+};
+
+#define CONFIG_MS_LOGIN "https://login.microsoftonline.com/%s/oauth2/v2.0/"
+static const struct config_preset config_presets[][2] = {
+	[PROVIDER_MICROSOFT365] = {
+		{ "outlook.office365.com", 993, SEC_TLS, AUTH_XOAUTH2, FLOW_DEVICE,
+		  CONFIG_MS_LOGIN "devicecode", CONFIG_MS_LOGIN "authorize",
+		  CONFIG_MS_LOGIN "token",
+		  "https://outlook.office.com/IMAP.AccessAsUser.All offline_access", 0, 0 },
+		/* Exchange Online: 30 messages a minute, 10 000 recipients a day. */
+		{ "smtp.office365.com", 587, SEC_STARTTLS, AUTH_XOAUTH2, FLOW_DEVICE,
+		  CONFIG_MS_LOGIN "devicecode", CONFIG_MS_LOGIN "authorize",
+		  CONFIG_MS_LOGIN "token",
+		  "https://outlook.office.com/SMTP.Send offline_access", 30, 10000 },
+	},
+	/* Google's device flow refuses the mail scope: loopback only. */
+	[PROVIDER_GOOGLE] = {
+		{ "imap.gmail.com", 993, SEC_TLS, AUTH_OAUTH2, FLOW_LOOPBACK, NULL,
+		  "https://accounts.google.com/o/oauth2/v2/auth",
+		  "https://oauth2.googleapis.com/token", "https://mail.google.com/", 0, 0 },
+		/* Workspace: 2 000 messages a day; a conservative recipient budget. */
+		{ "smtp.gmail.com", 465, SEC_TLS, AUTH_OAUTH2, FLOW_LOOPBACK, NULL,
+		  "https://accounts.google.com/o/oauth2/v2/auth",
+		  "https://oauth2.googleapis.com/token", "https://mail.google.com/", 60, 2000 },
+	},
+};
+
+/* Token endpoints carry refresh tokens: TLS, except on loopback (the
+ * test identity provider, or a local token broker). */
+static int config_url_ok(const char *url)
+{
+	if (strncmp(url, "https://", 8) == 0)
+		return url[8] != '\0' && url[8] != '/';
+	static const char *const local[] = { "http://127.0.0.1:", "http://127.0.0.1/",
+		                             "http://[::1]:", "http://[::1]/",
+		                             "http://localhost:", "http://localhost/" };
+	for (size_t i = 0; i < CK_LEN(local); i++)
+		if (strncmp(url, local[i], strlen(local[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* A preset URL with its "%s" replaced by the tenant. */
+static void cv_fill(char **dst, const char *preset, const char *tenant)
+{
+	if (*dst || !preset)
+		return;
+	const char *at = strstr(preset, "%s");
+	*dst = at ? xasprintf("%.*s%s%s", (int)(at - preset), preset, tenant, at + 2)
+	          : xstrdup(preset);
+}
+
+/* What the table cannot say alone: the port follows security, the
+ * password comes from exactly one place, a provider fills in the rest,
+ * and an OAuth2 login has what it needs. */
 static void cv_server(struct cv *v, config_setting_t *g, const char *gname,
-                      int imap, int check_secrets, struct config_server *srv)
+                      int imap, int check_secrets, const char *dbdir,
+                      struct config_server *srv)
 {
 	char name[128];
+	srv->section = imap ? "imap" : "smtp";
+	const struct config_preset *p = srv->provider != PROVIDER_NONE
+	                                ? &config_presets[srv->provider][imap ? 0 : 1] : NULL;
+	if (p) {
+		if (!srv->host)
+			srv->host = xstrdup(p->host);
+		if (!cv_member(g, "port") && !cv_member(g, "security")) {
+			srv->port = p->port;
+			srv->security = p->security;
+		}
+		if (!cv_member(g, "auth"))
+			srv->auth = p->auth;
+		if (!cv_member(g, "flow"))
+			srv->flow = p->flow;
+		if (!srv->tenant && srv->provider == PROVIDER_MICROSOFT365)
+			srv->tenant = xstrdup("organizations");
+		cv_fill(&srv->device_url, p->device_url, srv->tenant);
+		cv_fill(&srv->authorize_url, p->authorize_url, srv->tenant);
+		cv_fill(&srv->token_url, p->token_url, srv->tenant);
+		cv_fill(&srv->scope, p->scope, NULL);
+	} else if (!cv_member(g, "auth") && (srv->token_command || srv->client_id)) {
+		srv->auth = AUTH_OAUTH2;
+	}
+	if (!srv->host)
+		cv_err(v, g, cv_name(gname, "host", name, sizeof name),
+		       "required setting is missing (or set %s.provider)", gname);
 	if (!srv->port)
 		srv->port = imap ? (srv->security == SEC_TLS ? 993 : 143)
 		                 : (srv->security == SEC_TLS ? 465 : 587);
@@ -629,10 +743,55 @@ static void cv_server(struct cv *v, config_setting_t *g, const char *gname,
 		cv_err(v, cv_member(g, "password_env"),
 		       cv_name(gname, "password_env", name, sizeof name),
 		       "give password_file or password_env, not both");
-	if (srv->username && !srv->password_file && !srv->password_env)
+	int oauth = srv->auth != AUTH_PASSWORD;
+	if (oauth) {
+		if (!srv->username)
+			cv_err(v, g, cv_name(gname, "username", name, sizeof name),
+			       "an OAuth2 login needs the mailbox's address as username");
+		if (srv->password_file || srv->password_env)
+			cv_err(v, cv_member(g, srv->password_file ? "password_file" : "password_env"),
+			       cv_name(gname, srv->password_file ? "password_file" : "password_env",
+			               name, sizeof name),
+			       "an OAuth2 login takes no password (auth = \"%s\")",
+			       ck_auth_names[srv->auth]);
+		if (srv->token_command && cv_member(g, "token_file"))
+			cv_err(v, cv_member(g, "token_file"),
+			       cv_name(gname, "token_file", name, sizeof name),
+			       "give token_command or token_file, not both");
+		if (!srv->token_command && (!srv->client_id || !srv->token_url))
+			cv_err(v, g, cv_name(gname, "auth", name, sizeof name),
+			       "an OAuth2 login needs token_command, or client_id and "
+			       "token_url (or a provider)");
+		if (!srv->token_command && !srv->token_file)
+			srv->token_file = xasprintf("%s/token-%s.json", dbdir, srv->section);
+	} else if (srv->username && !srv->password_file && !srv->password_env) {
 		cv_err(v, cv_member(g, "username"),
 		       cv_name(gname, "username", name, sizeof name),
 		       "a username needs password_file or password_env");
+	}
+	static const char *const urls[] = { "device_url", "authorize_url", "token_url" };
+	char *const vals[] = { srv->device_url, srv->authorize_url, srv->token_url };
+	for (size_t i = 0; i < CK_LEN(urls); i++)
+		if (vals[i] && !config_url_ok(vals[i]))
+			cv_err(v, cv_member(g, urls[i]) ? cv_member(g, urls[i]) : g,
+			       cv_name(gname, urls[i], name, sizeof name),
+			       "must be an https:// URL (http:// only on 127.0.0.1, [::1] "
+			       "or localhost)");
+	struct stat sb;
+	if (check_secrets && oauth && srv->token_file && stat(srv->token_file, &sb) == 0 &&
+	    (sb.st_mode & 077))
+		cv_err(v, cv_member(g, "token_file") ? cv_member(g, "token_file") : g,
+		       cv_name(gname, "token_file", name, sizeof name),
+		       "%s: token file is readable by group or others (mode %04o); "
+		       "fix with: chmod 600 %s", srv->token_file,
+		       (unsigned)(sb.st_mode & 07777), srv->token_file);
+	if (check_secrets && srv->client_secret_file) {
+		char *e = NULL;
+		if (config_read_secret(srv->client_secret_file, &srv->client_secret, &e) < 0)
+			cv_err(v, cv_member(g, "client_secret_file"),
+			       cv_name(gname, "client_secret_file", name, sizeof name), "%s", e);
+		free(e);
+	}
 	if (check_secrets && srv->password_file) {
 		char *e = NULL;
 		if (config_read_secret(srv->password_file, &srv->password, &e) < 0)
@@ -671,8 +830,20 @@ static void config_validate(struct cv *v, config_t *lc, int check_secrets,
 	}
 	if (!c->templates_dir)
 		c->templates_dir = xasprintf("%s/templates", c->data_dir);
-	cv_server(v, grp[CG_SMTP], "smtp", 0, check_secrets, &c->smtp);
-	cv_server(v, grp[CG_IMAP], "imap", 1, check_secrets, &c->imap);
+	char *dbdir = xstrdup(c->database ? c->database : ".");
+	char *slash = strrchr(dbdir, '/');
+	if (slash)
+		*slash = '\0';
+	cv_server(v, grp[CG_SMTP], "smtp", 0, check_secrets, slash ? dbdir : ".", &c->smtp);
+	cv_server(v, grp[CG_IMAP], "imap", 1, check_secrets, slash ? dbdir : ".", &c->imap);
+	free(dbdir);
+	/* The provider's sending limits, unless the file sets its own. */
+	const struct config_preset *p = c->smtp.provider != PROVIDER_NONE
+	                                ? &config_presets[c->smtp.provider][1] : NULL;
+	if (p && !cv_member(grp[CG_SMTP], "rate_per_minute"))
+		c->rate_per_minute = p->rate_per_minute;
+	if (p && !cv_member(grp[CG_SMTP], "recipients_per_day"))
+		c->recipients_per_day = p->recipients_per_day;
 }
 
 int config_load(struct config **out, const char *path, int check_secrets,
@@ -803,6 +974,19 @@ static void config_server_free(struct config_server *s)
 	free(s->password_file);
 	free(s->password_env);
 	free(s->ca_file);
+	free(s->token_command);
+	free(s->token_file);
+	free(s->client_id);
+	if (s->client_secret) {
+		explicit_bzero(s->client_secret, strlen(s->client_secret));
+		free(s->client_secret);
+	}
+	free(s->client_secret_file);
+	free(s->tenant);
+	free(s->device_url);
+	free(s->authorize_url);
+	free(s->token_url);
+	free(s->scope);
 }
 
 static void config_reminders_free(struct config_reminders *r)

@@ -11,6 +11,13 @@
 #define CONFIG_DEFAULT_PATH FOID_SYSCONFDIR "/foid/foid.conf"
 
 enum config_security { SEC_TLS, SEC_STARTTLS, SEC_PLAIN };
+/* How foid logs in: a password, or an OAuth2 bearer token by SASL
+ * (AUTH_OAUTH2: OAUTHBEARER when the server offers it, else XOAUTH2). */
+enum config_auth { AUTH_PASSWORD, AUTH_OAUTH2, AUTH_XOAUTH2, AUTH_OAUTHBEARER };
+enum config_provider { PROVIDER_NONE, PROVIDER_MICROSOFT365, PROVIDER_GOOGLE };
+/* How foictl login signs in: RFC 8628 device authorization, or an
+ * authorization code with PKCE and a loopback redirect. */
+enum config_flow { FLOW_DEVICE, FLOW_LOOPBACK };
 
 struct config_server {
 	char *host;
@@ -22,6 +29,24 @@ struct config_server {
 	char *password_env;       /* NULL: none */
 	char *ca_file;            /* NULL: the system trust store */
 	int timeout;              /* seconds, every network operation */
+	const char *section;      /* "imap" or "smtp", for messages */
+
+	/* OAuth2 (auth != AUTH_PASSWORD).  The token comes from token_command
+	 * when set, else from the refresh token in token_file that foictl
+	 * login stored. */
+	enum config_auth auth;
+	enum config_provider provider;
+	char *token_command;      /* run by /bin/sh; prints an access token */
+	char *token_file;         /* default: beside the database */
+	enum config_flow flow;
+	char *client_id;
+	char *client_secret;      /* read from client_secret_file; NULL: none */
+	char *client_secret_file;
+	char *tenant;             /* Microsoft: "organizations" or the tenant id */
+	char *device_url;         /* device authorization endpoint */
+	char *authorize_url;      /* authorization endpoint (loopback flow) */
+	char *token_url;          /* token endpoint */
+	char *scope;
 };
 
 struct config_reminder_step {
@@ -55,6 +80,7 @@ struct config {
 	struct config_server smtp;
 	int rate_per_minute;      /* all messages */
 	int rate_per_domain;      /* per recipient domain, per minute */
+	int recipients_per_day;   /* every RCPT (Bcc too) in 24 h; 0: no budget */
 	char *send_window;        /* "Mon-Fri 09:00-17:00", NULL: any time */
 	int give_up_after;        /* seconds of temporary failures before 'failed' */
 	int bcc_self;             /* Bcc the team address: evidence for exactly-once */

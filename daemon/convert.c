@@ -31,7 +31,8 @@ static void convert_child(char *const argv[], int in, int out, int err_fd,
 	/* SIGXCPU at the soft limit says why; SIGKILL a second later is sure. */
 	convert_limit(RLIMIT_CPU, (rlim_t)lim->cpu_seconds, (rlim_t)lim->cpu_seconds + 1);
 	/* Converters write to standard output only: no file of theirs. */
-	convert_limit(RLIMIT_FSIZE, 0, 0);
+	if (!lim->may_write)
+		convert_limit(RLIMIT_FSIZE, 0, 0);
 	convert_limit(RLIMIT_CORE, 0, 0);
 	convert_limit(RLIMIT_NOFILE, 64, 64);
 	closefrom(3);

@@ -14,8 +14,9 @@ struct convert_limits {
 	int cpu_seconds;
 	int wall_ms;
 	size_t output;      /* bytes of standard output kept */
+	int may_write;      /* 0: no file writes (converters); 1: files allowed */
 };
-#define CONVERT_LIMITS_DEFAULT { 512u << 20, 10, 20000, 16u << 20 }
+#define CONVERT_LIMITS_DEFAULT { 512u << 20, 10, 20000, 16u << 20, 0 }
 
 /* Runs argv[0] (looked up in PATH) with the file at input_path on standard
  * input.  *out is a new NUL-terminated string.  0 when it exited 0 within

@@ -91,6 +91,7 @@ int ctl_exit_code(int rc)
 	case FOID_EEXIST: return EX_CANTCREAT;
 	case FOID_ETEMP: return EX_TEMPFAIL;
 	case FOID_EIO: return EX_IOERR;
+	case FOID_EPERM: return EX_NOPERM;
 	default: return EX_SOFTWARE;
 	}
 }

@@ -127,5 +127,6 @@ int ctl_attachments(struct ctl *c, int argc, char **argv);
 int ctl_search(struct ctl *c, int argc, char **argv);
 int ctl_extract(struct ctl *c, int argc, char **argv);
 int ctl_init(struct ctl *c, int argc, char **argv);
+int ctl_login(struct ctl *c, int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ struct ctl_command {
 
 static const struct ctl_command ctl_commands[] = {
 	{ "init", ctl_init, "write a first config, its password files and directories" },
+	{ "login", ctl_login, "sign a Microsoft 365 or Google mailbox in (OAuth2)" },
 	{ "bodies", ctl_bodies, "import, list and show the bodies registry" },
 	{ "deadline", ctl_deadline, "compute a due date, and explain it" },
 	{ "round", ctl_round, "create, preview, launch, pause and resume rounds" },

@@ -100,6 +100,7 @@ struct foid {
 	int64_t imap_retry_at;   /* no connection attempt before this */
 	int imap_backoff;        /* seconds; doubles per failure up to 5 min */
 	int64_t next_poll;       /* without IDLE: next mailbox poll */
+	int64_t last_bye;        /* the server's last BYE met by a quiet reconnect */
 	/* enum health_cause: the worst failure of a server so far, for the
 	 * exit status of --once (a permanent one outranks HEALTH_TEMP). */
 	int fault;
@@ -148,15 +149,30 @@ static void foid_health_prune(struct foid *f)
  * trouble is a warning, the rest an error saying what to change. */
 static void foid_imap_drop(struct foid *f, int cause, const char *why)
 {
+	/* A server that ends the session (Exchange when the access token
+	 * expires, a restart, doveadm kick) gets a reconnect at once, with a
+	 * fresh token: no error, unless it ends the next one within a minute. */
+	int bye = cause == HEALTH_TEMP && f->im && imap_said_bye(f->im) &&
+	          util_now() - f->last_bye >= 60;
 	imap_free(f->im);
 	f->im = NULL;
+	if (bye) {
+		f->last_bye = util_now();
+		log_info("event=imap.reconnect reason=bye error=%s", log_q(why));
+		return;
+	}
 	f->imap_backoff = f->imap_backoff ? f->imap_backoff * 2 : 1;
 	if (f->imap_backoff > FOID_BACKOFF_MAX)
 		f->imap_backoff = FOID_BACKOFF_MAX;
 	f->imap_retry_at = util_now() + f->imap_backoff;
 	char *fix = health_fix("imap", cause);
-	foid_health_fail(f, "imap", cause, why, fix);
-	if (fix)
+	int news = foid_health_fail(f, "imap", cause, why, fix);
+	/* A sign-in that has lapsed stays so until a person signs in again:
+	 * one line says it, not one per retry. */
+	if (fix && cause == HEALTH_SIGNIN && !news && !f->once)
+		log_debug("event=imap.down error=%s fix=%s retry_in=%d", log_q(why),
+		          log_q(fix), f->imap_backoff);
+	else if (fix)
 		log_error("event=imap.down error=%s fix=%s retry_in=%d", log_q(why),
 		          log_q(fix), f->imap_backoff);
 	else

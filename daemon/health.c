@@ -31,6 +31,12 @@ char *health_fix(const char *section, enum health_cause cause)
 	case HEALTH_REFUSED:
 		return xasprintf("check %s.host, %s.port and %s.security", section,
 		                 section, section);
+	case HEALTH_SIGNIN:
+		return xasprintf("sign in again: foictl login %s", section);
+	case HEALTH_TOKEN:
+		return xasprintf("check %s.username (the signed-in mailbox), the app's "
+		                 "scopes and %s.token_command, or sign in again: "
+		                 "foictl login %s", section, section, section);
 	case HEALTH_NONE:
 	case HEALTH_TEMP:
 		break;
@@ -47,6 +53,8 @@ int health_exit_code(enum health_cause cause)
 		return EX_TEMPFAIL;
 	case HEALTH_LOGIN:
 	case HEALTH_SENDER:
+	case HEALTH_SIGNIN:
+	case HEALTH_TOKEN:
 		return EX_NOPERM;
 	default:
 		return EX_CONFIG;

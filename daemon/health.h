@@ -27,6 +27,10 @@ enum health_cause {
 	HEALTH_MAILBOX,    /* a configured mailbox does not exist */
 	HEALTH_SENDER,     /* the SMTP server refuses our envelope sender */
 	HEALTH_REFUSED,    /* another lasting refusal (TLS or STARTTLS missing) */
+	HEALTH_SIGNIN,     /* OAuth2: no sign-in yet, or the refresh token was
+	                      revoked or expired (invalid_grant) */
+	HEALTH_TOKEN,      /* OAuth2: a fresh access token refused, or the token
+	                      endpoint or token_command refuses to give one */
 };
 
 /* What a person should change, for the log's fix= field and foictl

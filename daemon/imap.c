@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "oauth2.h"
 #include "tls.h"
 #include "util.h"
 
@@ -28,6 +29,7 @@ struct imap {
 	char *io_err;     /* why the stream driver last failed */
 	int broken;       /* the stream is unusable: no LOGOUT, just close */
 	int idling;
+	int bye;          /* the server ended the session with BYE */
 	char *selected;   /* the mailbox SELECTed now, NULL for none */
 	uint32_t searched_exists; /* the server's message count at the last new-mail search */
 	enum health_cause cause; /* why imap_connect failed, for a person */
@@ -198,6 +200,7 @@ static int imap_fail(struct imap *im, int r, char **errp, const char *fmt, ...)
 	case MAILIMAP_ERROR_FATAL:
 	case MAILIMAP_ERROR_DONT_ACCEPT_CONNECTION:
 		im->broken = 1;
+		im->bye = 1;
 		rc = err_set(errp, FOID_ETEMP, "%s: %s: server said BYE: %s", im->where,
 		             what, text);
 		break;
@@ -326,6 +329,106 @@ static int imap_capability(struct imap *im, char **errp)
 	return 0;
 }
 
+/* AUTHENTICATE OAUTHBEARER with the initial response on the command line
+ * (SASL-IR), which libetpan has no call for.  On failure the server sends
+ * its error as a challenge, answered with the dummy %x01 (RFC 7628 3.2.3).
+ * Returns MAILIMAP_NO_ERROR, MAILIMAP_ERROR_STREAM or _FATAL, or
+ * MAILIMAP_ERROR_LOGIN with the server's answer ("NO ...") in *why. */
+static int imap_oauthbearer(struct imap *im, const char *user, const char *token,
+                            char **why)
+{
+	char *ir = oauth2_oauthbearer(user, im->host, im->port, token);
+	char *cmd = xasprintf("foid1 AUTHENTICATE OAUTHBEARER %s\r\n", ir);
+	oauth2_wipe(ir);
+	mailstream *st = im->mi->imap_stream;
+	int r = MAILIMAP_ERROR_STREAM;
+	MMAPString *line = imap_nn(mmap_string_new(""));
+	if (mailstream_write(st, cmd, strlen(cmd)) < 0 || mailstream_flush(st) < 0)
+		goto out;
+	for (;;) {
+		if (!mailstream_read_line_remove_eol(st, line))
+			goto out;
+		if (strncmp(line->str, "+", 1) == 0) {
+			if (mailstream_write(st, "AQ==\r\n", 6) < 0 || mailstream_flush(st) < 0)
+				goto out;
+			continue;
+		}
+		if (strncmp(line->str, "foid1 ", 6) == 0)
+			break;
+		if (strncasecmp(line->str, "* BYE", 5) == 0) {
+			r = MAILIMAP_ERROR_FATAL;
+			goto out;
+		}
+	}
+	const char *rest = line->str + 6;
+	if (strncasecmp(rest, "OK", 2) == 0) {
+		im->mi->imap_state = MAILIMAP_STATE_AUTHENTICATED;
+		r = MAILIMAP_NO_ERROR;
+	} else {
+		*why = xstrdup(rest);
+		r = MAILIMAP_ERROR_LOGIN;
+	}
+out:
+	mmap_string_free(line);
+	explicit_bzero(cmd, strlen(cmd));
+	free(cmd);
+	return r;
+}
+
+/* Logs in with a bearer token, by the mechanism the setting names or, for
+ * "oauth2", the one the server offers (OAUTHBEARER first: the standard).
+ * A refused token is replaced by a fresh one and tried once more before
+ * the login counts as failed: a cached token may have been revoked, or a
+ * clock be off. */
+static int imap_bearer_login(struct imap *im, const struct config_server *srv, char **errp)
+{
+	int bearer = srv->auth == AUTH_OAUTHBEARER ||
+	             (srv->auth == AUTH_OAUTH2 &&
+	              mailimap_has_authentication(im->mi, "OAUTHBEARER"));
+	const char *mech = bearer ? "OAUTHBEARER" : "XOAUTH2";
+	if (srv->auth == AUTH_OAUTH2 && !bearer && !mailimap_has_xoauth2(im->mi)) {
+		im->cause = HEALTH_REFUSED;
+		return err_set(errp, FOID_EPERM, "%s: the server offers neither AUTH=OAUTHBEARER "
+		               "nor AUTH=XOAUTH2", im->where);
+	}
+	struct oauth2 *o = NULL;
+	oauth2_new(srv, &o);
+	int rc = 0;
+	for (int fresh = 0; fresh < 2; fresh++) {
+		char *token = NULL;
+		enum health_cause tc = HEALTH_NONE;
+		if (errp) {
+			free(*errp);
+			*errp = NULL;
+		}
+		rc = oauth2_token(o, fresh, &token, &tc, errp);
+		if (rc < 0) {
+			im->cause = tc;
+			break;
+		}
+		char *why = NULL;
+		int r = bearer ? imap_oauthbearer(im, srv->username, token, &why)
+		               : mailimap_oauth2_authenticate(im->mi, srv->username, token);
+		oauth2_wipe(token);
+		if (r == MAILIMAP_NO_ERROR) {
+			rc = 0;
+			break;
+		}
+		if (why)
+			rc = err_set(errp, FOID_EPERM, "%s: AUTHENTICATE %s as %s: server said %s",
+			             im->where, mech, srv->username, why);
+		else
+			rc = imap_fail(im, r, errp, "AUTHENTICATE %s as %s", mech, srv->username);
+		free(why);
+		im->cause = HEALTH_TOKEN;
+		if (rc != FOID_EPERM)
+			break;
+		log_info("event=imap.token_refused mech=%s fresh=%d", mech, fresh);
+	}
+	oauth2_free(o);
+	return rc;
+}
+
 int imap_connect(const struct config_server *srv, struct imap **out,
                  enum health_cause *cause, char **errp)
 {
@@ -367,7 +470,14 @@ int imap_connect(const struct config_server *srv, struct imap **out,
 		if ((rc = imap_capability(im, errp)) < 0)
 			goto out;
 	}
-	if (!preauth) {
+	if (!preauth && srv->auth != AUTH_PASSWORD) {
+		/* The greeting's capabilities, if any, name no mechanisms for
+		 * certain: ask (after TLS, which was done above). */
+		if (srv->security != SEC_STARTTLS && (rc = imap_capability(im, errp)) < 0)
+			goto out;
+		if ((rc = imap_bearer_login(im, srv, errp)) < 0)
+			goto out;
+	} else if (!preauth) {
 		r = mailimap_login(im->mi, srv->username, srv->password ? srv->password : "");
 		if (r != MAILIMAP_NO_ERROR) {
 			rc = imap_fail(im, r, errp, "LOGIN as %s", srv->username);
@@ -415,6 +525,11 @@ void imap_free(struct imap *im)
 	free(im->where);
 	free(im->io_err);
 	free(im);
+}
+
+int imap_said_bye(const struct imap *im)
+{
+	return im->bye;
 }
 
 int imap_has_idle(const struct imap *im)
@@ -488,6 +603,24 @@ int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
 		*uidnext = sel ? sel->sel_uidnext : 0;
 	if (exists)
 		*exists = sel ? sel->sel_exists : 0;
+	return 0;
+}
+
+int imap_keeps_keyword(const struct imap *im, const char *keyword)
+{
+	struct mailimap_selection_info *sel = im->mi->imap_selection_info;
+	/* No PERMANENTFLAGS: RFC 3501 says assume every flag is kept. */
+	if (!im->selected || !sel || !sel->sel_perm_flags || clist_count(sel->sel_perm_flags) == 0)
+		return 1;
+	for (clistiter *it = clist_begin(sel->sel_perm_flags); it; it = clist_next(it)) {
+		struct mailimap_flag_perm *fp = clist_content(it);
+		if (fp->fl_type == MAILIMAP_FLAG_PERM_ALL)
+			return 1;
+		if (fp->fl_type == MAILIMAP_FLAG_PERM_FLAG && fp->fl_flag &&
+		    fp->fl_flag->fl_type == MAILIMAP_FLAG_KEYWORD && fp->fl_flag->fl_data.fl_keyword &&
+		    strcasecmp(fp->fl_flag->fl_data.fl_keyword, keyword) == 0)
+			return 1;
+	}
 	return 0;
 }
 
@@ -973,6 +1106,7 @@ static int imap_idle_read(struct imap *im, MMAPString *line, char **errp)
 	s += 2;
 	if (strncasecmp(s, "BYE", 3) == 0) {
 		im->broken = 1;
+		im->bye = 1;
 		rc = err_set(errp, FOID_ETEMP, "%s: server said BYE during IDLE:%s", im->where,
 		             s + 3);
 		goto out;

@@ -28,17 +28,22 @@ struct imap;
 #define IMAP_COPIED_KEYWORD "$FoidCopied"
 
 /* Connects to srv->host:srv->port, reads the greeting, does TLS as
- * srv->security says (verifying the certificate), logs in with LOGIN and
+ * srv->security says (verifying the certificate), logs in (LOGIN, or with
+ * an OAuth2 bearer token by XOAUTH2 or OAUTHBEARER as srv->auth says) and
  * fetches the capabilities.  srv is not kept.  *out is the caller's (free
  * with imap_free).  *cause (may be NULL) says why it failed, for a person:
  * HEALTH_TEMP with FOID_ETEMP; HEALTH_TLS_TRUST, HEALTH_TLS_NAME,
- * HEALTH_LOGIN or HEALTH_REFUSED otherwise. */
+ * HEALTH_LOGIN, HEALTH_SIGNIN, HEALTH_TOKEN or HEALTH_REFUSED otherwise. */
 int imap_connect(const struct config_server *srv, struct imap **out,
                  enum health_cause *cause, char **errp);
 /* Ends IDLE if active, logs out if the connection is still healthy, closes
  * the socket.  NULL is fine. */
 void imap_free(struct imap *im);
 
+/* 1 when the server ended the session with BYE (Exchange does when the
+ * access token expires; a restart or doveadm kick does too): a reconnect
+ * is the cure, not an error. */
+int imap_said_bye(const struct imap *im);
 int imap_has_idle(const struct imap *im);
 int imap_has_move(const struct imap *im);
 
@@ -48,6 +53,10 @@ int imap_has_move(const struct imap *im);
  * the size of the mailbox). */
 int imap_select(struct imap *im, const char *mailbox, uint32_t *uidvalidity,
                 uint32_t *uidnext, uint32_t *exists, char **errp);
+/* 1 when the selected mailbox keeps keyword: its PERMANENTFLAGS name it
+ * or \* (new keywords allowed), or the server announced none.  Exchange
+ * Online lists only \Seen \Answered \Flagged \Deleted \Draft $MDNSent. */
+int imap_keeps_keyword(const struct imap *im, const char *keyword);
 /* The mailbox selected now (owned by im), or NULL. */
 const char *imap_selected(const struct imap *im);
 /* STATUS mailbox (UIDVALIDITY UIDNEXT): cheap for a mailbox not selected,

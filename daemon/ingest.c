@@ -350,7 +350,16 @@ int ingest_mailbox(struct store *st, const struct config *cfg,
 	                "sI", mailbox, (int64_t)r.uidvalidity) == FOID_OK && owed.n) {
 		uint32_t *uids = owed.v;
 		char *e = NULL;
-		int frc = imap_add_keyword_uids(im, uids, owed.n, cfg->processed_keyword, &e);
+		/* A mailbox that keeps no custom keyword (Exchange Online) would
+		 * refuse the STORE on every pass: foid's own UID state (the last
+		 * UID filed, per UIDVALIDITY) already keeps mail from being filed
+		 * twice, and the processed mailbox, when set, still gets it. */
+		int keeps = imap_keeps_keyword(im, cfg->processed_keyword);
+		int frc = keeps ? imap_add_keyword_uids(im, uids, owed.n, cfg->processed_keyword, &e)
+		                : FOID_OK;
+		if (!keeps)
+			log_debug("event=imap.no_keyword mailbox=%s keyword=%s uids=%zu",
+			          log_q(mailbox), log_q(cfg->processed_keyword), owed.n);
 		/* A move, where configured, is per message. */
 		for (size_t i = 0; frc == FOID_OK && cfg->processed_mailbox && i < owed.n; i++)
 			frc = imap_move(im, uids[i], cfg->processed_mailbox, &e);

@@ -16,35 +16,6 @@
  * RFC 2047's 75 and short enough that "Subject: " plus one word fits 78. */
 #define EW_MAX_RAW 42
 
-static const char b64_alphabet[] =
-	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/* Base64 of p; wrap > 0 breaks lines with CRLF every wrap characters. */
-static void b64_encode(struct buf *out, const unsigned char *p, size_t n, size_t wrap)
-{
-	size_t col = 0;
-	for (size_t i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)p[i] << 16;
-		if (i + 1 < n)
-			v |= (unsigned)p[i + 1] << 8;
-		if (i + 2 < n)
-			v |= p[i + 2];
-		char q[4] = {
-			b64_alphabet[(v >> 18) & 63], b64_alphabet[(v >> 12) & 63],
-			i + 1 < n ? b64_alphabet[(v >> 6) & 63] : '=',
-			i + 2 < n ? b64_alphabet[v & 63] : '=',
-		};
-		buf_add(out, q, 4);
-		col += 4;
-		if (wrap && col >= wrap && i + 3 < n) {
-			buf_adds(out, "\r\n");
-			col = 0;
-		}
-	}
-	if (wrap && n > 0)
-		buf_adds(out, "\r\n");
-}
-
 /* Fills p with random bytes; if the kernel cannot, falls back to values that
  * are still unique within this process (time, pid, counter). */
 static void rand_bytes(unsigned char *p, size_t n)
@@ -170,7 +141,7 @@ static void encode_words(struct buf *out, const char *s, size_t n)
 		if (i > 0)
 			buf_addc(out, ' ');
 		buf_adds(out, "=?utf-8?B?");
-		b64_encode(out, (const unsigned char *)s + i, j - i, 0);
+		util_base64(out, s + i, j - i, 0, 0);
 		buf_adds(out, "?=");
 		i = j;
 	}
@@ -630,7 +601,7 @@ static int add_attachment(struct buf *out, const char *boundary, const char *pat
 	buf_addf(out, "\r\n--%s\r\nContent-Type: %s\r\n", boundary, mime_type_of(name));
 	add_disposition(out, name);
 	buf_adds(out, "Content-Transfer-Encoding: base64\r\n\r\n");
-	b64_encode(out, (const unsigned char *)data, len, 76);
+	util_base64(out, data, len, 76, 0);
 	free(data);
 	return FOID_OK;
 }

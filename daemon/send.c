@@ -339,6 +339,46 @@ static int64_t send_rate_wait(const struct send *s, const char *domain)
 	return 0;
 }
 
+/* The recipients of a message's envelope: Bcc copies count as the
+ * provider counts them. */
+static int64_t send_rcpt_count(const char *env_to)
+{
+	int64_t n = 0;
+	for (const char *p = env_to; *p;) {
+		p += strspn(p, " ");
+		if (*p)
+			n++;
+		p += strcspn(p, " ");
+	}
+	return n;
+}
+
+/* 0 when m fits smtp.recipients_per_day, else the time it may go.  Counted
+ * from the store over the last 24 hours, so the budget holds across
+ * restarts and --once runs.  A message larger than the whole budget goes
+ * alone, once the day's count is back to zero. */
+static int64_t send_budget_wait(struct send *s, const struct send_msg *m, int64_t now)
+{
+	int64_t budget = s->cfg->recipients_per_day;
+	if (budget <= 0)
+		return 0;
+	static const char window[] =
+		" FROM messages WHERE direction = 'out' AND sent_at > ?"
+		" AND send_state IN ('sent', 'unconfirmed')";
+	int64_t used = 0, oldest = 0;
+	char *sql = xasprintf("SELECT coalesce(sum(length(trim(envelope_to)) -"
+	                      " length(replace(trim(envelope_to), ' ', '')) + 1), 0)%s", window);
+	int rc = store_query_int(s->st, NULL, &used, sql, "I", now - 86400);
+	free(sql);
+	int64_t need = send_rcpt_count(m->env_to);
+	if (rc != FOID_OK || used == 0 || used + need <= budget)
+		return 0;
+	sql = xasprintf("SELECT min(sent_at)%s", window);
+	rc = store_query_int(s->st, NULL, &oldest, sql, "I", now - 86400);
+	free(sql);
+	return rc == FOID_OK && oldest > 0 ? oldest + 86400 : now + 3600;
+}
+
 static void send_note(struct send *s, int64_t now, const char *domain)
 {
 	s->recent = xrealloc(s->recent, (s->nrecent + 1) * sizeof *s->recent);
@@ -590,6 +630,8 @@ int send_pass(struct send *s, int64_t now, int *nsent, int64_t *next_at,
 		if (!wait)
 			wait = send_rate_wait(s, send_domain(send_first_rcpt(m, first,
 			                                                     sizeof first)));
+		if (!wait)
+			wait = send_budget_wait(s, m, now);
 		struct deadline_regime reg;
 		int64_t open_at;
 		if (!wait && s->has_window &&

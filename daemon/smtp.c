@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "log.h"
+#include "oauth2.h"
 #include "util.h"
 
 struct smtp {
@@ -16,6 +18,9 @@ struct smtp {
 	char *password;
 	char *ca_file;
 	int security;
+	int auth;               /* enum config_auth */
+	struct oauth2 *oauth2;  /* where tokens come from; NULL for passwords */
+	char *token;            /* the bearer token in use */
 	long timeout;
 	unsigned long connections;
 	char errbuf[CURL_ERROR_SIZE];
@@ -143,7 +148,18 @@ static void smtp_setup(struct smtp *s)
 	smtp_opt(curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L));
 	if (s->ca_file)
 		smtp_opt(curl_easy_setopt(c, CURLOPT_CAINFO, s->ca_file));
-	if (s->username) {
+	if (s->username && s->oauth2) {
+		/* No CURLOPT_HTTPAUTH: with it AUTH= would add to libcurl's
+		 * mechanisms instead of choosing one.  Without AUTH= libcurl
+		 * takes OAUTHBEARER when offered, else XOAUTH2. */
+		smtp_opt(curl_easy_setopt(c, CURLOPT_USERNAME, s->username));
+		if (s->token)
+			smtp_opt(curl_easy_setopt(c, CURLOPT_XOAUTH2_BEARER, s->token));
+		if (s->auth == AUTH_XOAUTH2)
+			smtp_opt(curl_easy_setopt(c, CURLOPT_LOGIN_OPTIONS, "AUTH=XOAUTH2"));
+		else if (s->auth == AUTH_OAUTHBEARER)
+			smtp_opt(curl_easy_setopt(c, CURLOPT_LOGIN_OPTIONS, "AUTH=OAUTHBEARER"));
+	} else if (s->username) {
 		smtp_opt(curl_easy_setopt(c, CURLOPT_USERNAME, s->username));
 		smtp_opt(curl_easy_setopt(c, CURLOPT_PASSWORD, s->password ? s->password : ""));
 	}
@@ -187,6 +203,9 @@ int smtp_new(const struct config_server *srv, struct smtp **out, char **errp)
 	s->password = xstrdup(srv->password);
 	s->ca_file = xstrdup(srv->ca_file);
 	s->security = srv->security;
+	s->auth = srv->auth;
+	if (srv->auth != AUTH_PASSWORD)
+		oauth2_new(srv, &s->oauth2);
 	s->timeout = srv->timeout > 0 ? srv->timeout : 30;
 	smtp_setup(s);
 	*out = s;
@@ -209,6 +228,8 @@ void smtp_free(struct smtp *s)
 	free(s->where);
 	free(s->username);
 	smtp_wipe(s->password);
+	oauth2_free(s->oauth2);
+	smtp_wipe(s->token);
 	free(s->ca_file);
 	buf_free(&s->line);
 	buf_free(&s->cur);
@@ -226,6 +247,28 @@ void smtp_reset(struct smtp *s)
 unsigned long smtp_connections(const struct smtp *s)
 {
 	return s->connections;
+}
+
+/* Sets the current access token; a changed one makes libcurl open a new
+ * connection rather than reuse the one logged in with the old. */
+static int smtp_token(struct smtp *s, int fresh, struct smtp_result *res, char **errp)
+{
+	char *tok = NULL;
+	enum health_cause cause = HEALTH_NONE;
+	int rc = oauth2_token(s->oauth2, fresh, &tok, &cause, errp);
+	if (rc < 0) {
+		res->stage = SMTP_STAGE_CONNECT;
+		res->cause = cause;
+		return err_prefix(errp, rc, "smtp %s", s->where);
+	}
+	if (!s->token || strcmp(tok, s->token) != 0) {
+		smtp_opt(curl_easy_setopt(s->curl, CURLOPT_XOAUTH2_BEARER, tok));
+		smtp_wipe(s->token);
+		s->token = tok;
+	} else {
+		smtp_wipe(tok);
+	}
+	return 0;
 }
 
 /* Addresses go into SMTP command lines: no line breaks or brackets. */
@@ -274,7 +317,7 @@ static int smtp_cause(const struct smtp *s, CURLcode rc, int stage, int ret)
 		return HEALTH_TEMP;
 	if (rc == CURLE_LOGIN_DENIED || rc == CURLE_AUTH_ERROR || s->code == 530 ||
 	    s->code == 535 || s->code == 538)
-		return HEALTH_LOGIN;
+		return s->oauth2 ? HEALTH_TOKEN : HEALTH_LOGIN;
 	/* libcurl tells a wrong name from an untrusted chain only in words. */
 	if (rc == CURLE_PEER_FAILED_VERIFICATION && strstr(s->errbuf, "target host name"))
 		return HEALTH_TLS_NAME;
@@ -366,6 +409,8 @@ int smtp_send(struct smtp *s, const char *envelope_from,
 	smtp_opt(curl_easy_setopt(s->curl, CURLOPT_MAIL_RCPT, list));
 	smtp_opt(curl_easy_setopt(s->curl, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len));
 
+	if (s->oauth2 && (ret = smtp_token(s, 0, res, errp)) < 0)
+		goto out;
 	unsigned long before = s->connections;
 	CURLcode rc = smtp_attempt(s, 0);
 	/* A reused connection may have been closed by the server, or the
@@ -374,6 +419,13 @@ int smtp_send(struct smtp *s, const char *envelope_from,
 	if (rc != CURLE_OK && s->connections == before &&
 	    s->stage <= SMTP_STAGE_MAIL && s->code / 100 != 5)
 		rc = smtp_attempt(s, 1);
+	/* A refused token is replaced by a fresh one and tried once more. */
+	if (s->oauth2 && (rc == CURLE_LOGIN_DENIED || s->code == 535)) {
+		log_info("event=smtp.token_refused");
+		if ((ret = smtp_token(s, 1, res, errp)) < 0)
+			goto out;
+		rc = smtp_attempt(s, 1);
+	}
 
 	res->code = s->code;
 	snprintf(res->reply, sizeof res->reply, "%s", s->reply);

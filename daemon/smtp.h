@@ -1,7 +1,9 @@
-/* SMTP submission through libcurl: the only module that talks to libcurl.
+/* SMTP submission through libcurl (oauth2.c uses it for token endpoints).
  * One handle keeps one connection open across many messages (libcurl's
  * connection cache) and reconnects by itself when the server ends the
- * session.  Certificates and host names are always verified. */
+ * session.  Certificates and host names are always verified.  The login is
+ * a password or an OAuth2 bearer token (XOAUTH2, OAUTHBEARER) from
+ * oauth2.h, fetched before each message and replaced once when refused. */
 #ifndef FOID_SMTP_H
 #define FOID_SMTP_H
 

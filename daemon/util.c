@@ -401,6 +401,36 @@ int util_utf8_valid(const char *str, size_t n)
 	return 1;
 }
 
+void util_base64(struct buf *out, const void *data, size_t n, size_t wrap, int url)
+{
+	const char *abc = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	                      : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const unsigned char *p = data;
+	size_t col = 0;
+	for (size_t i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)p[i] << 16;
+		if (i + 1 < n)
+			v |= (unsigned)p[i + 1] << 8;
+		if (i + 2 < n)
+			v |= p[i + 2];
+		char q[4] = {
+			abc[(v >> 18) & 63], abc[(v >> 12) & 63],
+			i + 1 < n ? abc[(v >> 6) & 63] : '=',
+			i + 2 < n ? abc[v & 63] : '=',
+		};
+		/* base64url drops the padding. */
+		size_t k = url ? (i + 2 < n ? 4 : i + 1 < n ? 3 : 2) : 4;
+		buf_add(out, q, k);
+		col += 4;
+		if (wrap && col >= wrap && i + 3 < n) {
+			buf_adds(out, "\r\n");
+			col = 0;
+		}
+	}
+	if (wrap && n > 0)
+		buf_adds(out, "\r\n");
+}
+
 void util_sha256_hex(const void *data, size_t len, char out[65])
 {
 	unsigned char dig[32];

@@ -118,6 +118,10 @@ int util_strcasestarts(const char *s, const char *prefix);
 int util_utf8_valid(const char *s, size_t n);
 /* Hex SHA-256 of data (65 bytes incl. NUL). */
 void util_sha256_hex(const void *data, size_t len, char out[65]);
+/* Appends the base64 of n bytes at p to out.  wrap > 0 breaks lines with
+ * CRLF every wrap characters (MIME); url = 1 gives base64url without
+ * padding (RFC 4648 section 5: PKCE, state values). */
+void util_base64(struct buf *out, const void *p, size_t n, size_t wrap, int url);
 /* Current time in seconds since the epoch; honours libfaketime. */
 int64_t util_now(void);
 /* Makes tz ("Europe/London"; NULL: UTC) the process's zone for

@@ -33,6 +33,8 @@
 #   SANDBOX_LMTP_PORT           Dovecot LMTP (OpenSMTPD delivers here)
 #   SANDBOX_CA                  PEM of the test CA
 #   SANDBOX_PASSWORD            password of every user (random per start)
+#   SANDBOX_OAUTH2_KEY          HS256 key (base64) Dovecot checks bearer JWTs with
+#   SANDBOX_OAUTH2_ISSUER       the issuer (iss) those JWTs must name
 #   SANDBOX_DOVECOT_CONF        for doveadm -c
 #   SANDBOX_SMTPD_CONF
 #   SANDBOX_DOVECOT_LOG, SANDBOX_SMTPD_LOG
@@ -215,15 +217,25 @@ ssl_cert = <$t/good.crt
 ssl_key = <$t/server.key
 ssl_min_protocol = TLSv1.2
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login xoauth2 oauthbearer
 auth_username_format = %Lu
 passdb {
   driver = static
+  mechanisms = plain login
   args = password=$PASSWORD
 }
+# Bearer tokens are JWTs that Dovecot checks itself with the HS256 key in
+# $dir/oauth2/keys, issued by the test identity provider (tests/idp.py).
+passdb {
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = $dir/oauth2/dovecot-oauth2.conf.ext
+}
+# allow_all_users: the static userdb would otherwise ask the passdbs
+# whether a user exists, and each passdb serves only its mechanisms.
 userdb {
   driver = static
-  args = uid=dovenull gid=dovenull
+  args = uid=dovenull gid=dovenull allow_all_users=yes
 }
 first_valid_uid = 1
 mail_location = maildir:$dir/mail/%d/%n
@@ -285,6 +297,14 @@ service lmtp {
 }
 EOF
 	chmod 0600 "$dir/dovecot.conf"
+	mkdir -p "$dir/oauth2/keys/default/HS256"
+	printf '%s' "$OAUTH2_KEY" >"$dir/oauth2/keys/default/HS256/default"
+	cat >"$dir/oauth2/dovecot-oauth2.conf.ext" <<EOF
+introspection_mode = local
+local_validation_key_dict = fs:posix:prefix=$dir/oauth2/keys/
+issuers = $OAUTH2_ISSUER
+username_attribute = email
+EOF
 }
 
 write_smtpd_conf() {
@@ -378,6 +398,9 @@ cmd_start() {
 	: >"$dir/log/dovecot.log"
 	: >"$dir/log/smtpd.log"
 	PASSWORD=$(openssl rand -hex 12)
+	# The standard base64 of 32 random bytes: Dovecot's form of an HS256 key.
+	OAUTH2_KEY=$(openssl rand -base64 32)
+	OAUTH2_ISSUER=https://idp.test.invalid
 	make_certs "$dir/tls" || { stop_all "$dir"; die "certificate generation failed"; }
 
 	if [ -n "$owner" ]; then
@@ -434,6 +457,8 @@ SANDBOX_IMAPS_WRONGHOST_HOST=$WRONGHOST_HOST
 SANDBOX_IMAPS_WRONGHOST_PORT=$WRONGHOST_PORT
 SANDBOX_CA=$dir/tls/ca.crt
 SANDBOX_PASSWORD=$PASSWORD
+SANDBOX_OAUTH2_KEY=$OAUTH2_KEY
+SANDBOX_OAUTH2_ISSUER=$OAUTH2_ISSUER
 SANDBOX_DOVECOT_CONF=$dir/dovecot.conf
 SANDBOX_SMTPD_CONF=$dir/smtpd.conf
 SANDBOX_DOVECOT_LOG=$dir/log/dovecot.log

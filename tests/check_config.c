@@ -645,6 +645,103 @@ START_TEST(test_foid_n_passes_the_example)
 }
 END_TEST
 
+/* A provider fills in what the file leaves out, and only that. */
+START_TEST(test_provider_presets)
+{
+	struct fixture *fx = fixture_new();
+	char *path = fixture_write(fx, "foid.conf",
+		"database = \"foid.db\";\n"
+		"team = { name = \"T\"; address = \"team@example.org\"; };\n"
+		"smtp = { provider = \"microsoft365\"; username = \"team@example.org\";\n"
+		"  client_id = \"app\"; tenant = \"contoso.example\"; };\n"
+		"imap = { provider = \"google\"; username = \"team@example.org\";\n"
+		"  client_id = \"app\"; host = \"imap.example.org\"; };\n");
+	struct config *cfg = NULL;
+	char *err = NULL;
+	ck_assert_msg(config_load(&cfg, path, 1, &err) == 0, "%s", err);
+	ck_assert_str_eq(cfg->smtp.host, "smtp.office365.com");
+	ck_assert_int_eq(cfg->smtp.port, 587);
+	ck_assert_int_eq(cfg->smtp.security, SEC_STARTTLS);
+	ck_assert_int_eq(cfg->smtp.auth, AUTH_XOAUTH2);
+	ck_assert_int_eq(cfg->smtp.flow, FLOW_DEVICE);
+	ck_assert_str_eq(cfg->smtp.token_url,
+	                 "https://login.microsoftonline.com/contoso.example/oauth2/v2.0/token");
+	ck_assert_str_eq(cfg->smtp.device_url,
+	                 "https://login.microsoftonline.com/contoso.example/oauth2/v2.0/devicecode");
+	ck_assert_ptr_nonnull(strstr(cfg->smtp.scope, "SMTP.Send"));
+	ck_assert_ptr_nonnull(strstr(cfg->smtp.scope, "offline_access"));
+	ck_assert_int_eq(cfg->rate_per_minute, 30);
+	ck_assert_int_eq(cfg->recipients_per_day, 10000);
+	char *tf = fixture_path(fx, "token-smtp.json");
+	ck_assert_str_eq(cfg->smtp.token_file, tf);
+	free(tf);
+	/* The file's host wins; the rest is Google's. */
+	ck_assert_str_eq(cfg->imap.host, "imap.example.org");
+	ck_assert_int_eq(cfg->imap.port, 993);
+	ck_assert_int_eq(cfg->imap.auth, AUTH_OAUTH2);
+	ck_assert_int_eq(cfg->imap.flow, FLOW_LOOPBACK);
+	ck_assert_ptr_null(cfg->imap.device_url);
+	ck_assert_str_eq(cfg->imap.scope, "https://mail.google.com/");
+	config_free(cfg);
+	free(path);
+	fixture_free(fx);
+}
+END_TEST
+
+START_TEST(test_oauth2_settings_checked)
+{
+	struct fixture *fx = fixture_new();
+	char *pw = fixture_write(fx, "pw", "x\n");
+	free(pw);
+	char *path = fixture_write(fx, "foid.conf",
+		"database = \"foid.db\";\n"
+		"team = { name = \"T\"; address = \"team@example.org\"; };\n"
+		"smtp = { host = \"h\"; auth = \"oauth2\"; username = \"u\";\n"
+		"  password_file = \"pw\"; token_url = \"http://idp.example/token\"; };\n"
+		"imap = { host = \"h\"; auth = \"xoauth2\"; };\n");
+	struct config *cfg = NULL;
+	char *err = NULL;
+	ck_assert_int_eq(config_load(&cfg, path, 0, &err), FOID_EINVAL);
+	ck_assert_msg(strstr(err, ":4: smtp.password_file: an OAuth2 login takes no password"),
+	              "%s", err);
+	ck_assert_msg(strstr(err, ":4: smtp.token_url: must be an https:// URL"), "%s", err);
+	ck_assert_msg(strstr(err, "smtp.auth: an OAuth2 login needs token_command"), "%s", err);
+	ck_assert_msg(strstr(err, "imap.username: an OAuth2 login needs"), "%s", err);
+	free(err);
+	free(path);
+	fixture_free(fx);
+}
+END_TEST
+
+START_TEST(test_token_file_readable_by_others_refused)
+{
+	struct fixture *fx = fixture_new();
+	char *tok = fixture_write(fx, "tok.json", "{\"refresh_token\":\"rt-secret\"}\n");
+	ck_assert_int_eq(chmod(tok, 0644), 0);
+	char *path = fixture_write(fx, "foid.conf",
+		"database = \"foid.db\";\n"
+		"team = { name = \"T\"; address = \"team@example.org\"; };\n"
+		"smtp = { host = \"h\"; token_command = \"echo t\"; username = \"u\"; };\n"
+		"imap = { host = \"h\"; auth = \"oauth2\"; username = \"u\"; client_id = \"c\";\n"
+		"  token_url = \"https://idp.example/token\"; token_file = \"tok.json\"; };\n");
+	struct config *cfg = NULL;
+	char *err = NULL;
+	ck_assert_int_eq(config_load(&cfg, path, 1, &err), FOID_EINVAL);
+	ck_assert_msg(strstr(err, ":5: imap.token_file:") && strstr(err, "chmod 600"), "%s", err);
+	ck_assert_ptr_null(strstr(err, "rt-secret"));
+	free(err);
+	err = NULL;
+	ck_assert_int_eq(chmod(tok, 0600), 0);
+	ck_assert_msg(config_load(&cfg, path, 1, &err) == 0, "%s", err);
+	/* token_command alone means OAuth2. */
+	ck_assert_int_eq(cfg->smtp.auth, AUTH_OAUTH2);
+	config_free(cfg);
+	free(tok);
+	free(path);
+	fixture_free(fx);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("config");
@@ -665,6 +762,9 @@ int main(void)
 	tcase_add_test(tc, test_defaults_applied);
 	tcase_add_test(tc, test_example_documents_every_key_with_its_default);
 	tcase_add_test(tc, test_foid_n_passes_the_example);
+	tcase_add_test(tc, test_provider_presets);
+	tcase_add_test(tc, test_oauth2_settings_checked);
+	tcase_add_test(tc, test_token_file_readable_by_others_refused);
 	suite_add_tcase(s, tc);
 	return fixture_run(s);
 }

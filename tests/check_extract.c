@@ -46,7 +46,7 @@ static void extract(const char *name, const char *declared, struct extract_resul
 	char *path = doc_path(name), *data = NULL;
 	size_t len = 0;
 	ck_assert_msg(util_read_file(path, &data, &len, NULL) == 0, "%s", path);
-	struct extract_opts o = { { 256u << 20, 2, 10000, 1u << 20 }, 0 };
+	struct extract_opts o = { { 256u << 20, 2, 10000, 1u << 20, 0 }, 0 };
 	memset(res, 0, sizeof *res);
 	const char *slash = strrchr(name, '/');
 	extract_file(path, data, len, declared, slash ? slash + 1 : name, &o, res);
@@ -192,7 +192,7 @@ START_TEST(test_converter_bounds_hold)
 	struct fixture *fx = fixture_new();
 	char *in = fixture_write(fx, "in", "x");
 	char *out = NULL, *err = NULL;
-	struct convert_limits wall = { 64u << 20, 30, 300, 1024 };
+	struct convert_limits wall = { 64u << 20, 30, 300, 1024, 0 };
 	char *spin[] = { "sh", "-c", "while :; do :; done", NULL };
 	ck_assert_int_eq(convert_run(spin, in, &wall, &out, NULL, &err), FOID_EINVAL);
 	ck_assert_msg(strstr(err, "ran too long"), "%s", err);
@@ -205,7 +205,7 @@ START_TEST(test_converter_bounds_hold)
 	free(out);
 	free(err);
 	err = NULL;
-	struct convert_limits cpu = { 64u << 20, 1, 20000, 1024 };
+	struct convert_limits cpu = { 64u << 20, 1, 20000, 1024, 0 };
 	ck_assert_int_eq(convert_run(spin, in, &cpu, &out, NULL, &err), FOID_EINVAL);
 	ck_assert_msg(strstr(err, "CPU limit"), "%s", err);
 	free(out);

@@ -414,6 +414,28 @@ START_TEST(test_rate_limit_per_domain)
 }
 END_TEST
 
+/* The per-day recipient budget counts every recipient, the Bcc copy to
+ * the team too, across send handles (restarts), and frees up a day after
+ * the first send. */
+START_TEST(test_daily_recipient_budget_counts_bcc)
+{
+	struct peer p = { 0 };
+	peer_start(&p);
+	struct testenv *te = peer_env(&p, "rate_per_minute = 100; recipients_per_day = 5;",
+		"name,short_name,email\nA,a,a@a.test\nB,b,b@b.test\nC,c,c@c.test\n");
+	int64_t now = util_now(), next = 0;
+	/* Two recipients each (the body and the Bcc): two fit in five. */
+	ck_assert_int_eq(pass(te, now, &next), 2);
+	ck_assert_int_eq(next, now + 86400);
+	/* A new handle, as after a restart, knows the day's count. */
+	ck_assert_int_eq(pass(te, now + 3600, &next), 0);
+	ck_assert_int_eq(pass(te, now + 86401, &next), 1);
+	ck_assert_int_eq(p.accepted, 3);
+	testenv_free(te);
+	peer_stop(&p, NULL);
+}
+END_TEST
+
 START_TEST(test_send_window_waits_for_opening)
 {
 	struct peer p = { 0 };
@@ -453,6 +475,7 @@ int main(void)
 	tcase_add_test(peer, test_451_is_retried_then_sent);
 	tcase_add_test(peer, test_temporary_failures_give_up_after_age);
 	tcase_add_test(peer, test_rate_limit_per_domain);
+	tcase_add_test(peer, test_daily_recipient_budget_counts_bcc);
 	tcase_add_test(peer, test_send_window_waits_for_opening);
 	suite_add_tcase(s, peer);
 	return fixture_run(s);
