@@ -140,7 +140,7 @@ int archive_reply_text(struct store *st, int64_t request_id, int redact, char **
 			                 "SELECT a.filename, (SELECT group_concat(text, char(10))"
 			                 " FROM (SELECT text FROM attachment_pages WHERE"
 			                 " attachment_id = a.id ORDER BY page)) FROM attachments a"
-			                 " WHERE a.message_id = ? ORDER BY a.id", "I", id);
+			                 " WHERE a.message_row = ? ORDER BY a.id", "I", id);
 	}
 	if (rc == FOID_OK) {
 		struct buf b = BUF_INIT;
@@ -303,7 +303,7 @@ static int archive_message(struct archive_out *a, struct store *st, struct archi
 		rc = store_query(st, errp, archive_rows_cb, &atts,
 		                 "SELECT id, filename, coalesce(content_type,"
 		                 " 'application/octet-stream'), size, path FROM attachments"
-		                 " WHERE message_id = ? ORDER BY id", "I",
+		                 " WHERE message_row = ? ORDER BY id", "I",
 		                 (int64_t)strtoll(id, NULL, 10));
 	if (rc == FOID_OK) {
 		const char *labels[] = { "From", "To", "Date", "Subject", "Our reference",

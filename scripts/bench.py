@@ -453,7 +453,7 @@ def search_timing(sb):
                          (reqs[i % len(reqs)], f"RE: FOI-BENCH-{i:05d}", body, 1467622800 + i))
         if i % 2:
             continue
-        a = db.execute("INSERT INTO attachments (message_id, part, filename, content_type, size,"
+        a = db.execute("INSERT INTO attachments (message_row, part, filename, content_type, size,"
                        " sha256, path, text_status, detected_type) VALUES (?, '2', ?,"
                        " 'application/pdf', 1, '', 'att/none', 'ok', 'pdf')",
                        (cur.lastrowid, f"response-{i:05d}.pdf")).lastrowid

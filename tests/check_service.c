@@ -293,7 +293,7 @@ START_TEST(test_converters_work_in_the_units_sandbox)
 		size_t len = 0;
 		ck_assert_int_eq(util_read_file(path, &data, &len, NULL), 0);
 		ck_assert_int_eq(blob_put(te->cfg->storage_dir, "att", data, len, 1, &rel, sha, NULL), 0);
-		ck_assert_int_eq(store_exec(te->st, NULL, "INSERT INTO attachments (message_id, part,"
+		ck_assert_int_eq(store_exec(te->st, NULL, "INSERT INTO attachments (message_row, part,"
 		                            " filename, content_type, size, sha256, path) VALUES"
 		                            " (1, ?, ?, 'application/pdf', ?, ?, ?)", "ssIss",
 		                            files[i], files[i], (int64_t)len, sha, rel), 0);
