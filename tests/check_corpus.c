@@ -32,10 +32,10 @@ struct reply {
 /* Rows of every labels-*.tsv whose file is in test/. */
 static size_t corpus_test_part(struct reply **out)
 {
-	const char *names[] = { "labels-uk.tsv", "labels-other.tsv" };
+	const char *names[] = { "labels-uk.tsv", "labels-other.tsv", "labels-added.tsv" };
 	struct reply *v = NULL;
 	size_t n = 0;
-	for (size_t f = 0; f < 2; f++) {
+	for (size_t f = 0; f < sizeof names / sizeof names[0]; f++) {
 		char *path = xasprintf("%s/tests/corpus/labelled/%s", fixture_srcdir(), names[f]);
 		char *text = NULL;
 		ck_assert_msg(util_read_file(path, &text, NULL, NULL) == 0, "%s", path);
