@@ -181,6 +181,10 @@ def report(title, pairs):
         r = sum(t == k and p == k for t, p in pairs)
         if n:
             print("  %-16s %3d of %3d" % (k, r, n))
+    # An answer taken for a kind that leaves its request open to chasers.
+    left_open = sum(t in ("refusal", "response") and p in ("acknowledgement", "extension", "other")
+                    for t, p in pairs)
+    print("  answers left open to chasing: %d" % left_open)
     wrong = [(t, p) for t, p in pairs if t != p]
     for t, p in sorted(set(wrong)):
         print("  confused: %s taken for %s x%d" % (t, p, wrong.count((t, p))))
@@ -200,6 +204,7 @@ def combined(rule, probs, way):
     return KINDS[best]
 
 
+# foid's way is model-unless-unsure:CLASSIFY_MODEL_SURE (daemon/classify.c).
 WAYS = ["rules-first", "model", "model-unless-unsure:0.4", "model-unless-unsure:0.5",
         "model-unless-unsure:0.6", "model-unless-unsure:0.7"]
 
