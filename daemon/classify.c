@@ -555,9 +555,10 @@ static const char *const human_kinds[] = {
 
 /* Where a rule speaks, the model's verdict stands only when it is at least
  * this sure; below it the rule decides.  Chosen by 5-fold cross-validation
- * on the training part (scripts/train-model.py --cv, 161 replies, l2=0.1):
- * rules alone 81 right, rules first 119, the model alone 126, the model
- * unless under 0.4 or 0.5 sure 129, under 0.6 or 0.7 127. */
+ * on the training part (scripts/train-model.py --cv, l2=0.1): of 161
+ * replies, rules first 119 right, the model alone 126, the model unless
+ * under 0.5 sure 129 (0.6 or 0.7: 127); rechecked at 195, 147, 156 and 159
+ * (0.6 or 0.7: 161), within noise. */
 #define CLASSIFY_MODEL_SURE 0.5
 
 /* The model's verdict: rule "model:KIND", evidence the features that
