@@ -8,7 +8,8 @@ tests/corpus/labelled only.  The test part is never read here except by
 --eval, which reports figures and changes nothing.
 
     scripts/train-model.py                 # train, write data/classify.model
-    scripts/train-model.py --cv            # 5-fold cross-validation on train
+    scripts/train-model.py --cv            # 5-fold cross-validation on train: the
+                                           # rules, the model and ways of combining them
     scripts/train-model.py --eval          # figures on the test part
 
 Deterministic: the same corpus and foictl give the same model, byte for byte.
@@ -241,7 +242,7 @@ def main():
                     help="with --cv: each training reply's label and held-out verdict")
     ap.add_argument("--way", choices=WAYS, default="model-unless-unsure:0.5",
                     help="with --cv-out: the combination whose verdicts are written")
-    ap.add_argument("--drop", help="feature prefixes to leave out (w:,b:,f:,c:)")
+    ap.add_argument("--drop", help="with --cv: feature families to leave out, e.g. b:,s: (w: b: s: r: len: att)")
     ap.add_argument("--output", default=os.path.join(TOP, "data", "classify.model"))
     a = ap.parse_args()
     if a.eval:
