@@ -570,7 +570,10 @@ static int classify_model(const struct classify_rules *r, const struct text *t,
                           struct classify_result *res)
 {
 	struct strv feats = STRV_INIT, hits = STRV_INIT;
-	rule_hits(r, t, &hits);
+	/* Where no rule of kinds 7-13 spoke (and 6 was looked for before),
+	 * there are no rule hits to look for. */
+	if (rule_spoke)
+		rule_hits(r, t, &hits);
 	model_features(t->subject, t->body, has_attachments, &hits, &feats);
 	struct model_result mr;
 	model_score(r->model, &feats, &mr);
