@@ -8,7 +8,8 @@ tests/corpus/labelled only.  The test part is never read here except by
 --eval, which reports figures and changes nothing.
 
     scripts/train-model.py                 # train, write data/classify.model
-    scripts/train-model.py --cv            # 5-fold cross-validation on train
+    scripts/train-model.py --cv            # 5-fold cross-validation on train: the
+                                           # rules, the model and ways of combining them
     scripts/train-model.py --eval          # figures on the test part
 
 Deterministic: the same corpus and foictl give the same model, byte for byte.
@@ -58,9 +59,9 @@ def threaded(rows, tmp):
     return out
 
 
-def foictl(args, files):
+def foictl(args, files, rules=None):
     exe = os.environ.get("FOICTL", os.path.join(TOP, "build", "foictl"))
-    rules = os.path.join(TOP, "data", "classify.rules")
+    rules = rules or os.path.join(TOP, "data", "classify.rules")
     res = subprocess.run([exe, "classify", "--rules", rules] + args + files,
                          capture_output=True, text=True)
     if res.returncode != 0:
@@ -72,6 +73,17 @@ def features(rows):
     with tempfile.TemporaryDirectory() as tmp:
         files = threaded(rows, tmp)
         return [set(line[1].split()) for line in foictl(["--features"], files)]
+
+
+def rule_verdicts(rows):
+    """What the rules alone say of each reply: (kind, rule), read from foictl
+    with a copy of the rules in a directory without a model."""
+    with tempfile.TemporaryDirectory() as tmp:
+        rules = os.path.join(tmp, "classify.rules")
+        with open(os.path.join(TOP, "data", "classify.rules"), "rb") as f, \
+                open(rules, "wb") as out:
+            out.write(f.read())
+        return [(line[1], line[3]) for line in foictl([], threaded(rows, tmp), rules)]
 
 
 def fit(docs, ys, l2, iters=300):
@@ -124,7 +136,7 @@ def fit(docs, ys, l2, iters=300):
     return names, b, W
 
 
-def predict(model, d):
+def probabilities(model, d):
     names, b, W = model
     index = {f: i for i, f in enumerate(names)}
     z = b[:]
@@ -133,7 +145,14 @@ def predict(model, d):
         if i is not None:
             for c in range(len(KINDS)):
                 z[c] += W[i][c]
-    return max(range(len(KINDS)), key=lambda c: z[c])
+    m = max(z)
+    e = [math.exp(v - m) for v in z]
+    return [v / sum(e) for v in e]
+
+
+def predict(model, d):
+    p = probabilities(model, d)
+    return max(range(len(KINDS)), key=lambda c: p[c])
 
 
 def write_model(path, model, ntrain, l2):
@@ -163,19 +182,67 @@ def report(title, pairs):
         r = sum(t == k and p == k for t, p in pairs)
         if n:
             print("  %-16s %3d of %3d" % (k, r, n))
+    # An answer taken for a kind that leaves its request open to chasers.
+    left_open = sum(t in ("refusal", "response") and p in ("acknowledgement", "extension", "other")
+                    for t, p in pairs)
+    print("  answers left open to chasing: %d" % left_open)
     wrong = [(t, p) for t, p in pairs if t != p]
     for t, p in sorted(set(wrong)):
         print("  confused: %s taken for %s x%d" % (t, p, wrong.count((t, p))))
     return right, len(pairs)
 
 
+def combined(rule, probs, way):
+    """The kind foid gives a reply: rule is the rules' (kind, rule), probs
+    the model's probabilities, way how the two are combined."""
+    spoke = not rule[1].startswith("fallback:")
+    best = max(range(len(KINDS)), key=lambda c: probs[c])
+    if way == "rules-first":
+        return rule[0] if spoke else KINDS[best]
+    if way.startswith("model-unless-unsure:"):
+        unsure = probs[best] < float(way.split(":")[1])
+        return rule[0] if spoke and unsure else KINDS[best]
+    return KINDS[best]
+
+
+# foid's way is model-unless-unsure:CLASSIFY_MODEL_SURE (daemon/classify.c).
+WAYS = ["rules-first", "model", "model-unless-unsure:0.4", "model-unless-unsure:0.5",
+        "model-unless-unsure:0.6", "model-unless-unsure:0.7"]
+
+
+def cross_validate(rows, docs, ys, a):
+    """5-fold cross-validation on train of the model alone, the rules alone
+    and the ways of combining them; prints each figure per kind."""
+    verdicts = rule_verdicts(rows)
+    pairs = {w: [] for w in WAYS}
+    for fold in range(5):
+        tr = [i for i in range(len(rows)) if i % 5 != fold]
+        m = fit([docs[i] for i in tr], [ys[i] for i in tr], a.l2)
+        for i in range(fold, len(rows), 5):
+            p = probabilities(m, docs[i])
+            for w in WAYS:
+                got = combined(verdicts[i], p, w)
+                pairs[w].append((i, KINDS[ys[i]], got))
+    report("rules alone on train", [(KINDS[y], v[0]) for y, v in zip(ys, verdicts)])
+    for w in WAYS:
+        report("5-fold cross-validation on train, %s (l2=%g)" % (w, a.l2),
+               [(t, g) for _, t, g in pairs[w]])
+    if a.cv_out:
+        for i, t, g in sorted(pairs[a.way]):
+            a.cv_out.write("%s\t%s\t%s\t%s\n" % (os.path.relpath(rows[i][0], CORPUS),
+                                                  t, g, verdicts[i][1]))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--l2", type=float, default=0.03)
+    ap.add_argument("--l2", type=float, default=0.1)
     ap.add_argument("--cv", action="store_true", help="cross-validate on train")
     ap.add_argument("--eval", action="store_true", help="figures on the test part")
     ap.add_argument("--cv-out", type=argparse.FileType("w"),
                     help="with --cv: each training reply's label and held-out verdict")
+    ap.add_argument("--way", choices=WAYS, default="model-unless-unsure:0.5",
+                    help="with --cv-out: the combination whose verdicts are written")
+    ap.add_argument("--drop", help="with --cv: feature families to leave out, e.g. b:,s: (w: b: s: r: len: att)")
     ap.add_argument("--output", default=os.path.join(TOP, "data", "classify.model"))
     a = ap.parse_args()
     if a.eval:
@@ -188,19 +255,12 @@ def main():
     if not rows:
         sys.exit("no training replies under " + CORPUS)
     docs = features(rows)
+    if a.drop:
+        drop = tuple(a.drop.split(","))
+        docs = [set(f for f in d if not f.startswith(drop)) for d in docs]
     ys = [KINDS.index(k) for _, k, _ in rows]
     if a.cv:
-        pairs = []
-        for fold in range(5):
-            tr = [i for i in range(len(rows)) if i % 5 != fold]
-            te = [i for i in range(len(rows)) if i % 5 == fold]
-            m = fit([docs[i] for i in tr], [ys[i] for i in tr], a.l2)
-            for i in te:
-                pairs.append((KINDS[ys[i]], KINDS[predict(m, docs[i])]))
-                if a.cv_out:
-                    a.cv_out.write("%s\t%s\t%s\n" % (rows[i][0], KINDS[ys[i]],
-                                                      KINDS[predict(m, docs[i])]))
-        report("5-fold cross-validation on train (l2=%g)" % a.l2, pairs)
+        cross_validate(rows, docs, ys, a)
         return
     model = fit(docs, ys, a.l2)
     write_model(a.output, model, len(rows), a.l2)
