@@ -8,6 +8,7 @@
 #include "match.h"
 #include "reply.h"
 #include "store.h"
+#include "survey.h"
 #include "util.h"
 
 /* One line of text for an excerpt: white space folded, cut at n bytes on a
@@ -83,7 +84,8 @@ int ctl_inbox(struct ctl *c, int argc, char **argv)
 {
 	static const char usage[] =
 		"usage: foictl inbox\nLists received mail that matched no"
-		" request, or that has no kind.\n";
+		" request, or that has no kind,\nand survey replies foid could not"
+		" read surely.\n";
 	int nargs = 0;
 	int ex = ctl_args_parse(c, "inbox", usage, NULL, 0, 0, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
@@ -99,6 +101,15 @@ int ctl_inbox(struct ctl *c, int argc, char **argv)
 	                     " FROM messages WHERE direction = 'in'"
 	                     " AND (kind IS NULL OR (request_id IS NULL AND kind != 'own'))"
 	                     " ORDER BY id", NULL);
+	/* Survey replies foid could not read surely wait for a person too. */
+	struct buf survey = BUF_INIT;
+	int nsurvey = 0;
+	if (rc == FOID_OK)
+		rc = survey_waiting(st, "", &survey, &nsurvey, &err);
+	if (rc == FOID_OK && nsurvey)
+		fputs(survey.data, c->out);
+	buf_free(&survey);
+	x.n += nsurvey;
 	if (rc == FOID_OK)
 		fprintf(c->out, "%d message%s waiting for a person\n", x.n,
 		        x.n == 1 ? "" : "s");

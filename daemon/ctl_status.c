@@ -14,6 +14,7 @@
 #include "round_view.h"
 #include "send.h"
 #include "store.h"
+#include "survey.h"
 #include "util.h"
 
 struct ctl_status_row {
@@ -236,6 +237,13 @@ static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
 		                NULL);
 		ctl_status_health(c->out, st, v->regime.tz);
 		ctl_status_table(c->out, v, &a, unmatched);
+		if (strcmp(v->kind, "survey") == 0) {
+			struct buf res = BUF_INIT;
+			rc = survey_results(st, v, util_now(), &res, &err);
+			if (rc == FOID_OK)
+				fputs(res.data ? res.data : "", c->out);
+			buf_free(&res);
+		}
 	}
 out:
 	if (rc)

@@ -8,6 +8,7 @@
 #include "deadline.h"
 #include "round_view.h"
 #include "store.h"
+#include "survey.h"
 
 /* The one place a status is spelled.  rank: order among those that need
  * a person (-1: none needed); flags: STATUS_F_*. */
@@ -149,6 +150,8 @@ struct status_memo {
 struct status_round_info {
 	const struct deadline_regime *reg;
 	const char *closes;
+	struct survey_state *survey;  /* survey rounds: per request, in id order */
+	size_t nsurvey;
 	struct status_memo memo[3][STATUS_MEMO];
 	int nmemo[3];
 };
@@ -315,6 +318,10 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 	s->extension_days = ext;
 	if (final)
 		s->status = !strcmp(final, "response") ? STATUS_RESPONDED : STATUS_REFUSED;
+	/* A survey's reply is as complete as what was read from it. */
+	for (size_t i = 0; final && !strcmp(final, "response") && i < ri->nsurvey; i++)
+		if (ri->survey[i].request_id == r->request_id)
+			s->status = survey_status(&ri->survey[i]);
 	else if (!strcmp(d, "bounced"))
 		s->status = STATUS_BOUNCED;
 	else
@@ -342,6 +349,8 @@ int status_view(struct store *st, const struct round_view *v, int64_t now,
 	ri->reg = &v->regime;
 	ri->closes = v->closes_on;
 	int rc = status_load(st, v->id, &l, errp);
+	if (rc == FOID_OK && strcmp(v->kind, "survey") == 0)
+		rc = survey_states_load(st, v->id, &ri->survey, &ri->nsurvey, errp);
 	/* Both lists are in request order (ids follow seq within a round). */
 	size_t e = 0;
 	for (size_t i = 0; rc == FOID_OK && i < v->nrows; i++) {
@@ -359,6 +368,7 @@ int status_view(struct store *st, const struct round_view *v, int64_t now,
 		strv_free(&s.reminders);
 	}
 	status_load_free(&l);
+	free(ri->survey);
 	free(ri);
 	return rc;
 }
