@@ -318,14 +318,14 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 	s->extension_days = ext;
 	if (final)
 		s->status = !strcmp(final, "response") ? STATUS_RESPONDED : STATUS_REFUSED;
-	/* A survey's reply is as complete as what was read from it. */
-	for (size_t i = 0; final && !strcmp(final, "response") && i < ri->nsurvey; i++)
-		if (ri->survey[i].request_id == r->request_id)
-			s->status = survey_status(&ri->survey[i]);
 	else if (!strcmp(d, "bounced"))
 		s->status = STATUS_BOUNCED;
 	else
 		s->status = state;
+	/* A survey's reply is as complete as what was read from it. */
+	for (size_t i = 0; final && !strcmp(final, "response") && i < ri->nsurvey; i++)
+		if (ri->survey[i].request_id == r->request_id)
+			s->status = survey_status(&ri->survey[i]);
 	struct deadline_date today = deadline_local_date(now, tz);
 	if (s->first_response_at) {
 		s->on_time = deadline_on_time(s->first_response_at, due_at_response, tz);
