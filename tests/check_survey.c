@@ -7,7 +7,6 @@
  * reminder is due from 07-22 (5 working days before), the overdue one
  * from 08-02 (1 working day after; 08-01 is a Scottish bank holiday). */
 #include <check.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -405,32 +404,6 @@ static void sb_down(void) { sandbox_stop(sb); }
 
 static struct testenv *te;
 
-/* Runs foid or foictl with the clock at `when` (UTC). */
-static void at(const char *when, char **out, const char *prog, ...)
-{
-	struct strv argv = STRV_INIT;
-	strv_push(&argv, "/usr/bin/faketime");
-	strv_push(&argv, "-f");
-	strv_push_owned(&argv, xasprintf("@%s", when));
-	strv_push_owned(&argv, fixture_bin(prog));
-	strv_push(&argv, "-c");
-	strv_push(&argv, te->conf_path);
-	va_list ap;
-	va_start(ap, prog);
-	for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *))
-		strv_push(&argv, a);
-	va_end(ap);
-	char *err = NULL, *o = NULL;
-	int rc = fixture_exec(te->fx, argv.v, NULL, &o, &err);
-	ck_assert_msg(rc == 0, "%s at %s exited %d: %s", prog, when, rc, err);
-	if (out)
-		*out = o;
-	else
-		free(o);
-	free(err);
-	strv_free(&argv);
-}
-
 static void reply(const char *who, const char *ref, const char *date, const char *text)
 {
 	char *raw = xasprintf("From: survey@%s.test\r\nTo: research@uni.test\r\n"
@@ -510,18 +483,18 @@ START_TEST(test_survey_round_across_the_closing_date)
 	o.team_extra = "digest_address = \"digest@uni.test\"; digest_time = \"08:00\";";
 	te = testenv_new(&o);
 	char *csv = fixture_write(te->fx, "bodies.csv", bodies);
-	at("2016-07-04 08:00:00", NULL, "foictl", "bodies", "import", csv, NULL);
-	at("2016-07-04 08:05:00", NULL, "foictl", "round", "create", "s", "--kind", "survey",
-	   "--template", "survey-invitation.txt", "--title", "Bins", "--closes", "2016-07-29",
-	   NULL);
-	at("2016-07-04 08:06:00", NULL, "foictl", "question", "s", "online", "--choices",
-	   "yes|no|unclear", "--wording", W1, NULL);
-	at("2016-07-04 08:06:00", NULL, "foictl", "question", "s", "notice", "--number",
-	   "--unit", "days", "--wording", W2, NULL);
-	at("2016-07-04 08:06:00", NULL, "foictl", "question", "s", "assisted", "--choices",
-	   "yes|no|unclear", "--wording", W3, NULL);
-	at("2016-07-04 08:10:00", NULL, "foictl", "round", "launch", "s", NULL);
-	at("2016-07-04 09:00:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-07-04 08:00:00", NULL, "foictl", "bodies", "import", csv, NULL);
+	testenv_at(te, "2016-07-04 08:05:00", NULL, "foictl", "round", "create", "s", "--kind", "survey",
+	           "--template", "survey-invitation.txt", "--title", "Bins", "--closes", "2016-07-29",
+	           NULL);
+	testenv_at(te, "2016-07-04 08:06:00", NULL, "foictl", "question", "s", "online", "--choices",
+	           "yes|no|unclear", "--wording", W1, NULL);
+	testenv_at(te, "2016-07-04 08:06:00", NULL, "foictl", "question", "s", "notice", "--number",
+	           "--unit", "days", "--wording", W2, NULL);
+	testenv_at(te, "2016-07-04 08:06:00", NULL, "foictl", "question", "s", "assisted", "--choices",
+	           "yes|no|unclear", "--wording", W3, NULL);
+	testenv_at(te, "2016-07-04 08:10:00", NULL, "foictl", "round", "launch", "s", NULL);
+	testenv_at(te, "2016-07-04 09:00:00", NULL, "foid", "--once", NULL);
 	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM requests WHERE delivery = 'sent'"
 	                                 " AND due_date = '2016-07-29'"), 8);
 	/* References by short name: alpha 001, beta 002, delta 003, epsilon
@@ -547,17 +520,17 @@ START_TEST(test_survey_round_across_the_closing_date)
 	      "\r\n> 3. Does the council offer an assisted collection service for\r\n"
 	      ">    residents who cannot move their bins?\r\n>    (yes/no/unclear)\r\nNo");
 	/* Wednesday 13 July: read; zeta's follow-up goes out. */
-	at("2016-07-13 09:00:00", NULL, "foid", "--once", NULL);
-	at("2016-07-13 09:30:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-07-13 09:00:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-07-13 09:30:00", NULL, "foid", "--once", NULL);
 	char *err = NULL;
 	ck_assert_int_eq(sandbox_wait_count(sb, "survey@zeta.test", "INBOX", 2, 30, &err), 0);
 	char *inbox = NULL;
-	at("2016-07-13 10:00:00", &inbox, "foictl", "inbox", NULL);
+	testenv_at(te, "2016-07-13 10:00:00", &inbox, "foictl", "inbox", NULL);
 	ck_assert_msg(strstr(inbox, "survey s epsilon: 3 of 3 answers read, 3 unsure") &&
 	              strstr(inbox, "1 message waiting for a person"), "%s", inbox);
 	free(inbox);
 	char *json = NULL;
-	at("2016-07-13 10:00:00", &json, "foictl", "export", "s", "--format", "json", NULL);
+	testenv_at(te, "2016-07-13 10:00:00", &json, "foictl", "export", "s", "--format", "json", NULL);
 	expect_body(json, "alpha", "responded", "\"online\": \"yes\";\"notice\": \"14\";"
 	            "\"assisted\": \"no\";\"online_coded_by\": \"machine\"");
 	expect_body(json, "beta", "responded", "\"online\": \"yes\";\"notice\": \"10\";"
@@ -593,15 +566,15 @@ START_TEST(test_survey_round_across_the_closing_date)
 	              !strstr(raw, "> 1. ") && !strstr(raw, "> 3. "), "%s", raw);
 	free(raw);
 	/* A person confirms what foid read from epsilon's prose. */
-	at("2016-07-14 09:00:00", NULL, "foictl", "code", "s", "epsilon", "--confirm", NULL);
+	testenv_at(te, "2016-07-14 09:00:00", NULL, "foictl", "code", "s", "epsilon", "--confirm", NULL);
 	/* Friday 22 July: the courtesy reminder, to the silent body alone. */
-	at("2016-07-22 09:00:00", NULL, "foid", "--once", NULL);
-	at("2016-07-22 09:30:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-07-22 09:00:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-07-22 09:30:00", NULL, "foid", "--once", NULL);
 	ck_assert_int_eq(sandbox_wait_count(sb, "survey@eta.test", "INBOX", 2, 30, &err), 0);
 	/* Tuesday 2 August, after the closing date (Monday is a Scottish bank
 	 * holiday, so not a UK working day): the overdue reminder. */
-	at("2016-08-02 09:00:00", NULL, "foid", "--once", NULL);
-	at("2016-08-02 09:30:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-08-02 09:00:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-08-02 09:30:00", NULL, "foid", "--once", NULL);
 	ck_assert_int_eq(sandbox_wait_count(sb, "survey@eta.test", "INBOX", 3, 30, &err), 0);
 	/* Exactly the mails each body received. */
 	const char *const want[][2] = {
@@ -622,7 +595,7 @@ START_TEST(test_survey_round_across_the_closing_date)
 	free(raw);
 	/* The results on Wednesday 3 August. */
 	char *status = NULL;
-	at("2016-08-03 09:00:00", &status, "foictl", "status", "s", NULL);
+	testenv_at(te, "2016-08-03 09:00:00", &status, "foictl", "status", "s", NULL);
 	ck_assert_msg(strstr(status, "response rate: 7 of 8 (88%) by the closing date 2016-07-29\n"
 	                             "replies: 6 responded, 1 partial, 0 to review\n"
 	                             "1. online: yes 6, no 1, unclear 0 (7 answered, 6"

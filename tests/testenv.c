@@ -107,6 +107,32 @@ int testenv_run(struct testenv *te, const char *prog, char **out, char **err,
 	return rc;
 }
 
+void testenv_at(struct testenv *te, const char *when, char **out, const char *prog,
+                ...)
+{
+	struct strv argv = STRV_INIT;
+	strv_push(&argv, "/usr/bin/faketime");
+	strv_push(&argv, "-f");
+	strv_push_owned(&argv, xasprintf("@%s", when));
+	strv_push_owned(&argv, fixture_bin(prog));
+	strv_push(&argv, "-c");
+	strv_push(&argv, te->conf_path);
+	va_list ap;
+	va_start(ap, prog);
+	for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *))
+		strv_push(&argv, a);
+	va_end(ap);
+	char *err = NULL, *o = NULL;
+	int rc = fixture_exec(te->fx, argv.v, NULL, &o, &err);
+	ck_assert_msg(rc == 0, "%s at %s exited %d: %s", prog, when, rc, err);
+	if (out)
+		*out = o;
+	else
+		free(o);
+	free(err);
+	strv_free(&argv);
+}
+
 int64_t testenv_int(struct testenv *te, const char *sql)
 {
 	int64_t v = 0;
