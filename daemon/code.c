@@ -1,6 +1,5 @@
 #include "code.h"
 
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -117,8 +116,7 @@ static char *code_normalise(const struct code_q *q, const char *value)
 		double d = 0;
 		const char *end = NULL;
 		if (survey_number(v, &d, &end) && *end == '\0')
-			out = d == floor(d) && fabs(d) < 1e15 ? xasprintf("%.0f", d)
-			                                      : xasprintf("%g", d);
+			out = survey_number_format(d);
 	} else if (strcmp(q->type, "choice") == 0) {
 		struct survey_q sq = { q->type, q->choices, q->synonyms, NULL };
 		out = survey_choice_lookup(&sq, v);

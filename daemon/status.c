@@ -232,6 +232,14 @@ static int status_very(const struct holidays *h, struct status_round_info *ri,
 	return rc;
 }
 
+/* survey_state by request id (survey_states_load gives them in id order). */
+static int status_survey_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct survey_state *)a)->request_id;
+	int64_t y = ((const struct survey_state *)b)->request_id;
+	return (x > y) - (x < y);
+}
+
 static int status_one(const struct holidays *h, struct status_round_info *ri,
                       const struct round_view_row *r, const struct status_ev *evs,
                       size_t nevs, int64_t now, struct status *s, char **errp)
@@ -323,9 +331,11 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 	else
 		s->status = state;
 	/* A survey's reply is as complete as what was read from it. */
-	for (size_t i = 0; final && !strcmp(final, "response") && i < ri->nsurvey; i++)
-		if (ri->survey[i].request_id == r->request_id)
-			s->status = survey_status(&ri->survey[i]);
+	const struct survey_state key = { .request_id = r->request_id }, *sv = NULL;
+	if (final && !strcmp(final, "response") && ri->nsurvey)
+		sv = bsearch(&key, ri->survey, ri->nsurvey, sizeof *ri->survey, status_survey_cmp);
+	if (sv)
+		s->status = survey_status(sv);
 	struct deadline_date today = deadline_local_date(now, tz);
 	if (s->first_response_at) {
 		s->on_time = deadline_on_time(s->first_response_at, due_at_response, tz);

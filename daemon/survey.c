@@ -126,7 +126,8 @@ static struct survey_q *survey_parse_view(const struct survey_questions *qs)
 	return v;
 }
 
-static int survey_text_cb(const struct store_row *row, void *arg)
+/* Collects one text column, NULL as "". */
+static int survey_strv_cb(const struct store_row *row, void *arg)
 {
 	strv_push(arg, store_row_text(row, 0) ? store_row_text(row, 0) : "");
 	return 0;
@@ -154,10 +155,10 @@ int survey_code_message(struct store *st, int64_t row, int *ncoded, char **errp)
 	rc = survey_questions_load(st, round, &qs, errp);
 	/* The body first: a form attachment fills only what it left. */
 	if (rc == FOID_OK)
-		rc = store_query(st, errp, survey_text_cb, &texts,
+		rc = store_query(st, errp, survey_strv_cb, &texts,
 		                 "SELECT body_text FROM messages WHERE id = ?", "I", row);
 	if (rc == FOID_OK)
-		rc = store_query(st, errp, survey_text_cb, &texts,
+		rc = store_query(st, errp, survey_strv_cb, &texts,
 		                 "SELECT group_concat(p.text, char(10)) FROM attachments a"
 		                 " JOIN attachment_pages p ON p.attachment_id = a.id"
 		                 " WHERE a.message_id = ? GROUP BY a.id ORDER BY a.id", "I", row);
@@ -237,12 +238,6 @@ enum status_code survey_status(const struct survey_state *s)
 	return s->answered < s->questions ? STATUS_PARTIAL : STATUS_RESPONDED;
 }
 
-static int survey_key_cb(const struct store_row *row, void *arg)
-{
-	strv_push(arg, store_row_text(row, 0));
-	return 0;
-}
-
 int survey_missing_text(struct store *st, int64_t request_id, char **out,
                         int *nmissing, char **errp)
 {
@@ -256,7 +251,7 @@ int survey_missing_text(struct store *st, int64_t request_id, char **out,
 	if (rc == FOID_OK)
 		rc = survey_questions_load(st, round, &qs, errp);
 	if (rc == FOID_OK)
-		rc = store_query(st, errp, survey_key_cb, &have,
+		rc = store_query(st, errp, survey_strv_cb, &have,
 		                 "SELECT key FROM answers WHERE request_id = ?", "I", request_id);
 	if (rc == FOID_OK) {
 		int *only = xcalloc(qs.n ? qs.n : 1, sizeof *only);
@@ -410,12 +405,6 @@ int survey_results(struct store *st, const struct round_view *v, int64_t now,
 	return rc;
 }
 
-static int survey_round_cb(const struct store_row *row, void *arg)
-{
-	strv_push(arg, store_row_text(row, 0));
-	return 0;
-}
-
 struct survey_who {
 	char *slug, *short_name;
 };
@@ -433,7 +422,7 @@ int survey_waiting(struct store *st, const char *indent, struct buf *out, int *n
 {
 	struct strv rounds = STRV_INIT;
 	*n = 0;
-	int rc = store_query(st, errp, survey_round_cb, &rounds,
+	int rc = store_query(st, errp, survey_strv_cb, &rounds,
 	                     "SELECT id FROM rounds WHERE kind = 'survey' AND state != 'draft'"
 	                     " ORDER BY id", NULL);
 	for (size_t k = 0; rc == FOID_OK && k < rounds.n; k++) {

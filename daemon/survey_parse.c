@@ -335,7 +335,7 @@ static void sp_set(struct survey_answer *a, char *value, char *comment, int conf
 	a->confidence = conf;
 }
 
-static char *sp_format_number(double v)
+char *survey_number_format(double v)
 {
 	if (v == floor(v) && fabs(v) < 1e15)
 		return xasprintf("%.0f", v);
@@ -368,11 +368,11 @@ static void sp_read_value(const struct survey_q *q, const char *a, int prose,
 		double v;
 		const char *end = NULL, *start = a;
 		if (survey_number(a, &v, &end)) {
-			sp_set(out, sp_format_number(v), sp_number_comment(end), base);
+			sp_set(out, survey_number_format(v), sp_number_comment(end), base);
 			return;
 		}
 		if (sp_number_inside(a, &v, &start, &end))
-			sp_set(out, sp_format_number(v), sp_comment(a),
+			sp_set(out, survey_number_format(v), sp_comment(a),
 			       prose ? SP_PROSE : SP_INSIDE);
 		return;
 	}

@@ -56,5 +56,7 @@ char *survey_choice_lookup(const struct survey_q *q, const char *word);
  * ("14", "1,500", "2.5", "fourteen", "twenty-one", "a hundred"); *end is
  * set after it.  0 when there is none. */
 int survey_number(const char *s, double *out, const char **end);
+/* A number as answers store it: "14", "2.5" (a new string). */
+char *survey_number_format(double v);
 
 #endif
