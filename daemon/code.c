@@ -148,13 +148,13 @@ int code_set(struct store *st, int64_t request_id, const struct code_answer *a,
 	if (rc == FOID_OK)
 		rc = store_exec(st, errp,
 		                "INSERT INTO answers (request_id, key, value, comment, machine,"
-		                " confidence, message_id, at, actor) VALUES (?, ?, ?, ?, ?,"
+		                " confidence, message_row, at, actor) VALUES (?, ?, ?, ?, ?,"
 		                " CASE WHEN ? THEN ? END, nullif(?, 0), ?, ?)"
 		                " ON CONFLICT (request_id, key) DO UPDATE SET value ="
 		                " excluded.value, comment = coalesce(excluded.comment,"
 		                " answers.comment), machine = excluded.machine, confidence ="
-		                " excluded.confidence, message_id = coalesce(excluded.message_id,"
-		                " answers.message_id), at = excluded.at, actor = excluded.actor"
+		                " excluded.confidence, message_row = coalesce(excluded.message_row,"
+		                " answers.message_row), at = excluded.at, actor = excluded.actor"
 		                " WHERE answers.machine = 1 OR excluded.machine = 0",
 		                "IsssiiiIIs", request_id, a->key, v, a->comment, a->machine,
 		                a->machine, a->confidence, a->message_row, util_now(), a->actor);

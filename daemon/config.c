@@ -215,8 +215,13 @@ static const struct ck ck_reminders[] = {
 	  .nsteps = (int)CK_LEN(config_default_survey), .off = CK_OFF(reminders_survey) },
 };
 
+static const struct ck ck_classify[] = {
+	{ .key = "review_below", .type = CK_INT, .idef = 60, .min = 0, .max = 100,
+	  .off = CK_OFF(review_below) },
+};
+
 enum { CG_ROOT, CG_TEAM, CG_SMTP, CG_IMAP, CG_LIMITS, CG_DEADLINES, CG_REMINDERS,
-       CG_COUNT };
+       CG_CLASSIFY, CG_COUNT };
 static const struct cg config_groups[CG_COUNT] = {
 	[CG_ROOT] = { NULL, 1, ck_root, CK_LEN(ck_root) },
 	[CG_TEAM] = { "team", 1, ck_team, CK_LEN(ck_team) },
@@ -225,6 +230,7 @@ static const struct cg config_groups[CG_COUNT] = {
 	[CG_LIMITS] = { "limits", 0, ck_limits, CK_LEN(ck_limits) },
 	[CG_DEADLINES] = { "deadlines", 0, ck_deadlines, CK_LEN(ck_deadlines) },
 	[CG_REMINDERS] = { "reminders", 0, ck_reminders, CK_LEN(ck_reminders) },
+	[CG_CLASSIFY] = { "classify", 0, ck_classify, CK_LEN(ck_classify) },
 };
 
 /* One reminder step as written; config_steps turns it into a step. */

@@ -75,6 +75,9 @@ struct config {
 	int min_gap_days;         /* between two mails to one body */
 	struct config_reminders reminders_foi;
 	struct config_reminders reminders_survey;
+
+	int review_below;         /* percent: a reply classified less sure than
+	                             this waits for a person (status.h) */
 };
 
 /* Loads and validates path.  On success *out is owned by the caller

@@ -108,6 +108,20 @@ int ctl_fail(const char *cmd, int rc, const char *msg)
 	return ctl_exit_code(rc);
 }
 
+int ctl_done(struct ctl *c, const char *cmd, int rc, char *err, const char *fmt, ...)
+{
+	if (rc == FOID_OK) {
+		va_list ap;
+		va_start(ap, fmt);
+		vfprintf(c->out, fmt, ap);
+		va_end(ap);
+	} else {
+		rc = ctl_fail(cmd, rc, err);
+	}
+	free(err);
+	return rc;
+}
+
 int ctl_open(struct ctl *c, struct store **st)
 {
 	*st = c->st;
@@ -183,6 +197,16 @@ int ctl_args_parse(struct ctl *c, const char *cmd, const char *usage,
 		return ctl_args_usage(cmd, usage, "unexpected argument: ", argv[max + 1]);
 	*nargs = n;
 	return CTL_ARGS_RUN;
+}
+
+int ctl_args_open(struct ctl *c, const char *cmd, const char *usage,
+                  const struct ctl_opt *opts, int min, int max, int argc,
+                  char **argv, int *nargs, struct store **st)
+{
+	int ex = ctl_args_parse(c, cmd, usage, opts, min, max, argc, argv, nargs);
+	if (ex == CTL_ARGS_RUN && (ex = ctl_open(c, st)) == EX_OK)
+		ex = CTL_ARGS_RUN;
+	return ex;
 }
 
 int ctl_request_id(struct store *st, const char *slug, const char *short_name,

@@ -7,8 +7,20 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "status.h"
+#include "util.h"
+
 struct config;
 struct store;
+
+/* Received mail waiting for a person, on messages m: matched to no
+ * request, not classified, or in review (status.h); one integer
+ * parameter, classify.review_below.  foictl inbox lists it; status and the
+ * digest count it. */
+#define CTL_INBOX_SQL \
+	"(m.direction = 'in' AND (m.kind IS NULL" \
+	" OR (m.request_id IS NULL AND m.kind != 'own')" \
+	" OR (m.request_id IS NOT NULL AND " STATUS_SQL_UNSETTLED ")))"
 
 struct ctl {
 	const char *config_path; /* -c FILE, or NULL for the default */
@@ -34,6 +46,10 @@ int ctl_exit_code(int rc);
 /* Prints "foictl CMD: msg" to stderr (each line of msg) and returns
  * ctl_exit_code(rc). */
 int ctl_fail(const char *cmd, int rc, const char *msg);
+/* The end of most commands: on FOID_OK prints fmt to c->out and returns
+ * EX_OK, else returns ctl_fail(cmd, rc, err).  Frees err either way. */
+int ctl_done(struct ctl *c, const char *cmd, int rc, char *err, const char *fmt, ...)
+	FOID_PRINTF(5, 6);
 /* Prints "foictl CMD: msg" and usage to stderr; returns EX_USAGE. */
 int ctl_usage_error(const char *cmd, const char *usage, const char *msg);
 /* The store for a command: the exit status on failure (EX_CONFIG when the
@@ -66,6 +82,12 @@ struct ctl_opt {
 int ctl_args_parse(struct ctl *c, const char *cmd, const char *usage,
                    const struct ctl_opt *opts, int min, int max, int argc,
                    char **argv, int *nargs);
+/* ctl_args_parse, then ctl_open for a command that needs nothing else
+ * checked first: CTL_ARGS_RUN with *st set (owned by c), or the exit
+ * status to return. */
+int ctl_args_open(struct ctl *c, const char *cmd, const char *usage,
+                  const struct ctl_opt *opts, int min, int max, int argc,
+                  char **argv, int *nargs, struct store **st);
 
 /* 1 when out is a terminal and NO_COLOR is not set: colour is allowed. */
 int ctl_colour(FILE *out);

@@ -25,13 +25,12 @@ static int ctl_bodies_import(struct ctl *c, int argc, char **argv)
 {
 	int dry_run = 0, n = 0;
 	const struct ctl_opt opts[] = { { "--dry-run", NULL, &dry_run }, { NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "bodies import", ctl_bodies_usage, opts, 1, 1,
-	                        argc, argv, &n);
+	struct store *st = NULL;
+	int ex = ctl_args_open(c, "bodies import", ctl_bodies_usage, opts, 1, 1,
+	                        argc, argv, &n, &st);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
-	struct store *st = NULL;
-	if ((ex = ctl_open(c, &st)) != EX_OK)
-		return ex;
+	ex = EX_OK;
 	struct bodies_report rep = BODIES_REPORT_INIT;
 	char *err = NULL;
 	int rc = bodies_import(st, argv[1], dry_run, &rep, &err);
@@ -128,13 +127,12 @@ static int ctl_bodies_list(struct ctl *c, int argc, char **argv)
 	const struct ctl_opt opts[] = {
 		{ "--json", NULL, &json }, { "--tag", &tag, NULL }, { NULL, NULL, NULL },
 	};
-	int ex = ctl_args_parse(c, "bodies list", ctl_bodies_usage, opts, 0, 0,
-	                        argc, argv, &n);
+	struct store *st = NULL;
+	int ex = ctl_args_open(c, "bodies list", ctl_bodies_usage, opts, 0, 0,
+	                        argc, argv, &n, &st);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
-	struct store *st = NULL;
-	if ((ex = ctl_open(c, &st)) != EX_OK)
-		return ex;
+	ex = EX_OK;
 	struct bodies_list l = BODIES_LIST_INIT;
 	char *err = NULL;
 	int rc = bodies_list(st, tag, &l, &err);
@@ -173,13 +171,12 @@ static int ctl_bodies_show(struct ctl *c, int argc, char **argv)
 {
 	int json = 0, n = 0;
 	const struct ctl_opt opts[] = { { "--json", NULL, &json }, { NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "bodies show", ctl_bodies_usage, opts, 1, 1,
-	                        argc, argv, &n);
+	struct store *st = NULL;
+	int ex = ctl_args_open(c, "bodies show", ctl_bodies_usage, opts, 1, 1,
+	                        argc, argv, &n, &st);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
-	struct store *st = NULL;
-	if ((ex = ctl_open(c, &st)) != EX_OK)
-		return ex;
+	ex = EX_OK;
 	struct body *b = NULL;
 	char *err = NULL;
 	int rc = bodies_find_by_short_name(st, argv[1], &b, &err);

@@ -122,17 +122,11 @@ int ctl_extend(struct ctl *c, int argc, char **argv)
 		if (rc == FOID_OK)
 			rc = store_event(st, &err, 0, req, 0, "request.extended", "foictl",
 			                 detail);
-		if (rc == FOID_OK)
-			rc = store_commit(st, &err);
-		else
-			store_rollback(st);
+		rc = store_finish(st, rc, &err);
 	}
-	if (rc == FOID_OK)
-		fprintf(c->out, "%s %s: extended by %ld working days\n", pos[0], pos[1], days);
-	else
-		rc = ctl_fail("extend", rc, err);
+	rc = ctl_done(c, "extend", rc, err,
+	              "%s %s: extended by %ld working days\n", pos[0], pos[1], days);
 	free(detail);
-	free(err);
 	return rc;
 }
 
@@ -169,17 +163,9 @@ int ctl_withdraw(struct ctl *c, int argc, char **argv)
 		if (rc == FOID_OK)
 			rc = store_event(st, &err, 0, req, 0, "request.withdrawn", "foictl",
 			                 values[0]);
-		if (rc == FOID_OK)
-			rc = store_commit(st, &err);
-		else
-			store_rollback(st);
+		rc = store_finish(st, rc, &err);
 	}
-	if (rc == FOID_OK)
-		fprintf(c->out, "%s %s: withdrawn\n", pos[0], pos[1]);
-	else
-		rc = ctl_fail("withdraw", rc, err);
-	free(err);
-	return rc;
+	return ctl_done(c, "withdraw", rc, err, "%s %s: withdrawn\n", pos[0], pos[1]);
 }
 
 int ctl_remind(struct ctl *c, int argc, char **argv)

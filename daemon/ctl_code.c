@@ -60,17 +60,14 @@ int ctl_question(struct ctl *c, int argc, char **argv)
 		rc = store_query(st, &err, ctl_question_row, c,
 		                 "SELECT position, key, type, choices, synonyms, wording, unit"
 		                 " FROM questions WHERE round_id = ? ORDER BY position", "I", rid);
-	} else if (rc == FOID_OK) {
-		struct code_question q = { pos[1], type, choices, wording, unit };
-		rc = code_declare(st, rid, &q, &err);
-		if (rc == FOID_OK)
-			fprintf(c->out, "round %s: question %s (%s%s%s)\n", pos[0], pos[1], type,
-			        choices ? ": " : "", choices ? choices : "");
+		return ctl_done(c, "question", rc, err, "%s", "");
 	}
-	if (rc != FOID_OK)
-		rc = ctl_fail("question", rc, err);
-	free(err);
-	return rc;
+	struct code_question q = { pos[1], type, choices, wording, unit };
+	if (rc == FOID_OK)
+		rc = code_declare(st, rid, &q, &err);
+	return ctl_done(c, "question", rc, err,
+	                "round %s: question %s (%s%s%s)\n", pos[0], pos[1], type,
+	                choices ? ": " : "", choices ? choices : "");
 }
 
 int ctl_code(struct ctl *c, int argc, char **argv)

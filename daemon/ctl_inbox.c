@@ -4,6 +4,7 @@
 #include <string.h>
 #include <sysexits.h>
 
+#include "config.h"
 #include "ctl.h"
 #include "match.h"
 #include "reply.h"
@@ -43,21 +44,11 @@ struct ctl_inbox {
 	int n;
 };
 
-static int ctl_inbox_row(const struct store_row *row, void *arg)
+/* Where unmatched mail may belong: the body whose domain the sender
+ * shares, else the assign line to fill in. */
+static void ctl_inbox_suggest(struct ctl_inbox *x, const struct store_row *row)
 {
-	struct ctl_inbox *x = arg;
 	FILE *out = x->c->out;
-	const char *subject = store_row_text(row, 3);
-	char *excerpt = ctl_excerpt(store_row_text(row, 4), 70);
-	char *when = util_iso8601(store_row_int(row, 1), NULL);
-	fprintf(out, "#%lld  %s  from %s\n", (long long)store_row_int(row, 0), when,
-	        store_row_text(row, 2) ? store_row_text(row, 2) : "(unknown)");
-	fprintf(out, "    subject: %s\n", subject ? subject : "");
-	fprintf(out, "    kind: %s%s\n", store_row_text(row, 5) ? store_row_text(row, 5)
-	                                                        : "unclassified",
-	        store_row_int(row, 6) ? "" : " (no match)");
-	fprintf(out, "    %s\n", excerpt);
-	/* A suggestion: the body whose domain the sender shares. */
 	const char *from = store_row_text(row, 2);
 	const char *at = from ? strrchr(from, '@') : NULL;
 	char *sugg = NULL;
@@ -74,6 +65,35 @@ static int ctl_inbox_row(const struct store_row *row, void *arg)
 		fprintf(out, "    assign with: foictl assign %lld ROUND SHORT_NAME\n",
 		        (long long)store_row_int(row, 0));
 	free(sugg);
+}
+
+static int ctl_inbox_row(const struct store_row *row, void *arg)
+{
+	struct ctl_inbox *x = arg;
+	FILE *out = x->c->out;
+	long long id = (long long)store_row_int(row, 0);
+	const char *subject = store_row_text(row, 3);
+	const char *kind = store_row_text(row, 5), *rule = store_row_text(row, 11);
+	char *excerpt = ctl_excerpt(store_row_text(row, 4), 70);
+	char *when = util_iso8601(store_row_int(row, 1), NULL);
+	fprintf(out, "#%lld  %s  from %s\n", id, when,
+	        store_row_text(row, 2) ? store_row_text(row, 2) : "(unknown)");
+	fprintf(out, "    subject: %s\n", subject ? subject : "");
+	fprintf(out, "    kind: %s", kind ? kind : "unclassified");
+	if (store_row_text(row, 7))
+		fprintf(out, " (%lld%% sure%s%s)", (long long)store_row_int(row, 7),
+		        rule ? ": " : "", rule ? rule : "");
+	fprintf(out, "%s\n", store_row_int(row, 6) ? "" : " (no match)");
+	fprintf(out, "    %s\n", excerpt);
+	if (store_row_int(row, 6) && kind) {
+		/* Matched, but its kind is a guess (review): a person reads and
+		 * marks it. */
+		fprintf(out, "    request: %s %s %s\n", store_row_text(row, 8),
+		        store_row_text(row, 9), store_row_text(row, 10));
+		fprintf(out, "    settle with: foictl mark %lld KIND\n", id);
+	} else {
+		ctl_inbox_suggest(x, row);
+	}
 	free(when);
 	free(excerpt);
 	x->n++;
@@ -83,24 +103,26 @@ static int ctl_inbox_row(const struct store_row *row, void *arg)
 int ctl_inbox(struct ctl *c, int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: foictl inbox\nLists received mail that matched no"
-		" request, or that has no kind,\nand survey replies foid could not"
-		" read surely.\n";
+		"usage: foictl inbox\nLists received mail waiting for a person: mail"
+		" that matched no\nrequest, that has no kind, or whose kind foid could"
+		" not tell (review),\nand survey replies foid could not read surely.\n";
 	int nargs = 0;
-	int ex = ctl_args_parse(c, "inbox", usage, NULL, 0, 0, argc, argv, &nargs);
-	if (ex != CTL_ARGS_RUN)
-		return ex;
 	struct store *st = NULL;
-	if ((ex = ctl_open(c, &st)) != EX_OK)
+	int ex = ctl_args_open(c, "inbox", usage, NULL, 0, 0, argc, argv, &nargs, &st);
+	if (ex != CTL_ARGS_RUN)
 		return ex;
 	struct ctl_inbox x = { c, st, 0 };
 	char *err = NULL;
 	int rc = store_query(st, &err, ctl_inbox_row, &x,
-	                     "SELECT id, coalesce(internaldate, created_at), from_addr,"
-	                     " subject, body_text, kind, coalesce(request_id, 0)"
-	                     " FROM messages WHERE direction = 'in'"
-	                     " AND (kind IS NULL OR (request_id IS NULL AND kind != 'own'))"
-	                     " ORDER BY id", NULL);
+	                     "SELECT m.id, coalesce(m.internaldate, m.created_at),"
+	                     " m.from_addr, m.subject, m.body_text, m.kind,"
+	                     " coalesce(m.request_id, 0), m.kind_confidence, r.slug,"
+	                     " b.short_name, q.reference, m.kind_rule"
+	                     " FROM messages m LEFT JOIN requests q ON q.id = m.request_id"
+	                     " LEFT JOIN rounds r ON r.id = q.round_id"
+	                     " LEFT JOIN bodies b ON b.id = q.body_id"
+	                     " WHERE " CTL_INBOX_SQL " ORDER BY m.id", "i",
+	                     c->cfg->review_below);
 	/* Survey replies foid could not read surely wait for a person too. */
 	struct buf survey = BUF_INIT;
 	int nsurvey = 0;
@@ -110,13 +132,8 @@ int ctl_inbox(struct ctl *c, int argc, char **argv)
 		fputs(survey.data, c->out);
 	buf_free(&survey);
 	x.n += nsurvey;
-	if (rc == FOID_OK)
-		fprintf(c->out, "%d message%s waiting for a person\n", x.n,
-		        x.n == 1 ? "" : "s");
-	else
-		rc = ctl_fail("inbox", rc, err);
-	free(err);
-	return rc;
+	return ctl_done(c, "inbox", rc, err, "%d message%s waiting for a person\n", x.n,
+	                x.n == 1 ? "" : "s");
 }
 
 int ctl_assign(struct ctl *c, int argc, char **argv)
@@ -143,63 +160,89 @@ int ctl_assign(struct ctl *c, int argc, char **argv)
 	int rc = ctl_request_id(st, argv[2], argv[3], &req, &err);
 	if (rc == FOID_OK)
 		rc = reply_assign(st, row, req, "foictl", &err);
-	if (rc == FOID_OK)
-		fprintf(c->out, "message #%lld assigned to %s %s\n", row, argv[2], argv[3]);
-	else
-		rc = ctl_fail("assign", rc, err);
-	free(err);
+	return ctl_done(c, "assign", rc, err,
+	                "message #%lld assigned to %s %s\n", row, argv[2], argv[3]);
+}
+
+/* The message foictl mark ROUND SHORT_NAME means: msg (checked to be
+ * that request's), else the latest received for it. */
+static int ctl_mark_find(struct store *st, const char *slug, const char *short_name,
+                         const char *msg, int64_t *row, char **errp)
+{
+	int64_t req = 0;
+	int rc = ctl_request_id(st, slug, short_name, &req, errp);
+	if (rc == FOID_OK && msg) {
+		*row = strtoll(msg[0] == '#' ? msg + 1 : msg, NULL, 10);
+		int64_t owner = 0;
+		rc = store_query_int(st, errp, &owner,
+		                     "SELECT coalesce(request_id, 0) FROM messages"
+		                     " WHERE id = ? AND direction = 'in'", "I", *row);
+		if (rc == FOID_OK && owner != req)
+			rc = err_set(errp, FOID_EINVAL, "message #%lld is not matched to %s %s"
+			             " (foictl assign it first)", (long long)*row, slug,
+			             short_name);
+		else if (rc == FOID_ENOTFOUND)
+			err_set(errp, rc, "no received message #%s", msg);
+	} else if (rc == FOID_OK) {
+		rc = store_query_int(st, errp, row,
+		                     "SELECT id FROM messages WHERE request_id = ?"
+		                     " AND direction = 'in' AND kind IS NOT 'own'"
+		                     " ORDER BY coalesce(internaldate, created_at) DESC, id DESC"
+		                     " LIMIT 1", "I", req);
+		if (rc == FOID_ENOTFOUND)
+			err_set(errp, rc, "nothing received yet for %s %s", slug, short_name);
+	}
 	return rc;
 }
 
 int ctl_mark(struct ctl *c, int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: foictl mark ROUND SHORT_NAME KIND [--message ID]\n"
+		"usage: foictl mark MESSAGE KIND\n"
+		"       foictl mark ROUND SHORT_NAME KIND [--message ID]\n"
 		"KIND: acknowledgement, clarification, extension, refusal, response,\n"
-		"auto_reply, bounce or other.  Without --message, the latest message\n"
-		"received for that request.  foid never undoes it.\n";
+		"auto_reply, bounce or other.  MESSAGE is a number from foictl inbox;\n"
+		"given ROUND SHORT_NAME without --message, the latest message received\n"
+		"for that request.  A person's kind settles a review (other too: read,\n"
+		"and really nothing); foid never undoes it.\n";
 	const char *msg = NULL;
 	int nargs = 0;
 	const struct ctl_opt opts[] = { { "--message", &msg, NULL }, { NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "mark", usage, opts, 3, 3, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "mark", usage, opts, 2, 3, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
-	const char *pos[3] = { argv[1], argv[2], argv[3] };
-	if (!reply_kind_valid(pos[2]))
+	const char *kind = argv[nargs];
+	int64_t row = 0;
+	if (nargs == 2) {
+		char *end = NULL;
+		row = strtoll(argv[1][0] == '#' ? argv[1] + 1 : argv[1], &end, 10);
+		if (!end || *end || row <= 0 || msg)
+			return ctl_usage_error("mark", usage,
+			                       "MESSAGE is a number from foictl inbox");
+	}
+	if (!reply_kind_valid(kind))
 		return ctl_usage_error("mark", usage, "unknown KIND");
 	struct store *st = NULL;
 	if ((ex = ctl_open(c, &st)) != EX_OK)
 		return ex;
-	int64_t req = 0, row = 0;
-	char *err = NULL;
-	int rc = ctl_request_id(st, pos[0], pos[1], &req, &err);
-	if (rc == FOID_OK && msg) {
-		row = strtoll(msg[0] == '#' ? msg + 1 : msg, NULL, 10);
-		int64_t owner = 0;
-		rc = store_query_int(st, &err, &owner,
-		                     "SELECT coalesce(request_id, 0) FROM messages"
-		                     " WHERE id = ? AND direction = 'in'", "I", row);
-		if (rc == FOID_OK && owner != req)
-			rc = err_set(&err, FOID_EINVAL, "message #%lld is not matched to %s %s"
-			             " (foictl assign it first)", (long long)row, pos[0], pos[1]);
-		else if (rc == FOID_ENOTFOUND)
-			err_set(&err, rc, "no received message #%s", msg);
-	} else if (rc == FOID_OK) {
-		rc = store_query_int(st, &err, &row,
-		                     "SELECT id FROM messages WHERE request_id = ?"
-		                     " AND direction = 'in' AND kind IS NOT 'own'"
-		                     " ORDER BY coalesce(internaldate, created_at) DESC, id DESC"
-		                     " LIMIT 1", "I", req);
-		if (rc == FOID_ENOTFOUND)
-			err_set(&err, rc, "nothing received yet for %s %s", pos[0], pos[1]);
-	}
+	char *err = NULL, *of = NULL;
+	int rc = FOID_OK;
+	if (nargs == 3)
+		rc = ctl_mark_find(st, argv[1], argv[2], msg, &row, &err);
 	if (rc == FOID_OK)
-		rc = reply_mark(st, row, pos[2], "foictl", &err);
-	if (rc == FOID_OK)
-		fprintf(c->out, "message #%lld of %s %s marked %s\n", (long long)row,
-		        pos[0], pos[1], pos[2]);
-	else
+		rc = reply_mark(st, row, kind, "foictl", &err);
+	if (rc == FOID_OK) {
+		store_query_text(st, NULL, &of,
+		                 "SELECT ' of ' || r.slug || ' ' || b.short_name"
+		                 " FROM messages m JOIN requests q ON q.id = m.request_id"
+		                 " JOIN rounds r ON r.id = q.round_id"
+		                 " JOIN bodies b ON b.id = q.body_id WHERE m.id = ?", "I", row);
+		fprintf(c->out, "message #%lld%s marked %s\n", (long long)row, of ? of : "",
+		        kind);
+	} else {
 		rc = ctl_fail("mark", rc, err);
+	}
+	free(of);
 	free(err);
 	return rc;
 }

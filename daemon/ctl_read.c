@@ -138,7 +138,7 @@ int ctl_read(struct ctl *c, int argc, char **argv)
 		if (rc == FOID_OK)
 			rc = store_query(st, &err, ctl_read_att_cb, &x,
 			                 "SELECT id, filename, content_type, size FROM attachments"
-			                 " WHERE message_id = ? ORDER BY id", "I", (int64_t)id);
+			                 " WHERE message_row = ? ORDER BY id", "I", (int64_t)id);
 	}
 	if (rc)
 		rc = ctl_fail("read", rc, err);
@@ -189,7 +189,7 @@ static void ctl_atts_free(struct ctl_atts *a)
 
 #define CTL_ATT_SELECT                                                          \
 	"SELECT a.id, a.filename, a.content_type, a.size, a.path, m.id,"         \
-	" m.date_hdr FROM attachments a JOIN messages m ON m.id = a.message_id"
+	" m.date_hdr FROM attachments a JOIN messages m ON m.id = a.message_row"
 
 static int ctl_atts_of(struct store *st, const char *slug, const char *body,
                        struct ctl_atts *a, char **errp)
@@ -373,11 +373,10 @@ int ctl_extract(struct ctl *c, int argc, char **argv)
 {
 	int again = 0, nargs = 0;
 	const struct ctl_opt opts[] = { { "--again", NULL, &again }, { NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "extract", ctl_extract_usage_text, opts, 0, 0, argc, argv, &nargs);
-	if (ex != CTL_ARGS_RUN)
-		return ex;
 	struct store *st = NULL;
-	if ((ex = ctl_open(c, &st)) != EX_OK)
+	int ex = ctl_args_open(c, "extract", ctl_extract_usage_text, opts, 0, 0, argc, argv,
+	                       &nargs, &st);
+	if (ex != CTL_ARGS_RUN)
 		return ex;
 	char *err = NULL;
 	int rc = FOID_OK;
@@ -388,10 +387,7 @@ int ctl_extract(struct ctl *c, int argc, char **argv)
 		if (rc == FOID_OK)
 			rc = store_exec(st, &err, "UPDATE attachments SET text_status = NULL,"
 			                " detected_type = NULL", NULL);
-		if (rc == FOID_OK)
-			rc = store_commit(st, &err);
-		else
-			store_rollback(st);
+		rc = store_finish(st, rc, &err);
 	}
 	struct extract_opts o = EXTRACT_OPTS_DEFAULT;
 	size_t done = 0;

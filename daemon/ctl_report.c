@@ -172,13 +172,17 @@ static char *report_html(struct store *st, int64_t rid, const char *slug,
                          const char *survey)
 {
 	struct buf b = BUF_INIT;
-	size_t answered = 0, ontime = 0, late = 0, refused = 0, outstanding = 0;
+	size_t answered = 0, ontime = 0, late = 0, refused = 0, review = 0, outstanding = 0;
 	for (size_t i = 0; i < rp->n; i++) {
 		answered += (size_t)rp->v[i].answered;
 		ontime += rp->v[i].on_time == 1;
 		late += rp->v[i].on_time == 0;
 		refused += rp->v[i].status == STATUS_REFUSED;
-		outstanding += !rp->v[i].answered && rp->v[i].status != STATUS_WITHDRAWN;
+		/* The body wrote, but what it said waits for a person: neither
+		 * an answer nor silence. */
+		review += rp->v[i].status == STATUS_REVIEW;
+		outstanding += !rp->v[i].answered && rp->v[i].status != STATUS_WITHDRAWN &&
+		               rp->v[i].status != STATUS_REVIEW;
 	}
 	buf_adds(&b, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>");
 	report_esc(&b, title);
@@ -193,14 +197,16 @@ static char *report_html(struct store *st, int64_t rid, const char *slug,
 	buf_adds(&b, "</h1>\n<p>Round <code>");
 	report_esc(&b, slug);
 	buf_addf(&b, "</code>: of %zu bodies asked, %zu answered (%zu on time, %zu late); "
-	         "%zu refused; %zu still outstanding.</p>\n<div class=\"figs\">\n",
-	         rp->n, answered, ontime, late, refused, outstanding);
+	         "%zu refused; %zu replied in words foid could not tell, waiting for a "
+	         "person; %zu still outstanding.</p>\n<div class=\"figs\">\n",
+	         rp->n, answered, ontime, late, refused, review, outstanding);
 	report_figure(&b, "bodies", "bodies asked", rp->n);
 	report_figure(&b, "answered", "answered", answered);
 	report_figure(&b, "on_time", "on time", ontime);
 	report_figure(&b, "late", "late", late);
 	/* The key is the status, as in foictl status --json's totals. */
 	report_figure(&b, status_name(STATUS_REFUSED), status_name(STATUS_REFUSED), refused);
+	report_figure(&b, status_name(STATUS_REVIEW), "waiting for a person", review);
 	report_figure(&b, "outstanding", "outstanding", outstanding);
 	buf_adds(&b, "</div>\n");
 	/* A survey's response rate against its closing date and its results

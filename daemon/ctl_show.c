@@ -72,7 +72,7 @@ static int ctl_show_msg(const struct store_row *row, void *arg)
 	fputc('\n', out);
 	return store_query(x->st, NULL, ctl_show_att, out,
 	                   "SELECT filename, content_type, size FROM attachments"
-	                   " WHERE message_id = ? ORDER BY id", "I", id);
+	                   " WHERE message_row = ? ORDER BY id", "I", id);
 }
 
 static int ctl_show_event(const struct store_row *row, void *arg)
@@ -154,11 +154,9 @@ int ctl_show(struct ctl *c, int argc, char **argv)
 {
 	static const char usage[] = "usage: foictl show ROUND SHORT_NAME\n";
 	int nargs = 0;
-	int ex = ctl_args_parse(c, "show", usage, NULL, 2, 2, argc, argv, &nargs);
-	if (ex != CTL_ARGS_RUN)
-		return ex;
 	struct store *st = NULL;
-	if ((ex = ctl_open(c, &st)) != EX_OK)
+	int ex = ctl_args_open(c, "show", usage, NULL, 2, 2, argc, argv, &nargs, &st);
+	if (ex != CTL_ARGS_RUN)
 		return ex;
 	char *err = NULL;
 	int64_t req = 0;

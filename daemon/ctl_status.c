@@ -137,6 +137,14 @@ static void ctl_status_json(FILE *out, struct store *st, const struct round_view
 			jws_str(w, r->reminders.v[k]);
 		jws_end_array(w);
 		jws_kint(w, "messages", r->s.messages);
+		/* Received messages waiting for a person (foictl mark settles
+		 * each); an answered request may still have one. */
+		jws_kint(w, "review_messages", r->s.review_messages);
+		jws_key(w, "review_message");
+		if (r->s.review_message)
+			jws_int(w, r->s.review_message);
+		else
+			jws_null(w);
 		jws_end_object(w);
 	}
 	jws_end_array(w);
@@ -176,6 +184,11 @@ static void ctl_status_table(FILE *out, const struct round_view *h,
 		fprintf(out, "%d unconfirmed: foid could not tell whether the server took "
 		        "them.\n  Settle each with: foictl confirm %s SHORT_NAME --sent | "
 		        "--resend\n", unconfirmed, h->slug);
+	int review = a->count[STATUS_REVIEW];
+	if (review)
+		fprintf(out, "%d in review: a reply foid could not tell holds every chaser"
+		        " until a person marks it.\n  Read each with foictl inbox; settle it"
+		        " with: foictl mark MESSAGE KIND\n", review);
 	fprintf(out, "%-22s %-13s %-10s %-6s %s\n", "body", "status", "due", "days",
 	        "last");
 	for (size_t i = 0; i < a->n; i++) {
@@ -232,9 +245,8 @@ static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
 	} else {
 		int64_t unmatched = 0;
 		store_query_int(st, NULL, &unmatched,
-		                "SELECT count(*) FROM messages WHERE direction = 'in'"
-		                " AND (kind IS NULL OR (request_id IS NULL AND kind != 'own'))",
-		                NULL);
+		                "SELECT count(*) FROM messages m WHERE " CTL_INBOX_SQL, "i",
+		                c->cfg->review_below);
 		ctl_status_health(c->out, st, v->regime.tz);
 		ctl_status_table(c->out, v, &a, unmatched);
 		if (strcmp(v->kind, "survey") == 0) {
@@ -275,12 +287,8 @@ static int ctl_status_servers_json(struct ctl *c, struct store *st)
 	int rc = health_json(st, c->cfg->timezone, w, &err);
 	jws_end_object(w);
 	char *text = jws_finish(w);
-	if (rc == FOID_OK)
-		fprintf(c->out, "%s\n", text);
-	else
-		rc = ctl_fail("status", rc, err);
+	rc = ctl_done(c, "status", rc, err, "%s\n", text);
 	free(text);
-	free(err);
 	return rc;
 }
 

@@ -21,9 +21,24 @@ struct digest_ctx {
 	const char *round_tz;       /* the round's zone, for its due dates */
 	struct deadline_date today, soon;
 	int64_t since, now;
-	struct buf due, overdue, clar, unconfirmed;
-	int ndue, noverdue, nclar, nunconfirmed;
+	struct buf due, overdue, clar, unconfirmed, review;
+	int ndue, noverdue, nclar, nunconfirmed, nreview;
 };
+
+/* A reply foid could not tell, by the message: it holds the request's
+ * chasers (status.h) until a person marks it, so it is listed every day
+ * until then, whatever else the request is listed for. */
+static void digest_review(struct digest_ctx *x, const struct status *s)
+{
+	const char *name = s->row->short_name, *ref = s->row->reference;
+	buf_addf(&x->review, "  %s %s: message #%lld", name ? name : "?", ref ? ref : "?",
+	         (long long)s->review_message);
+	if (s->review_messages > 1)
+		buf_addf(&x->review, " and %d more", s->review_messages - 1);
+	buf_addf(&x->review, " (%s): foictl mark %lld KIND\n", status_name(s->status),
+	         (long long)s->review_message);
+	x->nreview++;
+}
 
 static int digest_status_cb(const struct status *s, void *arg)
 {
@@ -32,6 +47,8 @@ static int digest_status_cb(const struct status *s, void *arg)
 	int has_due = s->due[0] && deadline_date_parse(s->due, &due, NULL) == FOID_OK;
 	struct buf *to = NULL;
 	int *count = NULL;
+	if (s->review_messages)
+		digest_review(x, s);
 	if (status_is_waiting(s->status) && has_due && !s->overdue &&
 	    deadline_date_cmp(due, x->soon) <= 0) {
 		to = &x->due;
@@ -187,6 +204,9 @@ int digest_pass(struct store *st, const struct config *cfg,
 		         replies.data);
 	if (x.nclar)
 		buf_addf(&body, "Clarification requests waiting for you:\n%s\n", x.clar.data);
+	if (x.nreview)
+		buf_addf(&body, "Replies waiting for a person (no chaser goes until each is"
+		         " marked; foictl inbox):\n%s\n", x.review.data);
 	if (unmatched)
 		buf_addf(&body, "Mail that matched no request: %lld: foictl inbox\n\n",
 		         (long long)unmatched);
@@ -202,12 +222,13 @@ int digest_pass(struct store *st, const struct config *cfg,
 	rc = store_begin(st, errp);
 	if (rc)
 		goto out;
-	int say = replies.len || x.nclar || unmatched || x.nunconfirmed ||
+	int say = replies.len || x.nclar || x.nreview || unmatched || x.nunconfirmed ||
 	          x.noverdue || x.ndue || health.len || nsurvey;
 	if (say) {
 		char *subject = xasprintf("foid digest %s: %d due soon, %d overdue, %d "
 		                          "waiting for you", today, x.ndue, x.noverdue,
-		                          x.nclar + x.nunconfirmed + (unmatched > 0) + nsurvey);
+		                          x.nclar + x.nreview + x.nunconfirmed +
+		                          (unmatched > 0) + nsurvey);
 		rc = digest_queue(st, cfg, subject, body.data, now, errp);
 		free(subject);
 		*queued = rc == FOID_OK;
@@ -217,10 +238,7 @@ int digest_pass(struct store *st, const struct config *cfg,
 	if (rc == FOID_OK)
 		rc = store_exec(st, errp, "INSERT OR REPLACE INTO meta VALUES (?, ?), (?, ?)",
 		                "ssss", "digest.last_day", today, "digest.last_at", nowbuf);
-	if (rc == FOID_OK)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
+	rc = store_finish(st, rc, errp);
 	if (rc == FOID_OK && text && say)
 		buf_adds(text, body.data);
 out:
@@ -233,5 +251,6 @@ out:
 	buf_free(&x.overdue);
 	buf_free(&x.clar);
 	buf_free(&x.unconfirmed);
+	buf_free(&x.review);
 	return rc;
 }

@@ -219,7 +219,7 @@ static int extract_store(struct store *st, int64_t id, const struct extract_resu
 	/* A survey form returned as an attachment answers what the body left. */
 	int64_t msg = 0;
 	if (rc == 0 && chars)
-		rc = store_query_int(st, errp, &msg, "SELECT message_id FROM attachments"
+		rc = store_query_int(st, errp, &msg, "SELECT message_row FROM attachments"
 		                     " WHERE id = ?", "I", id);
 	if (rc == 0 && msg)
 		rc = survey_code_message(st, msg, NULL, errp);

@@ -26,7 +26,7 @@ static const struct ctl_command ctl_commands[] = {
 	{ "confirm", ctl_confirm, "settle a send foid could not confirm" },
 	{ "inbox", ctl_inbox, "received mail that needs a person" },
 	{ "assign", ctl_assign, "assign a received message to a request" },
-	{ "mark", ctl_mark, "correct the kind of a received message" },
+	{ "mark", ctl_mark, "set the kind of a received message (settles a review)" },
 	{ "show", ctl_show, "one request's whole thread, with the evidence" },
 	{ "clarify", ctl_clarify, "answer a clarification request; the clock restarts" },
 	{ "extend", ctl_extend, "extend a request's due date by working days" },

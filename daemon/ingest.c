@@ -56,7 +56,7 @@ static int ingest_attachments(struct store *st, const struct config *cfg,
 		                  errp);
 		if (rc == FOID_OK)
 			rc = store_exec(st, errp,
-			                "INSERT INTO attachments (message_id, part, filename,"
+			                "INSERT INTO attachments (message_row, part, filename,"
 			                " content_type, size, sha256, path)"
 			                " VALUES (?, ?, ?, ?, ?, ?, ?)",
 			                "IsssIss", row, a->part ? a->part : "", name,
@@ -137,7 +137,7 @@ int ingest_store(struct store *st, const struct config *cfg,
 	if (rc == FOID_OK)
 		rc = store_exec(st, errp,
 		                "INSERT OR IGNORE INTO message_locations (mailbox,"
-		                " uidvalidity, uid, message_id) VALUES (?, ?, ?, ?)",
+		                " uidvalidity, uid, message_row) VALUES (?, ?, ?, ?)",
 		                "sIII", mailbox, (int64_t)uidvalidity, (int64_t)uid, *row);
 	if (rc == FOID_OK)
 		rc = store_exec(st, errp,
@@ -274,11 +274,7 @@ static int ingest_last_uid(struct store *st, const char *mailbox,
 		                " WHERE mailbox = ?", "Is", (int64_t)uidvalidity, mailbox);
 	if (rc == FOID_OK)
 		rc = store_event(st, errp, 0, 0, 0, "mailbox.resync", "foid", mailbox);
-	if (rc == FOID_OK)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
-	return rc;
+	return store_finish(st, rc, errp);
 }
 
 /* 1 when a mailbox other than the selected one has nothing for us: the

@@ -2,8 +2,9 @@
  * reminders.survey (e.g. overdue: 1 working day after the due date; final:
  * 20 after; courtesy: 5 before a survey closes), queued as threaded
  * follow-ups.  Only requests still waiting for a response or refusal get
- * them (awaiting, acknowledged or extended; never bounced, failed,
- * withdrawn, responded, refused, or waiting for our clarification); each
+ * them (status_is_waiting: awaiting, acknowledged or extended; never
+ * bounced, failed, withdrawn, responded, refused, waiting for our
+ * clarification, or in review: a reply there waits for a person); each
  * step at most once per request; at least reminders.min_gap_days working
  * days between two mails to one body.  In a survey, a body that replied
  * gets no step: a partial reply gets one follow-up, threaded under it,

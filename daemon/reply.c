@@ -159,11 +159,7 @@ int reply_assign(struct store *st, int64_t row, int64_t request_id,
 		                 NULL);
 	if (rc == FOID_OK)
 		rc = reply_consequences(st, row, actor, errp);
-	if (rc == FOID_OK)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
-	return rc;
+	return store_finish(st, rc, errp);
 }
 
 int reply_mark(struct store *st, int64_t row, const char *kind,
@@ -192,9 +188,5 @@ int reply_mark(struct store *st, int64_t row, const char *kind,
 		rc = store_event(st, errp, 0, req, row, "message.marked", actor, kind);
 	if (rc == FOID_OK)
 		rc = reply_consequences(st, row, actor, errp);
-	if (rc == FOID_OK)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
-	return rc;
+	return store_finish(st, rc, errp);
 }

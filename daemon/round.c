@@ -35,6 +35,7 @@ struct round_render {
 	/* Follow-ups only: */
 	const struct round_followup *fu;
 	char original_date[11];
+	const char *original_subject;
 };
 
 static void round_row_clear(struct round_row *r)
@@ -142,6 +143,8 @@ static const char *round_lookup(void *arg, const char *name)
 		return x->cfg->team_address;
 	if (x->fu && strcmp(name, "original.date") == 0)
 		return x->original_date;
+	if (x->fu && strcmp(name, "original.subject") == 0)
+		return x->original_subject;
 	for (const struct round_extra *e = x->fu ? x->fu->extra : NULL; e && e->name; e++)
 		if (strcmp(name, e->name) == 0)
 			return e->value;
@@ -229,9 +232,10 @@ static int round_build(const struct config *cfg, const struct holidays *h,
                        const struct round_row *r, const struct template *t,
                        const struct body *b, const char *reference,
                        int64_t now, const struct round_followup *fu,
-                       int64_t original_sent, struct round_msg *m, char **errp)
+                       int64_t original_sent, const char *original_subject,
+                       struct round_msg *m, char **errp)
 {
-	struct round_render x = { cfg, r, b, reference, "", "", fu, "" };
+	struct round_render x = { cfg, r, b, reference, "", "", fu, "", original_subject };
 	char *err = NULL;
 	int rc = round_due_from(cfg, h, r->regime, r->closes_on, now, x.today,
 	                        x.due, &err);
@@ -362,8 +366,10 @@ static int round_select(struct store *st, const char *sel,
 		char *e = NULL;
 		int r = bodies_find_by_short_name(st, line, &b, &e);
 		if (r == FOID_ENOTFOUND) {
-			buf_addf(&errs, "%s%s:%d: no body \"%s\" (see foictl bodies list)",
-			         errs.len ? "\n" : "", sel, lines.lineno, line);
+			char *p = xasprintf("%s:%d: no body \"%s\" (see foictl bodies list)",
+			                    sel, lines.lineno, line);
+			err_list_add(&errs, p);
+			free(p);
 		} else if (r) {
 			free(e);
 			rc = r;
@@ -375,13 +381,7 @@ static int round_select(struct store *st, const char *sel,
 		free(e);
 	}
 	free(text);
-	if (rc == FOID_OK && errs.len) {
-		rc = FOID_EINVAL;
-		free(*errp);
-		*errp = buf_detach(&errs);
-	}
-	buf_free(&errs);
-	return rc;
+	return err_list_take(&errs, rc, errp);
 }
 
 static int round_has_request(struct store *st, int64_t round_id,
@@ -393,22 +393,24 @@ static int round_has_request(struct store *st, int64_t round_id,
 	                       "II", round_id, body_id) == FOID_OK;
 }
 
-/* Checks that every body renders; appends every problem to errs. */
-static void round_check_all(const struct config *cfg, const struct holidays *h,
-                            const struct round_row *r, const struct template *t,
-                            const struct bodies_list *bl, int64_t first_seq,
-                            int64_t now, struct buf *errs)
+/* Checks that every body renders: FOID_EINVAL naming every problem. */
+static int round_check_all(const struct config *cfg, const struct holidays *h,
+                           const struct round_row *r, const struct template *t,
+                           const struct bodies_list *bl, int64_t first_seq,
+                           int64_t now, char **errp)
 {
+	struct buf errs = BUF_INIT;
 	for (size_t i = 0; i < bl->n; i++) {
 		char *ref = round_reference(r->ref_prefix, first_seq + (int64_t)i);
 		struct round_msg m = { 0 };
 		char *e = NULL;
-		if (round_build(cfg, h, r, t, bl->v[i], ref, now, NULL, 0, &m, &e) < 0)
-			buf_addf(errs, "%s%s", errs->len ? "\n" : "", e);
+		if (round_build(cfg, h, r, t, bl->v[i], ref, now, NULL, 0, NULL, &m, &e) < 0)
+			err_list_add(&errs, e);
 		free(e);
 		round_msg_clear(&m);
 		free(ref);
 	}
+	return err_list_take(&errs, FOID_OK, errp);
 }
 
 static int round_insert_requests(struct store *st, const struct round_row *r,
@@ -417,9 +419,11 @@ static int round_insert_requests(struct store *st, const struct round_row *r,
 {
 	for (size_t i = 0; i < bl->n; i++) {
 		char *ref = round_reference(r->ref_prefix, first_seq + (int64_t)i);
+		/* delivery starts as the column's default, 'draft'; only send.c
+		 * moves it on. */
 		int rc = store_exec(st, errp,
 		                    "INSERT INTO requests (round_id, body_id, seq, reference,"
-		                    " delivery, created_at) VALUES (?, ?, ?, ?, 'draft', ?)",
+		                    " created_at) VALUES (?, ?, ?, ?, ?)",
 		                    "IIIsI", r->id, bl->v[i]->id, first_seq + (int64_t)i,
 		                    ref, now);
 		if (rc == FOID_OK)
@@ -439,7 +443,6 @@ int round_create(struct store *st, const struct config *cfg,
 	struct template *t = NULL;
 	struct holidays *h = NULL;
 	struct bodies_list bl = BODIES_LIST_INIT;
-	struct buf errs = BUF_INIT;
 	int rc;
 
 	if (!round_slug_ok(rn->slug)) {
@@ -506,14 +509,9 @@ int round_create(struct store *st, const struct config *cfg,
 		goto out;
 	}
 	int64_t now = util_now();
-	round_check_all(cfg, h, &r, t, &bl, 1, now, &errs);
-	if (errs.len) {
-		rc = FOID_EINVAL;
-		free(*errp);
-		*errp = buf_detach(&errs);
-		goto out;
-	}
-	rc = store_begin(st, errp);
+	rc = round_check_all(cfg, h, &r, t, &bl, 1, now, errp);
+	if (rc == FOID_OK)
+		rc = store_begin(st, errp);
 	if (rc)
 		goto out;
 	rc = store_exec(st, errp,
@@ -534,10 +532,7 @@ int round_create(struct store *st, const struct config *cfg,
 	if (rc == FOID_OK)
 		rc = store_event(st, errp, r.id, 0, 0, "round.created", "foictl",
 		                 r.template_path);
-	if (rc == FOID_OK)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
+	rc = store_finish(st, rc, errp);
 	if (rc == FOID_OK) {
 		char *last = round_reference(r.ref_prefix, (int64_t)bl.n);
 		buf_addf(out, "created round %s (%s, regime %s): %zu requests, "
@@ -546,7 +541,6 @@ int round_create(struct store *st, const struct config *cfg,
 		free(last);
 	}
 out:
-	buf_free(&errs);
 	bodies_list_free(&bl);
 	holidays_free(h);
 	template_free(t);
@@ -640,9 +634,9 @@ static int round_queue_drafts(struct store *st, const struct config *cfg,
 		struct round_req *q = &rq.v[i];
 		struct round_msg m = { 0 };
 		char *e = NULL;
-		if (round_build(cfg, h, r, t, q->b, q->reference, now, NULL, 0, &m,
+		if (round_build(cfg, h, r, t, q->b, q->reference, now, NULL, 0, NULL, &m,
 		                &e) < 0) {
-			buf_addf(&errs, "%s%s", errs.len ? "\n" : "", e);
+			err_list_add(&errs, e);
 			free(e);
 			round_msg_clear(&m);
 			continue;
@@ -660,14 +654,8 @@ static int round_queue_drafts(struct store *st, const struct config *cfg,
 			(*nqueued)++;
 		round_msg_clear(&m);
 	}
-	if (rc == FOID_OK && errs.len) {
-		rc = FOID_EINVAL;
-		free(*errp);
-		*errp = buf_detach(&errs);
-	}
-	buf_free(&errs);
 	round_reqs_free(&rq);
-	return rc;
+	return err_list_take(&errs, rc, errp);
 }
 
 /* Loads what queueing needs, then queues every draft of the round in one
@@ -693,10 +681,7 @@ static int round_queue(struct store *st, const struct config *cfg,
 			rc = store_event(st, errp, r->id, 0, 0, "round.launched", "foictl",
 			                 NULL);
 	}
-	if (rc == FOID_OK)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
+	rc = store_finish(st, rc, errp);
 out:
 	holidays_free(h);
 	template_free(t);
@@ -729,7 +714,6 @@ int round_add(struct store *st, const struct config *cfg, const char *slug,
 	struct template *t = NULL;
 	struct holidays *h = NULL;
 	struct bodies_list bl = BODIES_LIST_INIT, fresh = BODIES_LIST_INIT;
-	struct buf errs = BUF_INIT;
 	int rc = round_load(st, slug, &r, errp);
 	if (rc == FOID_OK)
 		rc = round_select(st, bodies, &bl, errp);
@@ -760,21 +744,13 @@ int round_add(struct store *st, const struct config *cfg, const char *slug,
 	if (rc)
 		goto out;
 	int64_t now = util_now();
-	round_check_all(cfg, h, &r, t, &fresh, seq + 1, now, &errs);
-	if (errs.len) {
-		rc = FOID_EINVAL;
-		free(*errp);
-		*errp = buf_detach(&errs);
-		goto out;
-	}
-	rc = store_begin(st, errp);
+	rc = round_check_all(cfg, h, &r, t, &fresh, seq + 1, now, errp);
+	if (rc == FOID_OK)
+		rc = store_begin(st, errp);
 	if (rc)
 		goto out;
 	rc = round_insert_requests(st, &r, &fresh, seq + 1, now, errp);
-	if (rc == FOID_OK)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
+	rc = store_finish(st, rc, errp);
 	if (rc)
 		goto out;
 	buf_addf(out, "round %s: added %zu bod%s\n", slug, fresh.n,
@@ -787,7 +763,6 @@ int round_add(struct store *st, const struct config *cfg, const char *slug,
 			         n == 1 ? "" : "s");
 	}
 out:
-	buf_free(&errs);
 	bodies_list_free(&bl);
 	bodies_list_free(&fresh);
 	holidays_free(h);
@@ -815,10 +790,7 @@ int round_set_paused(struct store *st, const char *slug, int paused,
 	if (rc == FOID_OK)
 		rc = store_event(st, errp, r.id, 0, 0,
 		                 paused ? "round.paused" : "round.resumed", "foictl", NULL);
-	if (rc == FOID_OK)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
+	rc = store_finish(st, rc, errp);
 out:
 	round_row_clear(&r);
 	return rc;
@@ -852,9 +824,9 @@ int round_preview(struct store *st, const struct config *cfg,
 	for (size_t i = 0; i < rq.n; i++) {
 		struct round_msg m = { 0 };
 		char *e = NULL;
-		if (round_build(cfg, h, &r, t, rq.v[i].b, rq.v[i].reference, now, NULL,
-		                0, &m, &e) < 0) {
-			buf_addf(&errs, "%s%s", errs.len ? "\n" : "", e);
+		if (round_build(cfg, h, &r, t, rq.v[i].b, rq.v[i].reference, now, NULL, 0,
+		                NULL, &m, &e) < 0) {
+			err_list_add(&errs, e);
 		} else if (short_name) {
 			buf_addf(out, "Envelope-To: %s\n", m.rcpts.v[0]);
 			for (size_t k = 1; k < m.rcpts.n; k++)
@@ -875,11 +847,7 @@ int round_preview(struct store *st, const struct config *cfg,
 	if (!short_name)
 		buf_addf(out, "%zu of %zu requests render%s\n", ok, rq.n,
 		         errs.len ? "; problems:" : " cleanly");
-	if (errs.len) {
-		rc = FOID_EINVAL;
-		free(*errp);
-		*errp = buf_detach(&errs);
-	}
+	rc = err_list_take(&errs, rc, errp);
 out:
 	buf_free(&errs);
 	round_reqs_free(&rq);
@@ -891,7 +859,7 @@ out:
 
 struct round_orig {
 	int64_t round_id;
-	char *slug, *short_name, *reference, *message_id;
+	char *slug, *short_name, *reference, *message_id, *subject;
 	int64_t sent_at;
 };
 
@@ -904,6 +872,7 @@ static int round_orig_cb(const struct store_row *row, void *arg)
 	o->reference = xstrdup(store_row_text(row, 3));
 	o->message_id = xstrdup(store_row_text(row, 4));
 	o->sent_at = store_row_int(row, 5);
+	o->subject = xstrdup(store_row_text(row, 6) ? store_row_text(row, 6) : "");
 	return 0;
 }
 
@@ -921,7 +890,8 @@ int round_queue_followup(struct store *st, const struct config *cfg,
 	char *tpath = NULL;
 	int rc = store_query(st, errp, round_orig_cb, &o,
 	                     "SELECT r.id, r.slug, b.short_name, q.reference,"
-	                     " m.message_id, coalesce(q.sent_at, 0) FROM requests q"
+	                     " m.message_id, coalesce(q.sent_at, 0), m.subject"
+	                     " FROM requests q"
 	                     " JOIN rounds r ON r.id = q.round_id"
 	                     " JOIN bodies b ON b.id = q.body_id"
 	                     " JOIN messages m ON m.request_id = q.id"
@@ -950,7 +920,8 @@ int round_queue_followup(struct store *st, const struct config *cfg,
 	if (!f.in_reply_to)
 		f.in_reply_to = o.message_id;
 	int64_t now = util_now();
-	rc = round_build(cfg, h, &r, t, b, o.reference, now, &f, o.sent_at, &m, errp);
+	rc = round_build(cfg, h, &r, t, b, o.reference, now, &f, o.sent_at, o.subject, &m,
+	                 errp);
 	if (rc)
 		goto out;
 	struct send_item it = {
@@ -965,15 +936,13 @@ int round_queue_followup(struct store *st, const struct config *cfg,
 	rc = store_begin(st, errp);
 	if (rc == FOID_OK)
 		rc = send_queue(st, cfg, &it, row, errp);
-	if (rc == FOID_OK)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
+	rc = store_finish(st, rc, errp);
 out:
 	free(o.slug);
 	free(o.short_name);
 	free(o.reference);
 	free(o.message_id);
+	free(o.subject);
 	round_row_clear(&r);
 	bodies_body_free(b);
 	template_free(t);

@@ -74,7 +74,10 @@ struct round_followup {
 
 /* Renders and queues a follow-up of request_id (In-Reply-To and References
  * name our original request and, if given, fu->in_reply_to; the subject is
- * the template's).  {{original.date}} is the day the request was sent.
+ * the template's).  {{original.date}} is the day the request was sent,
+ * {{original.subject}} the subject it went with: the shipped chasers'
+ * subject is "Re: {{original.subject}}", so the body's mail system files
+ * them in the thread it already has (a title given or not).
  * *row is the new message.  Runs its own transaction. */
 int round_queue_followup(struct store *st, const struct config *cfg,
                          int64_t request_id, const struct round_followup *fu,

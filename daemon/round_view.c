@@ -74,6 +74,7 @@ int round_view_load(struct store *st, const struct config *cfg,
 	struct round_view *v = xcalloc(1, sizeof *v);
 	struct round_view_head hd = { v, NULL };
 	v->holidays = h;
+	v->review_below = cfg->review_below;
 	int rc = store_query(st, errp, round_view_head_cb, &hd,
 	                     "SELECT id, slug, kind, state, title, closes_on,"
 	                     " coalesce(launched_at, 0), regime FROM rounds"

@@ -35,6 +35,7 @@ struct round_view {
 	int64_t launched_at;        /* 0: not launched */
 	struct deadline_regime regime;  /* round_view_regime applied: tz is the zone */
 	const struct holidays *holidays;  /* borrowed from the caller */
+	int review_below;               /* classify.review_below: status.h */
 	struct round_view_row *rows;    /* in the round's order (seq) */
 	size_t nrows;
 };

@@ -185,11 +185,7 @@ static int send_enter_alone(struct store *st, int64_t msg, enum send_state to,
 	if (rc)
 		return rc;
 	rc = send_enter_state(st, msg, to, c, errp);
-	if (rc == FOID_OK)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
-	return rc;
+	return store_finish(st, rc, errp);
 }
 
 int send_queue(struct store *st, const struct config *cfg,
@@ -706,7 +702,7 @@ int send_reconcile(struct store *st, const struct config *cfg, int *nsettled,
 	                     "SELECT o.message_id, l.mailbox FROM messages o"
 	                     " JOIN messages i ON i.message_id = o.message_id"
 	                     " AND i.direction = 'in'"
-	                     " LEFT JOIN message_locations l ON l.message_id = i.id"
+	                     " LEFT JOIN message_locations l ON l.message_row = i.id"
 	                     " WHERE o.direction = 'out'"
 	                     " AND o.send_state IN ('sending', 'unconfirmed')"
 	                     " GROUP BY o.id", NULL);

@@ -95,6 +95,8 @@ struct status_ev {
 	char *what;     /* in: kind; out: purpose; "extend" for a person's */
 	int in;
 	int days;       /* extend: working days */
+	int64_t message_id; /* 0: an extension */
+	int unsettled;  /* in: STATUS_SQL_UNSETTLED held */
 };
 
 struct status_load {
@@ -112,6 +114,8 @@ static int status_ev_cb(const struct store_row *row, void *arg)
 	e->what = xstrdup(store_row_text(row, 2) ? store_row_text(row, 2) : "");
 	e->in = (int)store_row_int(row, 3);
 	e->days = (int)store_row_int(row, 4);
+	e->message_id = store_row_int(row, 5);
+	e->unsettled = (int)store_row_int(row, 6);
 	return 0;
 }
 
@@ -122,21 +126,31 @@ static void status_load_free(struct status_load *l)
 	free(l->evs);
 }
 
-static int status_load(struct store *st, int64_t round_id, struct status_load *l,
-                       char **errp)
+static int status_load(struct store *st, int64_t round_id, int review_below,
+                       struct status_load *l, char **errp)
 {
 	return store_query(st, errp, status_ev_cb, l,
 		                 "SELECT m.request_id, coalesce(m.internaldate, m.sent_at),"
 		                 " CASE m.direction WHEN 'in' THEN m.kind ELSE m.purpose END,"
-		                 " m.direction = 'in', 0 FROM messages m"
+		                 " m.direction = 'in', 0, m.id,"
+		                 " m.direction = 'in' AND " STATUS_SQL_UNSETTLED
+		                 " FROM messages m"
 		                 " JOIN requests q ON q.id = m.request_id"
 		                 " WHERE q.round_id = ? AND (m.direction = 'in'"
 		                 " OR (m.send_state = 'sent' AND m.purpose != 'request'))"
 		                 " UNION ALL"
-		                 " SELECT e.request_id, e.at, 'extend', 0, e.days"
+		                 " SELECT e.request_id, e.at, 'extend', 0, e.days, 0, 0"
 		                 " FROM extensions e JOIN requests q ON q.id = e.request_id"
 		                 " WHERE q.round_id = ?"
-		                 " ORDER BY 1, 2", "II", round_id, round_id);
+		                 " ORDER BY 1, 2", "iII", review_below, round_id, round_id);
+}
+
+/* Written by the body itself: not a machine's (auto-reply, bounce) and not
+ * our own copy. */
+static int status_ev_from_body(const struct status_ev *e)
+{
+	return e->in && *e->what && strcmp(e->what, "own") &&
+	       strcmp(e->what, "auto_reply") && strcmp(e->what, "bounce");
 }
 
 /* Results of the date arithmetic, shared by the requests of a round (most
@@ -285,6 +299,15 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 	for (size_t i = 0; rc == FOID_OK && i < nevs; i++) {
 		const struct status_ev *e = &evs[i];
 		const char *w = e->what;
+		if (e->unsettled) {
+			/* Its kind is a guess: it counts for nothing until a person
+			 * reads it, but it holds the request for them. */
+			s->review_message = e->message_id;
+			s->review_messages++;
+			continue;
+		}
+		if (status_ev_from_body(e) && state == STATUS_AWAITING)
+			state = STATUS_ACKNOWLEDGED;
 		if (e->in && (!strcmp(w, "response") || !strcmp(w, "refusal"))) {
 			if (!s->first_response_at) {
 				s->first_response_at = e->at;
@@ -310,7 +333,9 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 			day0 = deadline_local_date(e->at, tz);
 			ext = 0;
 			extended = 0;
-			state = STATUS_AWAITING;
+			/* The body has written (its clarification request): never
+			 * plain awaiting again. */
+			state = STATUS_ACKNOWLEDGED;
 			rc = status_due(h, ri, day0, ext, &due, errp);
 		} else if (!strcmp(w, "extend")) {
 			ext += e->days;
@@ -328,6 +353,8 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 		s->status = !strcmp(final, "response") ? STATUS_RESPONDED : STATUS_REFUSED;
 	else if (!strcmp(d, "bounced"))
 		s->status = STATUS_BOUNCED;
+	else if (s->review_messages && state != STATUS_CLARIFICATION)
+		s->status = STATUS_REVIEW;
 	else
 		s->status = state;
 	/* A survey's reply is as complete as what was read from it. */
@@ -358,7 +385,7 @@ int status_view(struct store *st, const struct round_view *v, int64_t now,
 	struct status_load l = { 0 };
 	ri->reg = &v->regime;
 	ri->closes = v->closes_on;
-	int rc = status_load(st, v->id, &l, errp);
+	int rc = status_load(st, v->id, v->review_below, &l, errp);
 	if (rc == FOID_OK && strcmp(v->kind, "survey") == 0)
 		rc = survey_states_load(st, v->id, &ri->survey, &ri->nsurvey, errp);
 	/* Both lists are in request order (ids follow seq within a round). */
@@ -431,10 +458,7 @@ int status_refresh(struct store *st, const struct config *cfg,
 			rc = store_begin(st, errp);
 		if (rc == FOID_OK) {
 			rc = status_view(st, v, now, status_refresh_cb, &a, errp);
-			if (rc == FOID_OK)
-				rc = store_commit(st, errp);
-			else
-				store_rollback(st);
+			rc = store_finish(st, rc, errp);
 		}
 		*nchanged += a.changed;
 		round_view_free(v);

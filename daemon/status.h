@@ -12,7 +12,26 @@
  * answer (foictl clarify) restarts the count from zero on the day it is
  * sent; an extension reply received on or before the due date adds the
  * regime's extension (once); foictl extend adds what a person decides.
- * Every change is in the event log. */
+ * Every change is in the event log.
+ *
+ * Review: a received message from the body whose kind is a guess (other,
+ * or a confidence below classify.review_below percent) and that no person
+ * has settled with foictl mark is "waiting for a person".  It counts for
+ * nothing else (a doubtful response is no first response, a doubtful
+ * clarification stops no clock) and, while the request is open, puts it
+ * in review, which no chaser goes to.  Auto-replies and bounces never do.
+ * The ordering, as a person reading the thread would have it:
+ *   - a clear response or refusal, before or after it, answers the request
+ *     (responded / refused stand); the message is still listed (foictl
+ *     inbox, the digest) until a person settles it, as it may say more;
+ *   - a bounced send stays bounced, and our clarification owed stays
+ *     clarification (its own action comes first); otherwise review
+ *     outranks awaiting, acknowledged and extended, whatever came later;
+ *   - once settled, the message counts as the kind a person gave it;
+ *     marked other (read, and really nothing), it holds nothing more.
+ * Once the body has written anything that is not an auto-reply or a
+ * bounce, the request is never plain awaiting again: at least
+ * acknowledged (also after our answer to its clarification request). */
 #ifndef FOID_STATUS_H
 #define FOID_STATUS_H
 
@@ -50,11 +69,20 @@ const char *status_name(enum status_code c);
 /* The code named by name, or FOID_EINVAL for a name that is none. */
 int status_parse(const char *name, enum status_code *out);
 
+/* The SQL condition on messages m (one integer parameter:
+ * classify.review_below) that a received message is waiting for a
+ * person: the review rule above, in the one place it is written. */
+#define STATUS_SQL_UNSETTLED \
+	"(NOT m.kind_override AND m.kind IS NOT NULL" \
+	" AND m.kind NOT IN ('own', 'auto_reply', 'bounce')" \
+	" AND (m.kind = 'other' OR coalesce(m.kind_confidence, 100) < ?))"
+
 /* Sent, not answered, the clock running or extended: what reminders chase
- * and the digest lists as due soon. */
+ * and the digest lists as due soon.  Never review. */
 int status_is_waiting(enum status_code c);
 /* A person must act before the request can move on: our clarification,
- * a send foid could not confirm, a failed or bounced send. */
+ * a send foid could not confirm, a failed or bounced send, a reply in
+ * review. */
 int status_needs_person(enum status_code c);
 /* Answered for good: a response or a refusal. */
 int status_is_answered(enum status_code c);
@@ -87,6 +115,9 @@ struct status {
 	int extension_days;         /* working days added to the count */
 	int messages;               /* received, our own copies aside */
 	struct strv reminders;      /* reminder steps sent */
+	int review_messages;        /* received, waiting for a person (whatever
+	                               the status: an answered request's too) */
+	int64_t review_message;     /* the latest of them; 0: none */
 	int64_t last_event_at;      /* last message in or out */
 	char last_event[40];        /* its kind or purpose */
 };

@@ -325,6 +325,14 @@ void store_rollback(struct store *st)
 	st->in_tx = 0;
 }
 
+int store_finish(struct store *st, int rc, char **errp)
+{
+	if (rc == FOID_OK)
+		return store_commit(st, errp);
+	store_rollback(st);
+	return rc;
+}
+
 int store_schema_version(struct store *st, int *out, char **errp)
 {
 	int64_t v;
@@ -425,14 +433,14 @@ const char *store_path(const struct store *st)
 }
 
 int store_event(struct store *st, char **errp, int64_t round_id,
-                int64_t request_id, int64_t message_id, const char *type,
+                int64_t request_id, int64_t message_row, const char *type,
                 const char *actor, const char *detail)
 {
 	return store_exec(st, errp,
-	                  "INSERT INTO events (at, round_id, request_id, message_id,"
+	                  "INSERT INTO events (at, round_id, request_id, message_row,"
 	                  " type, actor, detail) VALUES (?, nullif(?, 0),"
 	                  " nullif(?, 0), nullif(?, 0), ?, ?, ?)",
-	                  "IIIIsss", util_now(), round_id, request_id, message_id,
+	                  "IIIIsss", util_now(), round_id, request_id, message_row,
 	                  type, actor ? actor : "foid", detail);
 }
 

@@ -21,7 +21,7 @@ struct store;
 struct store_row;
 
 /* Latest schema version; store_open migrates older databases to it. */
-#define STORE_SCHEMA_VERSION 8
+#define STORE_SCHEMA_VERSION 9
 
 /* Opens (creating if needed) the database at path, sets WAL, foreign keys
  * and the busy timeout, and migrates the schema.  *out is owned by the
@@ -38,6 +38,9 @@ int store_commit(struct store *st, char **errp);
  * power failure the caller can recover from; call outside a transaction. */
 int store_lazy(struct store *st, int lazy, char **errp);
 void store_rollback(struct store *st);
+/* Ends the transaction store_begin started: commits when rc is FOID_OK
+ * and returns the commit's result, else rolls back and returns rc. */
+int store_finish(struct store *st, int rc, char **errp);
 
 /* Run a statement that returns no rows (or whose rows are ignored). */
 int store_exec(struct store *st, char **errp, const char *sql,
@@ -70,9 +73,9 @@ const void *store_row_blob(const struct store_row *row, int col, size_t *len);
 const char *store_row_name(const struct store_row *row, int col);
 
 /* Append one line to the event log (inside the caller's transaction when
- * there is one).  round_id/request_id/message_id may be 0 for none. */
+ * there is one).  round_id/request_id/message_row may be 0 for none. */
 int store_event(struct store *st, char **errp, int64_t round_id,
-                int64_t request_id, int64_t message_id, const char *type,
+                int64_t request_id, int64_t message_row, const char *type,
                 const char *actor, const char *detail);
 
 /* PRAGMA integrity_check: 0 when "ok". */

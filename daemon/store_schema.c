@@ -260,7 +260,15 @@ const char *const store_migrations[] = {
 	"  substr(detail, instr(detail, '; ') + 2), actor FROM events"
 	"  WHERE type = 'request.extended' AND request_id IS NOT NULL"
 	"  AND detail LIKE 'days=%' ORDER BY id;",
-	/* v7 -> v8: surveys.  A question's wording (the invitation's
+	/* v7 -> v8: a column named message_id held the RFC Message-ID text in
+	 * messages and a messages row number everywhere else; the row numbers
+	 * are message_row now.  SQLite carries the rename into the indexes and
+	 * triggers that name them. */
+	"ALTER TABLE message_locations RENAME COLUMN message_id TO message_row;"
+	"ALTER TABLE attachments RENAME COLUMN message_id TO message_row;"
+	"ALTER TABLE events RENAME COLUMN message_id TO message_row;"
+	"ALTER TABLE answers RENAME COLUMN message_id TO message_row;",
+	/* v8 -> v9: surveys.  A question's wording (the invitation's
 	 * {{survey.questions}}, and how answers under quoted questions are
 	 * found), its choices' synonyms ("yes=y,we do|no=n") and a number's
 	 * unit; an answer's comment and, for a machine's, how sure the reader

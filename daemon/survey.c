@@ -161,7 +161,7 @@ int survey_code_message(struct store *st, int64_t row, int *ncoded, char **errp)
 		rc = store_query(st, errp, survey_strv_cb, &texts,
 		                 "SELECT group_concat(p.text, char(10)) FROM attachments a"
 		                 " JOIN attachment_pages p ON p.attachment_id = a.id"
-		                 " WHERE a.message_id = ? GROUP BY a.id ORDER BY a.id", "I", row);
+		                 " WHERE a.message_row = ? GROUP BY a.id ORDER BY a.id", "I", row);
 	struct survey_q *view = survey_parse_view(&qs);
 	struct survey_answer *ans = xcalloc(qs.n ? qs.n : 1, sizeof *ans);
 	for (size_t t = 0; rc == FOID_OK && t < texts.n; t++)

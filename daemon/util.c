@@ -88,6 +88,24 @@ int err_set(char **errp, int code, const char *fmt, ...)
 	return code;
 }
 
+void err_list_add(struct buf *errs, const char *problem)
+{
+	buf_addf(errs, "%s%s", errs->len ? "\n" : "", problem);
+}
+
+int err_list_take(struct buf *errs, int rc, char **errp)
+{
+	if (rc == FOID_OK && errs->len) {
+		rc = FOID_EINVAL;
+		if (errp) {
+			free(*errp);
+			*errp = buf_detach(errs);
+		}
+	}
+	buf_free(errs);
+	return rc;
+}
+
 int err_prefix(char **errp, int code, const char *fmt, ...)
 {
 	if (!errp)

@@ -44,6 +44,14 @@ struct buf {
 	size_t cap;
 };
 #define BUF_INIT { NULL, 0, 0 }
+
+/* Problems gathered so that a person sees all of them at once, one a line
+ * in a buf: err_list_add appends one; err_list_take, when rc is FOID_OK
+ * and the list holds any, moves the list to *errp (freeing what was
+ * there) and returns FOID_EINVAL, else returns rc.  The list is emptied
+ * either way. */
+void err_list_add(struct buf *errs, const char *problem);
+int err_list_take(struct buf *errs, int rc, char **errp);
 void buf_add(struct buf *b, const void *p, size_t n);
 void buf_adds(struct buf *b, const char *s);
 void buf_addc(struct buf *b, char c);

@@ -5,7 +5,7 @@
  * Sent Monday 2016-07-04 (uk-foia): due 08-03; overdue chaser from 08-04,
  * final from 09-01.  Beta's clock restarts on Friday 07-08: due 08-09,
  * overdue chaser from 08-10.  Gamma's extension (07-29) moves its due date
- * to 09-01. */
+ * to 09-01.  A reply in review holds every chaser until a person marks it. */
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,6 +180,158 @@ START_TEST(test_round_through_the_weeks)
 }
 END_TEST
 
+/* raw has exactly this Subject header line. */
+static int has_subject(const char *raw, const char *subject)
+{
+	char *line = xasprintf("Subject: %s\r\n", subject);
+	size_t n = strlen(line);
+	int ok = 0;
+	for (const char *p = raw; p && *p && !ok; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL)
+		ok = strncmp(p, line, n) == 0;
+	free(line);
+	return ok;
+}
+
+static char *fetch(const char *user, int seq)
+{
+	char *err = NULL;
+	char *raw = sandbox_fetch(sb, user, "INBOX", seq, NULL, &err);
+	ck_assert_msg(raw, "%s", err);
+	free(err);
+	return raw;
+}
+
+/* Alpha writes something foid cannot count as any answer (it says the
+ * request belongs elsewhere: kind other); beta stays silent.  Beta gets
+ * both chasers, under the subject its request went with (the round has
+ * no --title and its own template); alpha gets nothing while its reply
+ * waits for a person, is listed by inbox, status, the digest and the
+ * report, and gets its overdue chaser once a person has marked it. */
+START_TEST(test_review_holds_every_chaser_until_marked)
+{
+	setenv("TZ", "UTC", 1);
+	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
+	struct testenv_opts o = { 0 };
+	o.smtp_port = sb->smtp_port;
+	o.imap_port = sb->imap_port;
+	o.password = sb->password;
+	o.team_extra = "digest_address = \"digest@uni.test\"; digest_time = \"08:00\";";
+	te = testenv_new(&o);
+	char *csv = fixture_write(te->fx, "bodies.csv", "name,short_name,email\n"
+	                          "Alpha Council,alpha,foi@alpha.test\n"
+	                          "Beta Council,beta,foi@beta.test\n");
+	char *tpl = fixture_write(te->fx, "bins.txt",
+	                          "Subject: Missed bin collections, our reference"
+	                          " {{request.reference}}\n\nDear {{body.name}},\n\n"
+	                          "Please tell me how many bin collections were missed in"
+	                          " 2015.\n\nYours faithfully,\n\n{{sender.name}}\n");
+	testenv_at(te, "2016-07-04 08:00:00", NULL, "foictl", "bodies", "import", csv, NULL);
+	testenv_at(te, "2016-07-04 08:05:00", NULL, "foictl", "round", "create", "r", "--kind", "foi",
+	           "--template", tpl, NULL);
+	testenv_at(te, "2016-07-04 08:10:00", NULL, "foictl", "round", "launch", "r", NULL);
+	testenv_at(te, "2016-07-04 09:00:00", NULL, "foid", "--once", NULL);
+	reply("foi@alpha.test", "Missed bin collections, our reference FOI-R-001",
+	      "05-Jul-2016 10:00:00 +0100",
+	      "This request should be directed to the county council, which collects"
+	      " household waste in this area.");
+	testenv_at(te, "2016-07-07 09:00:00", NULL, "foid", "--once", NULL);
+	int64_t id = testenv_int(te, "SELECT id FROM messages WHERE direction = 'in'"
+	                             " AND kind = 'other' AND request_id = (SELECT id FROM"
+	                             " requests WHERE reference = 'FOI-R-001')");
+	ck_assert_int_gt(id, 0);
+	char *out = NULL, *want = NULL;
+	testenv_at(te, "2016-07-07 09:10:00", &out, "foictl", "inbox", NULL);
+	want = xasprintf("#%lld ", (long long)id);
+	ck_assert_msg(strstr(out, want) && strstr(out, "kind: other (100% sure") &&
+	              strstr(out, "request: r alpha FOI-R-001") &&
+	              strstr(out, "1 message waiting for a person"), "%s", out);
+	free(want);
+	want = xasprintf("settle with: foictl mark %lld KIND", (long long)id);
+	ck_assert_msg(strstr(out, want), "%s", out);
+	free(want);
+	free(out);
+	/* Friday 5 August: both overdue; only beta is chased. */
+	testenv_at(te, "2016-08-05 09:00:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-08-05 09:30:00", NULL, "foid", "--once", NULL);
+	char *err = NULL;
+	ck_assert_int_eq(sandbox_wait_count(sb, "foi@beta.test", "INBOX", 2, 30, &err), 0);
+	ck_assert_int_eq(count("foi@alpha.test"), 1);
+	char *raw = fetch("foi@beta.test", 2);
+	ck_assert_msg(has_subject(raw, "Re: Missed bin collections, our reference FOI-R-002"),
+	              "%s", raw);
+	free(raw);
+	testenv_at(te, "2016-08-05 10:00:00", &out, "foictl", "status", "r", "--json", NULL);
+	char *alpha = strstr(out, "FOI-R-001");
+	ck_assert_ptr_nonnull(alpha);
+	want = xasprintf("\"review_message\": %lld", (long long)id);
+	ck_assert_msg(strstr(alpha, "\"status\": \"review\"") && strstr(alpha, want) &&
+	              strstr(out, "\"review\": 1"), "%s", out);
+	free(want);
+	free(out);
+	testenv_at(te, "2016-08-05 10:00:00", &out, "foictl", "status", "r", NULL);
+	ck_assert_msg(strstr(out, "1 in review") && strstr(out, "need a person: foictl inbox"),
+	              "%s", out);
+	free(out);
+	char *html = fixture_path(te->fx, "report.html"), *text = NULL;
+	testenv_at(te, "2016-08-05 10:00:00", NULL, "foictl", "report", "r", "--html", html, NULL);
+	ck_assert_int_eq(util_read_file(html, &text, NULL, NULL), 0);
+	ck_assert_msg(strstr(text, "data-figure=\"review\">1<") &&
+	              strstr(text, "data-figure=\"outstanding\">1<") &&
+	              strstr(text, "data-figure=\"answered\">0<"), "%s", text);
+	free(text);
+	char *d = NULL;
+	ck_assert_int_eq(store_query_text(te->st, NULL, &d, "SELECT raw_path FROM messages"
+	                                  " WHERE purpose = 'digest' AND subject LIKE"
+	                                  " 'foid digest 2016-08-05%'", NULL), 0);
+	char *path = xasprintf("%s/%s", te->cfg->storage_dir, d);
+	ck_assert_int_eq(util_read_file(path, &text, NULL, NULL), 0);
+	want = xasprintf("  alpha FOI-R-001: message #%lld (review): foictl mark %lld KIND",
+	                 (long long)id, (long long)id);
+	ck_assert_msg(strstr(text, "Replies waiting for a person") && strstr(text, want),
+	              "%s", text);
+	free(want);
+	free(text);
+	free(path);
+	free(d);
+	/* Thursday 1 September: beta's final, under the same subject; alpha
+	 * still nothing. */
+	testenv_at(te, "2016-09-01 09:00:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-09-01 09:30:00", NULL, "foid", "--once", NULL);
+	ck_assert_int_eq(sandbox_wait_count(sb, "foi@beta.test", "INBOX", 3, 30, &err), 0);
+	ck_assert_int_eq(count("foi@alpha.test"), 1);
+	raw = fetch("foi@beta.test", 3);
+	ck_assert_msg(has_subject(raw, "Re: Missed bin collections, our reference FOI-R-002") &&
+	              strstr(raw, "internal review"), "%s", raw);
+	free(raw);
+	/* A person reads it: really nothing.  That settles it, and alpha's
+	 * overdue chaser (due since 08-04) goes. */
+	char *ids = xasprintf("%lld", (long long)id);
+	testenv_at(te, "2016-09-01 10:00:00", &out, "foictl", "mark", ids, "other", NULL);
+	ck_assert_msg(strstr(out, "of r alpha marked other"), "%s", out);
+	free(out);
+	testenv_at(te, "2016-09-01 10:05:00", &out, "foictl", "inbox", NULL);
+	ck_assert_msg(strstr(out, "0 messages waiting for a person"), "%s", out);
+	free(out);
+	testenv_at(te, "2016-09-01 10:30:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-09-01 11:00:00", NULL, "foid", "--once", NULL);
+	ck_assert_int_eq(sandbox_wait_count(sb, "foi@alpha.test", "INBOX", 2, 30, &err), 0);
+	ck_assert_int_eq(count("foi@alpha.test"), 2);
+	raw = fetch("foi@alpha.test", 2);
+	ck_assert_msg(has_subject(raw, "Re: Missed bin collections, our reference FOI-R-001") &&
+	              !strstr(raw, "internal review"), "%s", raw);
+	free(raw);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages m JOIN requests q"
+	                                 " ON q.id = m.request_id WHERE q.reference ="
+	                                 " 'FOI-R-001' AND m.purpose = 'reminder:overdue'"), 1);
+	free(ids);
+	free(html);
+	free(tpl);
+	free(csv);
+	free(err);
+	testenv_free(te);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("clock");
@@ -187,6 +339,12 @@ int main(void)
 	tcase_set_timeout(tc, 180);
 	tcase_add_unchecked_fixture(tc, sb_up, sb_down);
 	tcase_add_test(tc, test_round_through_the_weeks);
+	suite_add_tcase(s, tc);
+	/* Its own sandbox: the team's mailbox starts empty. */
+	tc = tcase_create("review");
+	tcase_set_timeout(tc, 180);
+	tcase_add_unchecked_fixture(tc, sb_up, sb_down);
+	tcase_add_test(tc, test_review_holds_every_chaser_until_marked);
 	suite_add_tcase(s, tc);
 	return fixture_run(s);
 }

@@ -64,7 +64,7 @@ START_TEST(test_report_figures_agree_and_render)
 	                            " ((SELECT id FROM rounds), 'involved', 'choice', 'yes|no', 1)",
 	                            NULL), 0);
 	ck_assert_int_eq(store_exec(te->st, NULL, "INSERT INTO answers (request_id, key,"
-	                            " value, machine, message_id, at, actor) SELECT id,"
+	                            " value, machine, message_row, at, actor) SELECT id,"
 	                            " 'involved', 'yes', 0, NULL, 0, 'me' FROM requests", NULL), 0);
 	char *json = NULL, *e = NULL;
 	ck_assert_int_eq(testenv_run(te, "foictl", &json, &e, "status", "r", "--json", NULL), 0);

@@ -203,7 +203,7 @@ START_TEST(test_followup_carries_cc)
 	                                 " AND purpose = 'reminder:overdue'"
 	                                 " AND envelope_to LIKE '%clerk@alpha.test%'"), 1);
 	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM events WHERE type = 'message.queued'"
-	                                 " AND message_id = (SELECT max(id) FROM messages)"), 1);
+	                                 " AND message_row = (SELECT max(id) FROM messages)"), 1);
 	buf_free(&out);
 	free(req);
 	free(fu);

@@ -69,6 +69,28 @@ static void reply(struct testenv *te, const char *kind, int64_t at)
 	                            " (SELECT id FROM requests), ?, ?, ?)", "sII", kind, at, at), 0);
 }
 
+/* A received message as ingestion stores it: confidence a percent,
+ * person 1 when foictl mark set its kind.  Returns its id. */
+static int64_t reply_as(struct testenv *te, const char *kind, int confidence, int person,
+                        int64_t at)
+{
+	ck_assert_int_eq(store_exec(te->st, NULL, "INSERT INTO messages (direction, request_id,"
+	                            " kind, kind_confidence, kind_override, internaldate,"
+	                            " created_at) VALUES ('in', (SELECT id FROM requests),"
+	                            " ?, ?, ?, ?, ?)", "siiII", kind, confidence, person,
+	                            at, at), 0);
+	int64_t id = 0;
+	ck_assert_int_eq(store_query_int(te->st, NULL, &id, "SELECT max(id) FROM messages",
+	                                 NULL), 0);
+	return id;
+}
+
+static void settle(struct testenv *te, int64_t id, const char *kind)
+{
+	ck_assert_int_eq(store_exec(te->st, NULL, "UPDATE messages SET kind = ?,"
+	                            " kind_override = 1 WHERE id = ?", "sI", kind, id), 0);
+}
+
 static void ours(struct testenv *te, const char *purpose, int64_t at)
 {
 	ck_assert_int_eq(store_exec(te->st, NULL, "INSERT INTO messages (direction, request_id,"
@@ -168,7 +190,8 @@ START_TEST(test_clarification_stops_and_restarts_clock)
 	ck_assert_int_eq(s.overdue, 0);
 	ours(te, "clarification", SENT + 7 * DAY); /* Monday 2016-07-11 */
 	s = at(te, h, SENT + 8 * DAY);
-	ck_assert_str_eq(status_name(s.status), "awaiting");
+	/* The body has written: never plain awaiting again. */
+	ck_assert_str_eq(status_name(s.status), "acknowledged");
 	ck_assert_str_eq(s.day0, "2016-07-11");
 	ck_assert_str_eq(s.due, "2016-08-10");
 	ck_assert_int_eq(at(te, h, SENT + 33 * DAY).overdue, 0); /* 08-06 */
@@ -371,6 +394,149 @@ START_TEST(test_status_rank_and_colour)
 }
 END_TEST
 
+
+START_TEST(test_other_reply_holds_request_for_review)
+{
+	struct testenv *te = setup();
+	struct holidays *h = real_holidays();
+	int64_t id = reply_as(te, "other", 0, 0, SENT + DAY);
+	struct status s = at(te, h, SENT + 40 * DAY);
+	ck_assert_str_eq(status_name(s.status), "review");
+	ck_assert(!status_is_waiting(s.status));
+	ck_assert_int_eq(s.review_messages, 1);
+	ck_assert_int_eq(s.review_message, id);
+	ck_assert_int_eq(s.first_response_at, 0);
+	ck_assert_int_eq(s.messages, 1);
+	/* A person read it and it is really nothing: settled, but the body
+	 * has written, so not plain awaiting. */
+	settle(te, id, "other");
+	s = at(te, h, SENT + 40 * DAY);
+	ck_assert_str_eq(status_name(s.status), "acknowledged");
+	ck_assert(status_is_waiting(s.status));
+	ck_assert_int_eq(s.review_messages, 0);
+	ck_assert_int_eq(s.review_message, 0);
+	holidays_free(h);
+	testenv_free(te);
+}
+END_TEST
+
+START_TEST(test_low_confidence_reply_is_review_until_marked)
+{
+	struct testenv *te = setup();
+	struct holidays *h = real_holidays();
+	int64_t id = reply_as(te, "response", 59, 0, SENT + 3 * DAY);
+	struct status s = at(te, h, SENT + 10 * DAY);
+	ck_assert_str_eq(status_name(s.status), "review");
+	ck_assert_int_eq(s.first_response_at, 0); /* a guess is no answer */
+	ck_assert_int_eq(s.on_time, -1);
+	settle(te, id, "response");
+	s = at(te, h, SENT + 10 * DAY);
+	ck_assert_str_eq(status_name(s.status), "responded");
+	ck_assert_int_eq(s.first_response_at, SENT + 3 * DAY);
+	ck_assert_int_eq(s.on_time, 1);
+	testenv_free(te);
+	/* At the threshold (default 60) the kind stands. */
+	te = setup();
+	reply_as(te, "response", 60, 0, SENT + 3 * DAY);
+	ck_assert_str_eq(status_name(at(te, h, SENT + 10 * DAY).status), "responded");
+	testenv_free(te);
+	/* A doubtful clarification stops no clock. */
+	te = setup();
+	reply_as(te, "clarification", 30, 0, SENT + 3 * DAY);
+	s = at(te, h, SENT + 40 * DAY);
+	ck_assert_str_eq(status_name(s.status), "review");
+	ck_assert_int_eq(s.clock_stopped, 0);
+	ck_assert_int_eq(s.overdue, 1);
+	holidays_free(h);
+	testenv_free(te);
+}
+END_TEST
+
+START_TEST(test_review_threshold_from_config)
+{
+	struct testenv *te = setup_with("classify = { review_below = 0; };\n");
+	struct holidays *h = real_holidays();
+	reply_as(te, "response", 10, 0, SENT + 3 * DAY);
+	ck_assert_str_eq(status_name(at(te, h, SENT + 10 * DAY).status), "responded");
+	testenv_free(te);
+	te = setup_with("classify = { review_below = 0; };\n");
+	reply_as(te, "other", 100, 0, SENT + 3 * DAY);
+	ck_assert_str_eq(status_name(at(te, h, SENT + 10 * DAY).status), "review");
+	testenv_free(te);
+	te = setup_with("classify = { review_below = 90; };\n");
+	reply_as(te, "acknowledgement", 80, 0, SENT + 3 * DAY);
+	ck_assert_str_eq(status_name(at(te, h, SENT + 10 * DAY).status), "review");
+	holidays_free(h);
+	testenv_free(te);
+}
+END_TEST
+
+START_TEST(test_auto_reply_and_bounce_never_review)
+{
+	struct testenv *te = setup();
+	struct holidays *h = real_holidays();
+	reply_as(te, "auto_reply", 0, 0, SENT + DAY);
+	reply_as(te, "bounce", 0, 0, SENT + DAY);
+	reply_as(te, "own", 0, 0, SENT + DAY);
+	struct status s = at(te, h, SENT + 2 * DAY);
+	ck_assert_str_eq(status_name(s.status), "awaiting");
+	ck_assert_int_eq(s.review_messages, 0);
+	holidays_free(h);
+	testenv_free(te);
+}
+END_TEST
+
+/* Whatever the order, a clear answer answers; the doubtful message is
+ * still counted for a person. */
+START_TEST(test_review_ordering_with_answers)
+{
+	struct testenv *te = setup();
+	struct holidays *h = real_holidays();
+	reply_as(te, "other", 0, 0, SENT + DAY);
+	reply_as(te, "response", 100, 0, SENT + 5 * DAY);
+	struct status s = at(te, h, SENT + 10 * DAY);
+	ck_assert_str_eq(status_name(s.status), "responded");
+	ck_assert_int_eq(s.first_response_at, SENT + 5 * DAY);
+	ck_assert_int_eq(s.review_messages, 1);
+	testenv_free(te);
+	te = setup();
+	reply_as(te, "refusal", 100, 0, SENT + DAY);
+	int64_t later = reply_as(te, "other", 0, 0, SENT + 5 * DAY);
+	s = at(te, h, SENT + 10 * DAY);
+	ck_assert_str_eq(status_name(s.status), "refused");
+	ck_assert_int_eq(s.review_message, later);
+	testenv_free(te);
+	/* Review outranks what only says the body is still working on it. */
+	te = setup();
+	reply_as(te, "other", 0, 0, SENT + DAY);
+	reply_as(te, "acknowledgement", 100, 0, SENT + 2 * DAY);
+	reply_as(te, "extension", 100, 0, SENT + 3 * DAY);
+	ck_assert_str_eq(status_name(at(te, h, SENT + 10 * DAY).status), "review");
+	testenv_free(te);
+	/* Our clarification owed comes first; the message still counts. */
+	te = setup();
+	reply_as(te, "clarification", 100, 0, SENT + DAY);
+	reply_as(te, "other", 0, 0, SENT + 2 * DAY);
+	s = at(te, h, SENT + 10 * DAY);
+	ck_assert_str_eq(status_name(s.status), "clarification");
+	ck_assert_int_eq(s.review_messages, 1);
+	holidays_free(h);
+	testenv_free(te);
+}
+END_TEST
+
+START_TEST(test_body_mail_never_leaves_plain_awaiting)
+{
+	struct testenv *te = setup();
+	struct holidays *h = real_holidays();
+	/* An extension after the due date adds nothing, but the body wrote. */
+	reply_as(te, "extension", 100, 0, SENT + 32 * DAY);
+	ck_assert_str_eq(status_name(at(te, h, SENT + 35 * DAY).status), "acknowledged");
+	holidays_free(h);
+	testenv_free(te);
+}
+END_TEST
+
 int main(void)
 {
 Suite *s = suite_create("status");
@@ -388,6 +554,12 @@ Suite *s = suite_create("status");
 	tcase_add_test(tc, test_status_names_round_trip);
 	tcase_add_test(tc, test_status_predicates);
 	tcase_add_test(tc, test_status_rank_and_colour);
+	tcase_add_test(tc, test_other_reply_holds_request_for_review);
+	tcase_add_test(tc, test_low_confidence_reply_is_review_until_marked);
+	tcase_add_test(tc, test_review_threshold_from_config);
+	tcase_add_test(tc, test_auto_reply_and_bounce_never_review);
+	tcase_add_test(tc, test_review_ordering_with_answers);
+	tcase_add_test(tc, test_body_mail_never_leaves_plain_awaiting);
 	suite_add_tcase(s, tc);
 	return fixture_run(s);
 }

@@ -281,12 +281,42 @@ START_TEST(test_version_6_extensions_upgrade_in_place)
 }
 END_TEST
 
-/* Questions and answers of version 7 keep their rows: answers read then
- * count as sure, questions have no wording, rounds do not thank. */
-START_TEST(test_version_7_survey_upgrade_in_place)
+/* Version 7 named a messages row "message_id" beside the RFC text of the
+ * same name; the rows keep their links under message_row, and the search
+ * trigger that joins attachments to messages still fires. */
+START_TEST(test_version_7_message_rows_renamed)
 {
 	struct fixture *fx = fixture_new();
 	old_database(fx, 7,
+		"INSERT INTO messages (id, direction, message_id, created_at)"
+		" VALUES (5, 'in', 'a@b.test', 0);"
+		"INSERT INTO message_locations (mailbox, uidvalidity, uid, message_id)"
+		" VALUES ('INBOX', 7, 1, 5);"
+		"INSERT INTO attachments (id, message_id, part, filename, size, sha256, path)"
+		" VALUES (9, 5, '2', 'a.pdf', 1, 'x', 'p');"
+		"INSERT INTO events (at, message_id, type, actor) VALUES (0, 5, 't', 'a');");
+	struct store *st = open_tmp(fx);
+	assert_latest(st);
+	ck_assert_int_eq(count(st, "SELECT message_row FROM message_locations"), 5);
+	ck_assert_int_eq(count(st, "SELECT message_row FROM attachments"), 5);
+	ck_assert_int_eq(count(st, "SELECT message_row FROM events"), 5);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM messages WHERE message_id = 'a@b.test'"), 1);
+	char *err = NULL;
+	ck_assert_msg(store_exec(st, &err, "INSERT INTO attachment_pages VALUES (9, 1, 'zebra')",
+	                         NULL) == 0, "%s", err);
+	ck_assert_int_eq(count(st, "SELECT message FROM search_text WHERE search_text MATCH 'zebra'"),
+	                 5);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
+/* Questions and answers of version 8 keep their rows: answers read then
+ * count as sure, questions have no wording, rounds do not thank. */
+START_TEST(test_version_8_survey_upgrade_in_place)
+{
+	struct fixture *fx = fixture_new();
+	old_database(fx, 8,
 		"INSERT INTO bodies VALUES (1, 'b', 'B', 'b@b.test', NULL, NULL, '', 0, 0);"
 		"INSERT INTO rounds (id, slug, kind, title, regime, ref_prefix, template_path,"
 		" template, created_at) VALUES (1, 's', 'survey', 'T', 'working:20', 'S', 't',"
@@ -354,7 +384,8 @@ int main(void)
 	tcase_add_test(tc, test_version_3_upgrades_in_place);
 	tcase_add_test(tc, test_version_5_upgrades_in_place);
 	tcase_add_test(tc, test_version_6_extensions_upgrade_in_place);
-	tcase_add_test(tc, test_version_7_survey_upgrade_in_place);
+	tcase_add_test(tc, test_version_7_message_rows_renamed);
+	tcase_add_test(tc, test_version_8_survey_upgrade_in_place);
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_missing_row_is_notfound);
 	suite_add_tcase(s, tc);

@@ -359,7 +359,7 @@ START_TEST(test_attachment_form_is_read)
 {
 	struct testenv *te = launched(0);
 	filed_reply(te, 100, "kent", "Please find our answers attached.");
-	ck_assert_int_eq(store_exec(te->st, NULL, "INSERT INTO attachments (id, message_id, part,"
+	ck_assert_int_eq(store_exec(te->st, NULL, "INSERT INTO attachments (id, message_row, part,"
 	                            " filename, size, sha256, path) VALUES (1, 100, '2', 'form.docx',"
 	                            " 1, 'x', 'x')", NULL), 0);
 	ck_assert_int_eq(store_exec(te->st, NULL, "INSERT INTO attachment_pages VALUES (1, 0,"
