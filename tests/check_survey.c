@@ -529,6 +529,10 @@ START_TEST(test_survey_round_across_the_closing_date)
 	ck_assert_msg(strstr(inbox, "survey s epsilon: 3 of 3 answers read, 3 unsure") &&
 	              strstr(inbox, "1 message waiting for a person"), "%s", inbox);
 	free(inbox);
+	testenv_at(te, "2016-07-13 10:00:00", &inbox, "foictl", "status", "s", NULL);
+	ck_assert_msg(strstr(inbox, "1 received message need a person: foictl inbox") &&
+	              strstr(inbox, "replies: 5 responded, 1 partial, 1 to review"), "%s", inbox);
+	free(inbox);
 	char *json = NULL;
 	testenv_at(te, "2016-07-13 10:00:00", &json, "foictl", "export", "s", "--format", "json", NULL);
 	expect_body(json, "alpha", "responded", "\"online\": \"yes\";\"notice\": \"14\";"
