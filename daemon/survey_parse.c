@@ -17,6 +17,8 @@
  * the work linear in what an attacker sends. */
 #define SP_MAX_TEXT (256 * 1024)
 #define SP_MAX_QUESTIONS 999
+/* Lines shorter than this end a sentence in prose. */
+#define SP_SHORT_LINE 40
 
 void survey_answers_clear(struct survey_answer *ans, size_t n)
 {
@@ -544,6 +546,14 @@ static int sp_on_topic(const struct survey_q *q, const char *sentence)
 	return yes;
 }
 
+static size_t sp_words(const char *s)
+{
+	size_t n = 0;
+	for (const char *p = s; *p; p++)
+		n += sp_alnum((unsigned char)*p) && (p == s || !sp_alnum((unsigned char)p[-1]));
+	return n;
+}
+
 static int sp_negative(const char *s)
 {
 	static const char *const neg[] = { "not", "don't", "doesn't", "no", "never",
@@ -567,9 +577,15 @@ static void sp_prose(const struct survey_q *q, size_t nq, const char *text,
 {
 	struct strv sents = STRV_INIT;
 	struct buf b = BUF_INIT;
+	const char *line = text;
 	for (const char *p = text;; p++) {
-		int end = !*p || (*p == '\n' && p[1] == '\n') || *p == '!' || *p == '?' ||
-		          *p == ';' || (*p == '.' && !isdigit((unsigned char)p[1]));
+		/* A short line ends its sentence ("Yes" / "14" / "No", one a
+		 * line); a long one is prose wrapped. */
+		int end = !*p || (*p == '\n' && (p[1] == '\n' || p - line < SP_SHORT_LINE)) ||
+		          *p == '!' || *p == '?' || *p == ';' ||
+		          (*p == '.' && !isdigit((unsigned char)p[1]));
+		if (*p == '\n')
+			line = p + 1;
 		if (!end) {
 			buf_addc(&b, *p == '\n' ? ' ' : *p);
 			continue;
@@ -589,9 +605,11 @@ static void sp_prose(const struct survey_q *q, size_t nq, const char *text,
 			continue;
 		for (size_t k = at; k < sents.n; k++) {
 			const char *s = sents.v[k];
-			int topic = sp_on_topic(&q[i], s);
+			/* A bare answer ("Yes", "No, sorry") needs no topic and is
+			 * its own comment. */
+			int bare = sp_words(s) <= 3, topic = sp_on_topic(&q[i], s);
 			sp_read_value(&q[i], s, 1, &ans[i]);
-			if (ans[i].value && !topic && strcmp(q[i].type, "number") != 0) {
+			if (ans[i].value && !topic && !bare && strcmp(q[i].type, "number") != 0) {
 				survey_answers_clear(&ans[i], 1);
 				continue;
 			}
@@ -603,7 +621,7 @@ static void sp_prose(const struct survey_q *q, size_t nq, const char *text,
 				sp_set(&ans[i], xstrdup(no ? "no" : "yes"), xstrdup(s), SP_PROSE);
 			}
 			if (ans[i].value) {
-				if (!ans[i].comment && strcmp(q[i].type, "text") != 0)
+				if (!ans[i].comment && !bare && strcmp(q[i].type, "text") != 0)
 					ans[i].comment = xstrdup(s);
 				at = k + 1;
 				break;

@@ -78,7 +78,7 @@ START_TEST(test_parse_units_and_number_words)
 	expect("2: twenty-one days\n", "-[]@0 | 21[]@95 | -[]@0");
 	expect("2: 1,500\n", "-[]@0 | 1500[]@95 | -[]@0");
 	/* 2.5 is a number, not question 2: read as prose, unsure. */
-	expect("2.5 days\n", "-[]@0 | 2.5[2.5 days]@40 | -[]@0");
+	expect("2.5 days\n", "-[]@0 | 2.5[]@40 | -[]@0");
 }
 END_TEST
 
@@ -120,6 +120,8 @@ START_TEST(test_parse_prose_is_unsure)
 	       "Kind regards,\nSam\n",
 	       "yes[we publish the calendar online]@40 | 10[We give residents ten working days'"
 	       " notice of any change]@40 | no[offer assisted collections]@40");
+	/* Bare answers one a line, in order, are prose too. */
+	expect("Yes\n14\nNo\n", "yes[]@40 | 14[]@40 | no[]@40");
 	/* An acknowledgement answers nothing. */
 	expect("Thank you for your email. We will respond shortly.\n", "-[]@0 | -[]@0 | -[]@0");
 }
