@@ -612,6 +612,15 @@ START_TEST(test_survey_round_across_the_closing_date)
 	                             " machine-read, unconfirmed)\n"),
 	              "%s", status);
 	free(status);
+	/* The report shows the same results. */
+	char *html = fixture_path(te->fx, "report.html"), *page = NULL;
+	testenv_at(te, "2016-08-03 09:00:00", NULL, "foictl", "report", "s", "--html", html, NULL);
+	ck_assert_int_eq(util_read_file(html, &page, NULL, NULL), 0);
+	ck_assert_msg(strstr(page, "<h2>Survey results</h2>") &&
+	              strstr(page, "response rate: 7 of 8 (88%) by the closing date 2016-07-29") &&
+	              strstr(page, "2. notice: median 12 days, range 7-14"), "%s", page);
+	free(page);
+	free(html);
 	free(csv);
 	free(err);
 	testenv_free(te);
