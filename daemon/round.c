@@ -694,7 +694,7 @@ int round_launch(struct store *st, const struct config *cfg, const char *slug,
 	struct round_row r;
 	*nqueued = 0;
 	int rc = round_load(st, slug, &r, errp);
-	if (rc == FOID_OK && r.questions && !r.nquestions)
+	if (rc == FOID_OK && strcmp(r.kind, "survey") == 0 && !r.nquestions)
 		rc = err_set(errp, FOID_EINVAL, "survey %s has no questions: declare them"
 		             " with foictl question %s KEY ...", slug, slug);
 	if (rc == FOID_OK)

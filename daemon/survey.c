@@ -88,7 +88,6 @@ char *survey_questions_text(const struct survey_questions *qs, const char *prefi
                             const int *only)
 {
 	struct buf b = BUF_INIT;
-	buf_adds(&b, "");
 	for (size_t i = 0; i < qs->n; i++) {
 		const struct survey_question *q = &qs->v[i];
 		if (only && !only[i])
@@ -98,20 +97,15 @@ char *survey_questions_text(const struct survey_questions *qs, const char *prefi
 		char num[16];
 		snprintf(num, sizeof num, "%d. ", q->position);
 		survey_wrap(&b, prefix, num, "   ", q->wording ? q->wording : q->key);
-		struct buf hint = BUF_INIT;
-		if (strcmp(q->type, "choice") == 0) {
-			buf_adds(&hint, "(");
+		buf_addf(&b, "%s   (", prefix);
+		if (strcmp(q->type, "choice") == 0)
 			for (const char *c = q->choices; *c; c++)
-				buf_adds(&hint, *c == '|' ? "/" : (char[]){ *c, '\0' });
-			buf_adds(&hint, ")");
-		} else if (strcmp(q->type, "number") == 0) {
-			buf_addf(&hint, "(a number%s%s)", q->unit ? " of " : "",
-			         q->unit ? q->unit : "");
-		} else {
-			buf_adds(&hint, "(in your own words)");
-		}
-		buf_addf(&b, "%s   %s\n", prefix, hint.data);
-		buf_free(&hint);
+				buf_addc(&b, *c == '|' ? '/' : *c);
+		else if (strcmp(q->type, "number") == 0)
+			buf_addf(&b, "a number%s%s", q->unit ? " of " : "", q->unit ? q->unit : "");
+		else
+			buf_adds(&b, "in your own words");
+		buf_adds(&b, ")\n");
 	}
 	return buf_detach(&b);
 }
