@@ -155,7 +155,13 @@ int code_set(struct store *st, int64_t request_id, const struct code_answer *a,
 		                " answers.comment), machine = excluded.machine, confidence ="
 		                " excluded.confidence, message_row = coalesce(excluded.message_row,"
 		                " answers.message_row), at = excluded.at, actor = excluded.actor"
-		                " WHERE answers.machine = 1 OR excluded.machine = 0",
+		                " WHERE (answers.machine = 1 OR excluded.machine = 0) AND"
+		                /* Read again (another attachment's text), the same
+		                 * answer is no new event. */
+		                " (answers.value IS NOT excluded.value OR answers.machine IS NOT"
+		                " excluded.machine OR answers.confidence IS NOT excluded.confidence"
+		                " OR answers.comment IS NOT coalesce(excluded.comment,"
+		                " answers.comment))",
 		                "IsssiiiIIs", request_id, a->key, v, a->comment, a->machine,
 		                a->machine, a->confidence, a->message_row, util_now(), a->actor);
 	if (rc == FOID_OK && store_changes(st)) {

@@ -127,23 +127,33 @@ static int survey_strv_cb(const struct store_row *row, void *arg)
 	return 0;
 }
 
+/* The request and survey round of a message; zeros when it is none. */
+struct survey_of {
+	int64_t request, round;
+};
+
+static int survey_of_cb(const struct store_row *row, void *arg)
+{
+	struct survey_of *o = arg;
+	o->request = store_row_int(row, 0);
+	o->round = store_row_int(row, 1);
+	return STORE_STOP;
+}
+
 int survey_code_message(struct store *st, int64_t row, int *ncoded, char **errp)
 {
-	int64_t req = 0, round = 0;
+	struct survey_of of = { 0, 0 };
 	if (ncoded)
 		*ncoded = 0;
-	int rc = store_query_int(st, errp, &round,
-	                         "SELECT coalesce(max(CASE r.kind WHEN 'survey' THEN r.id END), 0)"
-	                         " FROM messages m"
-	                         " JOIN requests q ON q.id = m.request_id"
-	                         " JOIN rounds r ON r.id = q.round_id"
-	                         " WHERE m.id = ? AND m.direction = 'in'"
-	                         " AND m.kind = 'response'", "I", row);
-	if (rc == FOID_OK && round)
-		rc = store_query_int(st, errp, &req, "SELECT request_id FROM messages WHERE id = ?",
-		                     "I", row);
-	if (rc || !round)
+	int rc = store_query(st, errp, survey_of_cb, &of,
+	                     "SELECT q.id, r.id FROM messages m"
+	                     " JOIN requests q ON q.id = m.request_id"
+	                     " JOIN rounds r ON r.id = q.round_id"
+	                     " WHERE m.id = ? AND m.direction = 'in' AND m.kind = 'response'"
+	                     " AND r.kind = 'survey'", "I", row);
+	if (rc || !of.round)
 		return rc;
+	int64_t req = of.request, round = of.round;
 	struct survey_questions qs;
 	struct strv texts = STRV_INIT;
 	rc = survey_questions_load(st, round, &qs, errp);

@@ -47,7 +47,7 @@ char *survey_questions_text(const struct survey_questions *qs, const char *prefi
  * its body, then its attachments' text for questions still unanswered,
  * coded as machine answers with their comments and confidence.  Nothing
  * for a message of any other round.  Inside the caller's transaction;
- * *ncoded counts the answers recorded (NULL: not wanted). */
+ * *ncoded counts the answers that fit their questions (NULL: not wanted). */
 int survey_code_message(struct store *st, int64_t row, int *ncoded, char **errp);
 
 /* Per request of a round: what the reading left. */

@@ -372,6 +372,12 @@ START_TEST(test_attachment_form_is_read)
 	ck_assert_str_eq(s, "kent=responded york=awaiting");
 	free(s);
 	ck_assert_int_eq(testenv_int(te, "SELECT value FROM answers WHERE key = 'notice'"), 12);
+	/* Read again (another attachment extracted), nothing is coded twice. */
+	int n = -1;
+	ck_assert_msg(survey_code_message(te->st, 100, &n, &err) == 0, "%s", err);
+	ck_assert_int_eq(n, 3);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM events WHERE type = 'answer.coded'"),
+	                 3);
 	testenv_free(te);
 }
 END_TEST
