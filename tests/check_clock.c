@@ -47,14 +47,7 @@ static const char bodies[] =
 
 START_TEST(test_round_through_the_weeks)
 {
-	setenv("TZ", "UTC", 1);
-	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
-	struct testenv_opts o = { 0 };
-	o.smtp_port = sb->smtp_port;
-	o.imap_port = sb->imap_port;
-	o.password = sb->password;
-	o.team_extra = "digest_address = \"digest@uni.test\"; digest_time = \"08:00\";";
-	te = testenv_new(&o);
+	te = testenv_clock(sb);
 	char *csv = fixture_write(te->fx, "bodies.csv", bodies);
 	testenv_at(te, "2016-07-04 08:00:00", NULL, "foictl", "bodies", "import", csv, NULL);
 	testenv_at(te, "2016-07-04 08:05:00", NULL, "foictl", "round", "create", "r", "--kind", "foi",
@@ -209,14 +202,7 @@ static char *fetch(const char *user, int seq)
  * report, and gets its overdue chaser once a person has marked it. */
 START_TEST(test_review_holds_every_chaser_until_marked)
 {
-	setenv("TZ", "UTC", 1);
-	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
-	struct testenv_opts o = { 0 };
-	o.smtp_port = sb->smtp_port;
-	o.imap_port = sb->imap_port;
-	o.password = sb->password;
-	o.team_extra = "digest_address = \"digest@uni.test\"; digest_time = \"08:00\";";
-	te = testenv_new(&o);
+	te = testenv_clock(sb);
 	char *csv = fixture_write(te->fx, "bodies.csv", "name,short_name,email\n"
 	                          "Alpha Council,alpha,foi@alpha.test\n"
 	                          "Beta Council,beta,foi@beta.test\n");

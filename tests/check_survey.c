@@ -482,14 +482,7 @@ static void expect_body(const char *json, const char *who, const char *status,
 
 START_TEST(test_survey_round_across_the_closing_date)
 {
-	setenv("TZ", "UTC", 1);
-	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
-	struct testenv_opts o = { 0 };
-	o.smtp_port = sb->smtp_port;
-	o.imap_port = sb->imap_port;
-	o.password = sb->password;
-	o.team_extra = "digest_address = \"digest@uni.test\"; digest_time = \"08:00\";";
-	te = testenv_new(&o);
+	te = testenv_clock(sb);
 	char *csv = fixture_write(te->fx, "bodies.csv", bodies);
 	testenv_at(te, "2016-07-04 08:00:00", NULL, "foictl", "bodies", "import", csv, NULL);
 	testenv_at(te, "2016-07-04 08:05:00", NULL, "foictl", "round", "create", "s", "--kind", "survey",

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "bodies.h"
+#include "sandbox.h"
 #include "util.h"
 
 struct testenv *testenv_new(const struct testenv_opts *opts)
@@ -105,6 +106,18 @@ int testenv_run(struct testenv *te, const char *prog, char **out, char **err,
 	int rc = fixture_exec(te->fx, argv.v, NULL, out, err);
 	strv_free(&argv);
 	return rc;
+}
+
+struct testenv *testenv_clock(const struct sandbox *sb)
+{
+	setenv("TZ", "UTC", 1);
+	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
+	struct testenv_opts o = { 0 };
+	o.smtp_port = sb->smtp_port;
+	o.imap_port = sb->imap_port;
+	o.password = sb->password;
+	o.team_extra = "digest_address = \"digest@uni.test\"; digest_time = \"08:00\";";
+	return testenv_new(&o);
 }
 
 void testenv_at(struct testenv *te, const char *when, char **out, const char *prog,

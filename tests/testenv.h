@@ -36,6 +36,10 @@ void testenv_bodies(struct testenv *te, const char *csv);
  * Returns the exit status; out/err as fixture_exec. */
 int testenv_run(struct testenv *te, const char *prog, char **out, char **err,
                 ...);
+struct sandbox;
+/* For scenarios lived under libfaketime (testenv_at) against the sandbox's
+ * servers: TZ=UTC, and the team's digest at 08:00 to digest@uni.test. */
+struct testenv *testenv_clock(const struct sandbox *sb);
 /* Runs foictl or foid with "-c CONFIG" and args (NULL-terminated), with
  * the clock at `when` (UTC, "YYYY-MM-DD HH:MM:SS") by libfaketime; asserts
  * that it exits 0.  *out, unless out is NULL, receives what it printed. */
