@@ -30,7 +30,7 @@ OBJ       = $(SRC:daemon/%.c=$(BUILD)/obj/%.o)
 TESTS     = $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/check_*.c))
 TESTLIB   = $(patsubst tests/%.c,$(BUILD)/tests/%.o,$(filter-out tests/check_%.c,$(wildcard tests/*.c)))
 
-.PHONY: all deps check check-valgrind demo install clean bench fuzz FORCE
+.PHONY: all deps check check-valgrind demo demo-survey install clean bench fuzz FORCE
 .SECONDARY:
 all: deps $(BUILD)/foid $(BUILD)/foictl
 
@@ -81,6 +81,10 @@ check: all $(TESTS)
 
 demo: all
 	@FOID_BUILD=$(BUILD) sh scripts/demo.sh
+
+# A survey round end to end: replies in every style, its response rate and tallies.
+demo-survey: all
+	@FOID_BUILD=$(BUILD) sh scripts/demo-survey.sh
 
 # The ingestion integration suite with every foid run under valgrind memcheck.
 check-valgrind: all $(BUILD)/tests/check_ingest

@@ -9,35 +9,62 @@
 #include "store.h"
 #include "util.h"
 
+static int ctl_question_row(const struct store_row *row, void *arg)
+{
+	struct ctl *c = arg;
+	const char *type = store_row_text(row, 2), *choices = store_row_text(row, 3);
+	const char *syn = store_row_text(row, 4), *unit = store_row_text(row, 6);
+	fprintf(c->out, "%lld. %s (%s%s%s%s%s)%s%s\n", (long long)store_row_int(row, 0),
+	        store_row_text(row, 1), type, choices ? ": " : unit ? ", " : "",
+	        choices ? choices : unit ? unit : "", syn ? "; synonyms " : "",
+	        syn ? syn : "", store_row_text(row, 5) ? "\n   " : "",
+	        store_row_text(row, 5) ? store_row_text(row, 5) : "");
+	return 0;
+}
+
 int ctl_question(struct ctl *c, int argc, char **argv)
 {
 	static const char usage[] =
-		"usage: foictl question ROUND KEY --choices yes|no|unclear\n"
-		"       foictl question ROUND KEY --number | --text\n"
-		"Declares a question of the round; answers must fit it.  In survey\n"
-		"replies, answer N (\"N: value\") goes to the N-th question declared.\n";
-	const char *type = NULL, *choices = NULL;
+		"usage: foictl question ROUND KEY --choices yes|no|unclear [--wording TEXT]\n"
+		"       foictl question ROUND KEY --number [--unit UNIT] [--wording TEXT]\n"
+		"       foictl question ROUND KEY --text [--wording TEXT]\n"
+		"       foictl question ROUND\n"
+		"Declares a question of the round (or lists them); answers must fit it.\n"
+		"A choice may have synonyms: --choices 'yes=y,we do|no=n,we do not'.\n"
+		"The wording goes into a survey's invitation ({{survey.questions}}),\n"
+		"numbered in the order of declaration.\n";
+	const char *type = NULL, *choices = NULL, *wording = NULL, *unit = NULL;
 	int number = 0, text = 0, nargs = 0;
 	const struct ctl_opt opts[] = {
 		{ "--choices", &choices, NULL }, { "--number", NULL, &number },
-		{ "--text", NULL, &text }, { NULL, NULL, NULL },
+		{ "--text", NULL, &text }, { "--wording", &wording, NULL },
+		{ "--unit", &unit, NULL }, { NULL, NULL, NULL },
 	};
-	int ex = ctl_args_parse(c, "question", usage, opts, 2, 2, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "question", usage, opts, 1, 2, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
-	if ((choices != NULL) + number + text != 1)
+	if (nargs == 2 && (choices != NULL) + number + text != 1)
 		return ctl_usage_error("question", usage,
 		                       "give one of --choices, --number and --text");
+	if (nargs == 1 && (choices || number || text || wording || unit))
+		return ctl_usage_error("question", usage, "give the question's KEY");
 	type = choices ? "choice" : number ? "number" : "text";
-	const char *pos[2] = { argv[1], argv[2] };
+	const char *pos[2] = { argv[1], nargs == 2 ? argv[2] : NULL };
 	struct store *st = NULL;
 	if ((ex = ctl_open(c, &st)) != EX_OK)
 		return ex;
 	char *err = NULL;
 	int64_t rid = 0;
 	int rc = round_id(st, pos[0], &rid, &err);
+	if (rc == FOID_OK && !pos[1]) {
+		rc = store_query(st, &err, ctl_question_row, c,
+		                 "SELECT position, key, type, choices, synonyms, wording, unit"
+		                 " FROM questions WHERE round_id = ? ORDER BY position", "I", rid);
+		return ctl_done(c, "question", rc, err, "%s", "");
+	}
+	struct code_question q = { pos[1], type, choices, wording, unit };
 	if (rc == FOID_OK)
-		rc = code_declare(st, rid, pos[1], type, choices, &err);
+		rc = code_declare(st, rid, &q, &err);
 	return ctl_done(c, "question", rc, err,
 	                "round %s: question %s (%s%s%s)\n", pos[0], pos[1], type,
 	                choices ? ": " : "", choices ? choices : "");
@@ -76,7 +103,8 @@ int ctl_code(struct ctl *c, int argc, char **argv)
 	for (size_t i = 0; rc == FOID_OK && i < pairs.n; i++) {
 		char *eq = strchr(pairs.v[i], '=');
 		*eq = '\0';
-		rc = code_set(st, req, pairs.v[i], eq + 1, 0, 0, "foictl", &err);
+		struct code_answer a = { pairs.v[i], eq + 1, NULL, 0, 0, 0, "foictl" };
+		rc = code_set(st, req, &a, &err);
 	}
 	if (rc == FOID_OK && confirm)
 		rc = code_confirm(st, req, "foictl", &err);

@@ -1,7 +1,8 @@
 /* foictl export: one row per body with every timing field, the first
  * response's kind, their reference, the text of the substantive reply and
- * one column per coded question; CSV (RFC 4180) or JSON; or the round's
- * mail as an archive (archive.c). */
+ * per coded question three columns: the answer, its comment and who coded
+ * it (machine, until a person confirms, or person); CSV (RFC 4180) or
+ * JSON; or the round's mail as an archive (archive.c). */
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
@@ -30,6 +31,7 @@ struct ctl_export {
 	const char *tz;
 	int redact;
 	struct strv keys;       /* question keys, in order */
+	struct strv cols;       /* the columns after the fixed ones */
 	struct strv *rows;      /* one strv of cells per body */
 	size_t nrows;
 	char **errp;
@@ -44,7 +46,7 @@ static int ctl_export_key_cb(const struct store_row *row, void *arg)
 /* One request's answers: machine-coded ones not yet confirmed counted. */
 struct ctl_export_req {
 	int64_t unconfirmed;
-	struct strv answers; /* key, value, key, value ... */
+	struct strv answers; /* key, value, comment, coded by; key, ... */
 };
 
 static int ctl_export_answer_cb(const struct store_row *row, void *arg)
@@ -52,6 +54,8 @@ static int ctl_export_answer_cb(const struct store_row *row, void *arg)
 	struct ctl_export_req *q = arg;
 	strv_push(&q->answers, store_row_text(row, 0));
 	strv_push(&q->answers, store_row_text(row, 1));
+	strv_push(&q->answers, store_row_text(row, 3) ? store_row_text(row, 3) : "");
+	strv_push(&q->answers, store_row_int(row, 2) ? "machine" : "person");
 	q->unconfirmed += store_row_int(row, 2);
 	return 0;
 }
@@ -74,7 +78,7 @@ static int ctl_export_row(const struct status *s, void *arg)
 	memset(c, 0, sizeof *c);
 	struct ctl_export_req q = { 0, STRV_INIT };
 	store_query(x->st, NULL, ctl_export_answer_cb, &q,
-	            "SELECT key, value, machine = 1 FROM answers WHERE request_id = ?", "I",
+	            "SELECT key, value, machine = 1, comment FROM answers WHERE request_id = ?", "I",
 	            s->request_id);
 	const struct round_view_row *b = s->row;
 	ctl_export_cell(c, b->short_name);
@@ -104,11 +108,13 @@ static int ctl_export_row(const struct status *s, void *arg)
 	int rc = archive_reply_text(x->st, s->request_id, x->redact, &text, x->errp);
 	strv_push_owned(c, text ? text : xstrdup(""));
 	for (size_t k = 0; k < x->keys.n; k++) {
-		const char *v = NULL;
-		for (size_t a = 0; a + 1 < q.answers.n && !v; a += 2)
+		const char *const *v = NULL;
+		for (size_t a = 0; a + 3 < q.answers.n && !v; a += 4)
 			if (strcmp(q.answers.v[a], x->keys.v[k]) == 0)
-				v = q.answers.v[a + 1];
-		strv_push_owned(c, v ? (x->redact ? archive_redact(v) : xstrdup(v)) : xstrdup(""));
+				v = (const char *const *)&q.answers.v[a + 1];
+		for (int i = 0; i < 3; i++)
+			strv_push_owned(c, !v ? xstrdup("") : x->redact && i < 2 ? archive_redact(v[i])
+			                                     : xstrdup(v[i]));
 	}
 	strv_free(&q.answers);
 	return rc;
@@ -124,7 +130,7 @@ static void ctl_export_json(FILE *out, const struct ctl_export *x)
 		struct jw *o = jw_object();
 		const struct strv *c = &x->rows[r];
 		for (size_t i = 0; i < c->n; i++) {
-			const char *key = i < nfixed ? ctl_export_fixed[i] : x->keys.v[i - nfixed];
+			const char *key = i < nfixed ? ctl_export_fixed[i] : x->cols.v[i - nfixed];
 			char type = i < nfixed ? ctl_export_types[i] : 's';
 			const char *v = c->v[i];
 			if (!*v && type != 'S')
@@ -148,8 +154,8 @@ static void ctl_export_csv(FILE *out, const struct ctl_export *x)
 	struct strv head = STRV_INIT;
 	for (const char *const *k = ctl_export_fixed; *k; k++)
 		strv_push(&head, *k);
-	for (size_t k = 0; k < x->keys.n; k++)
-		strv_push(&head, x->keys.v[k]);
+	for (size_t k = 0; k < x->cols.n; k++)
+		strv_push(&head, x->cols.v[k]);
 	for (size_t i = 0; i < head.n; i++)
 		archive_csv_field(&b, head.v[i], i + 1 == head.n);
 	strv_free(&head);
@@ -169,7 +175,8 @@ int ctl_export(struct ctl *c, int argc, char **argv)
 		"One row per body: every timing field of foictl status --json, the kind\n"
 		"of the first response, their reference, the text of the substantive\n"
 		"reply (reply_text: responses and refusals with their attachments' text)\n"
-		"and one column per question.  --format archive writes the round's mail\n"
+		"and per question its answer, KEY_comment and KEY_coded_by (machine\n"
+		"until a person confirms, or person).  --format archive writes the mail\n"
 		"instead: a folder per body with each message as text and as the\n"
 		"original .eml, its attachments, index.csv and SHA256SUMS; a .zip when\n"
 		"the name ends so.  It refuses a non-empty DIR or an existing zip\n"
@@ -197,7 +204,7 @@ int ctl_export(struct ctl *c, int argc, char **argv)
 	struct store *st = NULL;
 	if ((ex = ctl_open(c, &st)) != EX_OK)
 		return ex;
-	struct ctl_export x = { st, NULL, redact, STRV_INIT, NULL, 0, NULL };
+	struct ctl_export x = { st, NULL, redact, STRV_INIT, STRV_INIT, NULL, 0, NULL };
 	struct holidays *h = NULL;
 	struct round_view *v = NULL;
 	char *err = NULL;
@@ -221,6 +228,11 @@ int ctl_export(struct ctl *c, int argc, char **argv)
 		                 "SELECT key FROM questions WHERE round_id = ? ORDER BY position",
 		                 "I", v->id);
 	}
+	for (size_t k = 0; rc == FOID_OK && k < x.keys.n; k++) {
+		strv_push(&x.cols, x.keys.v[k]);
+		strv_push_owned(&x.cols, xasprintf("%s_comment", x.keys.v[k]));
+		strv_push_owned(&x.cols, xasprintf("%s_coded_by", x.keys.v[k]));
+	}
 	if (rc == FOID_OK)
 		rc = status_view(st, v, util_now(), ctl_export_row, &x, &err);
 	if (rc == FOID_OK && output && !(out = fopen(output, "w")))
@@ -238,6 +250,7 @@ done:
 		strv_free(&x.rows[r]);
 	free(x.rows);
 	strv_free(&x.keys);
+	strv_free(&x.cols);
 	round_view_free(v);
 	holidays_free(h);
 	free(err);

@@ -9,6 +9,7 @@
 #include "match.h"
 #include "reply.h"
 #include "store.h"
+#include "survey.h"
 #include "util.h"
 
 /* One line of text for an excerpt: white space folded, cut at n bytes on a
@@ -104,7 +105,7 @@ int ctl_inbox(struct ctl *c, int argc, char **argv)
 	static const char usage[] =
 		"usage: foictl inbox\nLists received mail waiting for a person: mail"
 		" that matched no\nrequest, that has no kind, or whose kind foid could"
-		" not tell (review).\n";
+		" not tell (review),\nand survey replies foid could not read surely.\n";
 	int nargs = 0;
 	struct store *st = NULL;
 	int ex = ctl_args_open(c, "inbox", usage, NULL, 0, 0, argc, argv, &nargs, &st);
@@ -122,6 +123,15 @@ int ctl_inbox(struct ctl *c, int argc, char **argv)
 	                     " LEFT JOIN bodies b ON b.id = q.body_id"
 	                     " WHERE " CTL_INBOX_SQL " ORDER BY m.id", "i",
 	                     c->cfg->review_below);
+	/* Survey replies foid could not read surely wait for a person too. */
+	struct buf survey = BUF_INIT;
+	int nsurvey = 0;
+	if (rc == FOID_OK)
+		rc = survey_waiting(st, "", &survey, &nsurvey, &err);
+	if (rc == FOID_OK && nsurvey)
+		fputs(survey.data, c->out);
+	buf_free(&survey);
+	x.n += nsurvey;
 	return ctl_done(c, "inbox", rc, err, "%d message%s waiting for a person\n", x.n,
 	                x.n == 1 ? "" : "s");
 }

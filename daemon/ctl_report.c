@@ -2,7 +2,8 @@
  * it): headline figures, coded answers tallied, a chart of cumulative
  * responses against working days since sending with the statutory
  * deadline marked (inline SVG), a breakdown by kind and region, and the
- * per-body table.  Figures carry data-figure attributes so tests and
+ * per-body table; for a survey, its response rate and results per
+ * question (survey.h) first.  Figures carry data-figure attributes so tests and
  * scripts can check them against foictl status --json. */
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "round_view.h"
 #include "status.h"
 #include "store.h"
+#include "survey.h"
 #include "util.h"
 
 struct report_row {
@@ -166,7 +168,8 @@ static void report_breakdown(struct buf *b, const struct report *rp, int by_regi
 }
 
 static char *report_html(struct store *st, int64_t rid, const char *slug,
-                         const char *title, const struct report *rp, int deadline)
+                         const char *title, const struct report *rp, int deadline,
+                         const char *survey)
 {
 	struct buf b = BUF_INIT;
 	size_t answered = 0, ontime = 0, late = 0, refused = 0, review = 0, outstanding = 0;
@@ -205,7 +208,15 @@ static char *report_html(struct store *st, int64_t rid, const char *slug,
 	report_figure(&b, status_name(STATUS_REFUSED), status_name(STATUS_REFUSED), refused);
 	report_figure(&b, status_name(STATUS_REVIEW), "waiting for a person", review);
 	report_figure(&b, "outstanding", "outstanding", outstanding);
-	buf_adds(&b, "</div>\n<h2>Responses over time</h2>\n");
+	buf_adds(&b, "</div>\n");
+	/* A survey's response rate against its closing date and its results
+	 * per question, as foictl status prints them. */
+	if (survey) {
+		buf_adds(&b, "<h2>Survey results</h2>\n<pre data-figure=\"survey\">");
+		report_esc(&b, survey);
+		buf_adds(&b, "</pre>\n");
+	}
+	buf_adds(&b, "<h2>Responses over time</h2>\n");
 	report_chart(&b, rp, deadline);
 	struct strv keys = STRV_INIT;
 	store_query(st, NULL, report_key_cb, &keys, "SELECT key FROM questions WHERE"
@@ -277,14 +288,19 @@ int ctl_report(struct ctl *c, int argc, char **argv)
 		rc = round_view_load(st, c->cfg, h, slug, 0, &v, &err);
 	if (rc == FOID_OK)
 		rc = status_view(st, v, util_now(), report_row_cb, &rp, &err);
+	struct buf survey = BUF_INIT;
+	if (rc == FOID_OK && strcmp(v->kind, "survey") == 0)
+		rc = survey_results(st, v, util_now(), &survey, &err);
 	if (rc == FOID_OK) {
-		html = report_html(st, v->id, slug, v->title, &rp, v->regime.days);
+		html = report_html(st, v->id, slug, v->title, &rp, v->regime.days,
+		                   survey.len ? survey.data : NULL);
 		rc = util_write_file_atomic(file, html, strlen(html), 0644, &err);
 	}
 	if (rc == FOID_OK)
 		fprintf(c->out, "report written to %s\n", file);
 	else
 		rc = ctl_fail("report", rc, err);
+	buf_free(&survey);
 	free(rp.v);
 	round_view_free(v);
 	holidays_free(h);

@@ -14,6 +14,7 @@ static const char ctl_round_usage[] =
 	"usage: foictl round create SLUG --kind foi|survey --template FILE\n"
 	"                    [--regime REGIME] [--bodies all|tag:TAG|FILE]\n"
 	"                    [--closes YYYY-MM-DD] [--title TEXT] [--ref-prefix P]\n"
+	"                    [--thanks]\n"
 	"       foictl round preview SLUG [SHORT_NAME]\n"
 	"       foictl round launch SLUG [--wait]\n"
 	"       foictl round add SLUG --bodies all|tag:TAG|FILE\n"
@@ -23,6 +24,8 @@ static const char ctl_round_usage[] =
 	"REGIME: uk-foia (default for foi), uk-eir, uk-foisa, us-foia,\n"
 	"working:N[:CALENDAR] or calendar:N.  FILE for --bodies lists short names,\n"
 	"one per line.  A template name without '/' is looked up in templates_dir.\n"
+	"--thanks: a survey thanks each body that answered every question.\n"
+	"A survey launches once it has questions (foictl question).\n"
 	"launch --wait shows foid's progress until every request has been handed\n"
 	"to the SMTP server (or failed).\n";
 
@@ -74,7 +77,8 @@ static int ctl_round_create(struct ctl *c, int argc, char **argv)
 		{ "--kind", &rn.kind, NULL }, { "--template", &rn.template_path, NULL },
 		{ "--regime", &rn.regime, NULL }, { "--bodies", &rn.bodies, NULL },
 		{ "--closes", &rn.closes, NULL }, { "--title", &rn.title, NULL },
-		{ "--ref-prefix", &rn.ref_prefix, NULL }, { NULL, NULL, NULL },
+		{ "--ref-prefix", &rn.ref_prefix, NULL }, { "--thanks", NULL, &rn.thanks },
+		{ NULL, NULL, NULL },
 	};
 	int ex = ctl_args_parse(c, "round create", ctl_round_usage, opts, 1, 1, argc,
 	                        argv, &nargs);

@@ -14,6 +14,7 @@
 #include "round_view.h"
 #include "send.h"
 #include "store.h"
+#include "survey.h"
 #include "util.h"
 
 struct ctl_status_row {
@@ -246,8 +247,21 @@ static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
 		store_query_int(st, NULL, &unmatched,
 		                "SELECT count(*) FROM messages m WHERE " CTL_INBOX_SQL, "i",
 		                c->cfg->review_below);
+		/* Survey replies to confirm are in foictl inbox too. */
+		struct buf waiting = BUF_INIT;
+		int nsurvey = 0;
+		if (survey_waiting(st, "", &waiting, &nsurvey, NULL) == FOID_OK)
+			unmatched += nsurvey;
+		buf_free(&waiting);
 		ctl_status_health(c->out, st, v->regime.tz);
 		ctl_status_table(c->out, v, &a, unmatched);
+		if (strcmp(v->kind, "survey") == 0) {
+			struct buf res = BUF_INIT;
+			rc = survey_results(st, v, util_now(), &res, &err);
+			if (rc == FOID_OK)
+				fputs(res.data ? res.data : "", c->out);
+			buf_free(&res);
+		}
 	}
 out:
 	if (rc)

@@ -12,6 +12,7 @@
 #include "send.h"
 #include "status.h"
 #include "store.h"
+#include "survey.h"
 
 #define DIGEST_SOON 3 /* working days */
 
@@ -187,7 +188,10 @@ int digest_pass(struct store *st, const struct config *cfg,
 		                     "SELECT count(*) FROM messages WHERE direction = 'in'"
 		                     " AND request_id IS NULL AND (kind IS NULL OR kind != 'own')",
 		                     NULL);
-	struct buf health = BUF_INIT;
+	struct buf health = BUF_INIT, survey = BUF_INIT;
+	int nsurvey = 0;
+	if (rc == FOID_OK)
+		rc = survey_waiting(st, "  ", &survey, &nsurvey, errp);
 	if (rc == FOID_OK)
 		rc = health_text(st, tz, "  ", &health, errp);
 	if (rc)
@@ -206,6 +210,8 @@ int digest_pass(struct store *st, const struct config *cfg,
 	if (unmatched)
 		buf_addf(&body, "Mail that matched no request: %lld: foictl inbox\n\n",
 		         (long long)unmatched);
+	if (nsurvey)
+		buf_addf(&body, "Survey replies waiting for you:\n%s\n", survey.data);
 	if (x.nunconfirmed)
 		buf_addf(&body, "Sends foid could not confirm:\n%s\n", x.unconfirmed.data);
 	if (x.noverdue)
@@ -217,12 +223,12 @@ int digest_pass(struct store *st, const struct config *cfg,
 	if (rc)
 		goto out;
 	int say = replies.len || x.nclar || x.nreview || unmatched || x.nunconfirmed ||
-	          x.noverdue || x.ndue || health.len;
+	          x.noverdue || x.ndue || health.len || nsurvey;
 	if (say) {
 		char *subject = xasprintf("foid digest %s: %d due soon, %d overdue, %d "
 		                          "waiting for you", today, x.ndue, x.noverdue,
 		                          x.nclar + x.nreview + x.nunconfirmed +
-		                          (unmatched > 0));
+		                          (unmatched > 0) + nsurvey);
 		rc = digest_queue(st, cfg, subject, body.data, now, errp);
 		free(subject);
 		*queued = rc == FOID_OK;
@@ -237,6 +243,7 @@ int digest_pass(struct store *st, const struct config *cfg,
 		buf_adds(text, body.data);
 out:
 	buf_free(&health);
+	buf_free(&survey);
 	strv_free(&rounds);
 	buf_free(&replies);
 	buf_free(&body);

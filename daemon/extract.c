@@ -13,6 +13,7 @@
 #include "log.h"
 #include "markup.h"
 #include "store.h"
+#include "survey.h"
 #include "zipdoc.h"
 
 static int extract_has(const void *data, size_t len, size_t within, const char *what,
@@ -306,6 +307,13 @@ static int extract_store(struct store *st, int64_t id, const struct extract_resu
 	if (rc == 0)
 		rc = store_exec(st, errp, "UPDATE attachments SET text_status = ?, detected_type = ?"
 		                " WHERE id = ?", "ssI", status, res->type, id);
+	/* A survey form returned as an attachment answers what the body left. */
+	int64_t msg = 0;
+	if (rc == 0 && chars)
+		rc = store_query_int(st, errp, &msg, "SELECT message_row FROM attachments"
+		                     " WHERE id = ?", "I", id);
+	if (rc == 0 && msg)
+		rc = survey_code_message(st, msg, NULL, errp);
 	free(status);
 	if (rc == 0)
 		rc = store_commit(st, errp);

@@ -11,11 +11,14 @@
 #include "round_view.h"
 #include "status.h"
 #include "store.h"
+#include "survey.h"
 
-/* One request that may get a reminder. */
+/* One request that may get a reminder (or, in a survey, a follow-up or
+ * thanks for its reply). */
 struct remind_cand {
 	const struct round_view_row *row;
 	char due[11];
+	enum status_code status;
 };
 
 struct remind_cands {
@@ -26,10 +29,12 @@ struct remind_cands {
 static int remind_cand_cb(const struct status *s, void *arg)
 {
 	struct remind_cands *r = arg;
-	if (!status_is_waiting(s->status) || !s->due[0])
+	int replied = s->status == STATUS_PARTIAL || s->status == STATUS_RESPONDED;
+	if (!(status_is_waiting(s->status) && s->due[0]) && !replied)
 		return 0;
 	r->v = xrealloc(r->v, (r->n + 1) * sizeof *r->v);
 	r->v[r->n].row = s->row;
+	r->v[r->n].status = s->status;
 	snprintf(r->v[r->n].due, sizeof r->v[r->n].due, "%s", s->due);
 	r->n++;
 	return 0;
@@ -75,6 +80,61 @@ static int remind_gap_ok(struct store *st, const struct holidays *h,
 	return between >= gap;
 }
 
+/* A survey body that replied: one follow-up, threaded under its reply,
+ * asking for the questions it left (quoted); or, when the round asks for
+ * it, thanks for answering everything.  Each at most once, and neither
+ * waits for a gap: both answer the body's own mail. */
+static int remind_survey_reply(struct store *st, const struct config *cfg,
+                               const struct round_view *r, const struct remind_cand *c,
+                               int dry_run, struct buf *report, int *nqueued,
+                               char **errp)
+{
+	int64_t request_id = c->row->request_id, thanks = 0, taken = 0;
+	int partial = c->status == STATUS_PARTIAL;
+	const char *step = partial ? "followup" : "thanks";
+	char purpose[32];
+	snprintf(purpose, sizeof purpose, "reminder:%s", step);
+	int rc = store_query_int(st, errp, &thanks, "SELECT thanks FROM rounds WHERE id = ?",
+	                         "I", r->id);
+	if (rc == FOID_OK)
+		rc = store_query_int(st, errp, &taken,
+		                     "SELECT count(*) FROM messages WHERE request_id = ?"
+		                     " AND direction = 'out' AND purpose = ?", "Is",
+		                     request_id, purpose);
+	if (rc || taken || (!partial && !thanks))
+		return rc;
+	char *missing = NULL, *reply_mid = NULL;
+	int nmissing = 0;
+	if (partial)
+		rc = survey_missing_text(st, request_id, &missing, &nmissing, errp);
+	if (rc == FOID_OK)
+		rc = store_query_text(st, errp, &reply_mid,
+		                      "SELECT message_id FROM messages WHERE request_id = ?"
+		                      " AND direction = 'in' AND kind = 'response'"
+		                      " ORDER BY id DESC LIMIT 1", "I", request_id);
+	if (rc == FOID_OK && (!partial || nmissing)) {
+		const char *name = c->row->short_name;
+		buf_addf(report, "%s %-22s %-10s (reply)%s\n", r->slug, name ? name : "?",
+		         step, dry_run ? "" : " queued");
+		if (!dry_run) {
+			const struct round_extra extra[] = { { "survey.missing", missing ? missing : "" },
+			                                     { NULL, NULL } };
+			struct round_followup fu = { partial ? "survey-followup.txt"
+			                                     : "survey-thanks.txt",
+			                             purpose, reply_mid, NULL, c->due, extra, "foid" };
+			int64_t row = 0;
+			rc = round_queue_followup(st, cfg, request_id, &fu, &row, errp);
+			if (rc == FOID_OK)
+				log_info("event=remind.queued round=%s step=%s message=%lld", r->slug,
+				         step, (long long)row);
+		}
+		(*nqueued)++;
+	}
+	free(missing);
+	free(reply_mid);
+	return rc;
+}
+
 static int remind_round_pass(struct store *st, const struct config *cfg,
                              const struct round_view *r, int64_t now, int dry_run,
                              struct buf *report, int *nqueued, char **errp)
@@ -91,6 +151,11 @@ static int remind_round_pass(struct store *st, const struct config *cfg,
 	for (size_t i = 0; rc == FOID_OK && i < cands.n; i++) {
 		const struct remind_cand *c = &cands.v[i];
 		int64_t request_id = c->row->request_id;
+		if (!status_is_waiting(c->status)) {
+			if (strcmp(r->kind, "survey") == 0)
+				rc = remind_survey_reply(st, cfg, r, c, dry_run, report, nqueued, errp);
+			continue;
+		}
 		/* The first step that is due and not yet taken. */
 		for (int k = 0; k < steps->nsteps; k++) {
 			const struct config_reminder_step *s = &steps->steps[k];

@@ -6,8 +6,11 @@
  * bounced, failed, withdrawn, responded, refused, waiting for our
  * clarification, or in review: a reply there waits for a person); each
  * step at most once per request; at least reminders.min_gap_days working
- * days between two mails to one body.  The sender's rate limits and
- * window apply as to any mail. */
+ * days between two mails to one body.  In a survey, a body that replied
+ * gets no step: a partial reply gets one follow-up, threaded under it,
+ * quoting the questions left unanswered; a complete one thanks, when the
+ * round asks for them (survey.h).  The sender's rate limits and window
+ * apply as to any mail. */
 #ifndef FOID_REMIND_H
 #define FOID_REMIND_H
 

@@ -4,11 +4,11 @@
 #include <string.h>
 
 #include "classify.h"
-#include "code.h"
 #include "match.h"
 #include "mime.h"
 #include "send.h"
 #include "store.h"
+#include "survey.h"
 #include "util.h"
 
 static const char *const reply_kinds[] = { "bounce", "auto_reply",
@@ -40,6 +40,8 @@ static int reply_consequences(struct store *st, int64_t row, const char *actor,
 		return rc;
 	if (strcmp(kind, "bounce") == 0) {
 		rc = send_request_bounced(st, req, row, actor, errp);
+	} else if (strcmp(kind, "response") == 0) {
+		rc = survey_code_message(st, row, NULL, errp);
 	}
 	free(kind);
 	return rc;
@@ -71,6 +73,22 @@ int reply_process(struct store *st, const struct classify_rules *rules,
 	const char *kev = mr.own ? mr.evidence
 	                  : is_bounce && cr.diagnostic ? cr.diagnostic : cr.evidence;
 	int confidence = mr.own ? 100 : (int)(cr.confidence * 100 + 0.5);
+	/* A survey's reply is its answers, never an FOI letter: what it says
+	 * is for the survey reader (survey.h), and an unread one goes to
+	 * review there.  Only machines' mail keeps its kind. */
+	int64_t survey = 0;
+	if (!mr.own && mr.request_id && !is_bounce && strcmp(cr.kind, "auto_reply") &&
+	    (rc = store_query_int(st, errp, &survey,
+	                          "SELECT r.kind = 'survey' FROM rounds r JOIN requests q"
+	                          " ON q.round_id = r.id WHERE q.id = ?", "I",
+	                          mr.request_id)) != FOID_OK)
+		goto out;
+	if (survey) {
+		kind = "response";
+		krule = "survey";
+		kev = "a reply to a survey";
+		confidence = 100;
+	}
 	rc = store_exec(st, errp,
 	                "UPDATE messages SET request_id = nullif(?, 0), match_rule = ?,"
 	                " match_evidence = ?, kind = CASE WHEN kind_override THEN kind"
@@ -98,16 +116,6 @@ int reply_process(struct store *st, const struct classify_rules *rules,
 	}
 	if (rc == FOID_OK)
 		rc = reply_consequences(st, row, "foid", errp);
-	/* Survey replies in the "1: yes" form code themselves. */
-	int64_t survey = 0;
-	if (rc == FOID_OK && mr.request_id &&
-	    store_query_int(st, NULL, &survey,
-	                    "SELECT r.kind = 'survey' FROM rounds r JOIN requests q"
-	                    " ON q.round_id = r.id WHERE q.id = ?", "I",
-	                    mr.request_id) == FOID_OK && survey) {
-		int n = 0;
-		rc = code_parse_reply(st, mr.request_id, row, m->body_text, &n, errp);
-	}
 out:
 	free(our_ref);
 	match_result_clear(&mr);
@@ -128,6 +136,16 @@ int reply_assign(struct store *st, int64_t row, int64_t request_id,
 	if (rc == FOID_OK && store_changes(st) == 0)
 		rc = err_set(errp, FOID_ENOTFOUND, "no received message #%lld",
 		             (long long)row);
+	/* Assigned to a survey, a person's mail is its answers (as in
+	 * reply_process), unless a person said otherwise. */
+	if (rc == FOID_OK)
+		rc = store_exec(st, errp,
+		                "UPDATE messages SET kind = 'response', kind_rule = 'survey',"
+		                " kind_evidence = 'a reply to a survey', kind_confidence = 100"
+		                " WHERE id = ? AND NOT kind_override AND kind IS NOT 'bounce'"
+		                " AND kind IS NOT 'auto_reply' AND (SELECT r.kind FROM rounds r"
+		                " JOIN requests q ON q.round_id = r.id WHERE q.id = ?) = 'survey'",
+		                "II", row, request_id);
 	/* Later mail from this sender goes to the same body. */
 	if (rc == FOID_OK)
 		rc = store_exec(st, errp,

@@ -12,6 +12,7 @@
 #include "status.h"
 #include "send.h"
 #include "store.h"
+#include "survey.h"
 #include "template.h"
 
 struct round_row {
@@ -19,6 +20,8 @@ struct round_row {
 	char *slug, *kind, *title, *regime, *closes_on, *ref_prefix;
 	char *template_path, *template_text, *state;
 	int64_t launched_at;
+	char *questions;  /* surveys: {{survey.questions}}; NULL for FOI */
+	size_t nquestions;
 };
 
 /* Everything a template may ask for about one request. */
@@ -46,6 +49,7 @@ static void round_row_clear(struct round_row *r)
 	free(r->template_path);
 	free(r->template_text);
 	free(r->state);
+	free(r->questions);
 	memset(r, 0, sizeof *r);
 }
 
@@ -80,7 +84,16 @@ static int round_load(struct store *st, const char *slug, struct round_row *r,
 	if (!r->id)
 		return err_set(errp, FOID_ENOTFOUND, "no round \"%s\" (see foictl status)",
 		               slug);
-	return FOID_OK;
+	if (strcmp(r->kind, "survey") == 0) {
+		struct survey_questions qs;
+		rc = survey_questions_load(st, r->id, &qs, errp);
+		if (rc == FOID_OK) {
+			r->questions = survey_questions_text(&qs, "", NULL);
+			r->nquestions = qs.n;
+		}
+		survey_questions_free(&qs);
+	}
+	return rc;
 }
 
 int round_id(struct store *st, const char *slug, int64_t *id, char **errp)
@@ -122,6 +135,8 @@ static const char *round_lookup(void *arg, const char *name)
 		return x->r->slug;
 	if (strcmp(name, "round.closes") == 0)
 		return x->r->closes_on;
+	if (strcmp(name, "survey.questions") == 0)
+		return x->r->questions;
 	if (strcmp(name, "sender.name") == 0)
 		return x->cfg->team_name;
 	if (strcmp(name, "sender.address") == 0)
@@ -441,6 +456,9 @@ int round_create(struct store *st, const struct config *cfg,
 	}
 	r.slug = xstrdup(rn->slug);
 	r.kind = xstrdup(rn->kind);
+	/* A new survey has no questions yet: foictl question declares them. */
+	if (strcmp(rn->kind, "survey") == 0)
+		r.questions = xstrdup("");
 	r.title = xstrdup(rn->title ? rn->title : rn->slug);
 	if (rn->closes) {
 		struct deadline_date d;
@@ -498,10 +516,11 @@ int round_create(struct store *st, const struct config *cfg,
 		goto out;
 	rc = store_exec(st, errp,
 	                "INSERT INTO rounds (slug, kind, title, regime, closes_on,"
-	                " ref_prefix, template_path, template, created_at)"
-	                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-	                "ssssssssI", r.slug, r.kind, r.title, r.regime, r.closes_on,
-	                r.ref_prefix, r.template_path, r.template_text, now);
+	                " ref_prefix, template_path, template, created_at, thanks)"
+	                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+	                "ssssssssIi", r.slug, r.kind, r.title, r.regime, r.closes_on,
+	                r.ref_prefix, r.template_path, r.template_text, now,
+	                rn->thanks != 0);
 	if (rc == FOID_EEXIST) {
 		rc = err_set(errp, FOID_EEXIST, "a round \"%s\" or the reference prefix "
 		             "%s exists already (give --ref-prefix)", r.slug, r.ref_prefix);
@@ -675,6 +694,9 @@ int round_launch(struct store *st, const struct config *cfg, const char *slug,
 	struct round_row r;
 	*nqueued = 0;
 	int rc = round_load(st, slug, &r, errp);
+	if (rc == FOID_OK && strcmp(r.kind, "survey") == 0 && !r.nquestions)
+		rc = err_set(errp, FOID_EINVAL, "survey %s has no questions: declare them"
+		             " with foictl question %s KEY ...", slug, slug);
 	if (rc == FOID_OK)
 		rc = round_queue(st, cfg, &r, nqueued, errp);
 	if (rc == FOID_OK)

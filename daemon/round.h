@@ -27,6 +27,7 @@ struct round_new {
 	const char *closes;        /* YYYY-MM-DD, surveys */
 	const char *title;         /* NULL: the slug */
 	const char *ref_prefix;    /* NULL: FOI-SLUG / SRV-SLUG, upper case */
+	int thanks;                /* surveys: thank a body that answered everything */
 };
 
 /* What a person reads: every line of *out is for them; on FOID_EINVAL it
@@ -40,7 +41,8 @@ int round_preview(struct store *st, const struct config *cfg,
                   const char *slug, const char *short_name, struct buf *out,
                   char **errp);
 
-/* Queues every draft request of the round.  *nqueued says how many. */
+/* Queues every draft request of the round.  *nqueued says how many.  A
+ * survey with no questions is refused (FOID_EINVAL). */
 int round_launch(struct store *st, const struct config *cfg, const char *slug,
                  int *nqueued, struct buf *out, char **errp);
 

@@ -8,6 +8,7 @@
 #include "deadline.h"
 #include "round_view.h"
 #include "store.h"
+#include "survey.h"
 
 /* The one place a status is spelled.  rank: order among those that need
  * a person (-1: none needed); flags: STATUS_F_*. */
@@ -163,6 +164,8 @@ struct status_memo {
 struct status_round_info {
 	const struct deadline_regime *reg;
 	const char *closes;
+	struct survey_state *survey;  /* survey rounds: per request, in id order */
+	size_t nsurvey;
 	struct status_memo memo[3][STATUS_MEMO];
 	int nmemo[3];
 };
@@ -241,6 +244,14 @@ static int status_very(const struct holidays *h, struct status_round_info *ri,
 	if (rc == FOID_OK)
 		status_memo_put(ri, 2, a, 0, deadline_date_to_days(*out));
 	return rc;
+}
+
+/* survey_state by request id (survey_states_load gives them in id order). */
+static int status_survey_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct survey_state *)a)->request_id;
+	int64_t y = ((const struct survey_state *)b)->request_id;
+	return (x > y) - (x < y);
 }
 
 static int status_one(const struct holidays *h, struct status_round_info *ri,
@@ -346,6 +357,12 @@ static int status_one(const struct holidays *h, struct status_round_info *ri,
 		s->status = STATUS_REVIEW;
 	else
 		s->status = state;
+	/* A survey's reply is as complete as what was read from it. */
+	const struct survey_state key = { .request_id = r->request_id }, *sv = NULL;
+	if (final && !strcmp(final, "response") && ri->nsurvey)
+		sv = bsearch(&key, ri->survey, ri->nsurvey, sizeof *ri->survey, status_survey_cmp);
+	if (sv)
+		s->status = survey_status(sv);
 	struct deadline_date today = deadline_local_date(now, tz);
 	if (s->first_response_at) {
 		s->on_time = deadline_on_time(s->first_response_at, due_at_response, tz);
@@ -369,6 +386,8 @@ int status_view(struct store *st, const struct round_view *v, int64_t now,
 	ri->reg = &v->regime;
 	ri->closes = v->closes_on;
 	int rc = status_load(st, v->id, v->review_below, &l, errp);
+	if (rc == FOID_OK && strcmp(v->kind, "survey") == 0)
+		rc = survey_states_load(st, v->id, &ri->survey, &ri->nsurvey, errp);
 	/* Both lists are in request order (ids follow seq within a round). */
 	size_t e = 0;
 	for (size_t i = 0; rc == FOID_OK && i < v->nrows; i++) {
@@ -386,6 +405,7 @@ int status_view(struct store *st, const struct round_view *v, int64_t now,
 		strv_free(&s.reminders);
 	}
 	status_load_free(&l);
+	free(ri->survey);
 	free(ri);
 	return rc;
 }

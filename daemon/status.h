@@ -4,8 +4,9 @@
  *   queued, unconfirmed, failed, bounced, awaiting (sent; nothing but
  *   auto-replies yet), acknowledged, clarification (waiting for us),
  *   extended, review (a reply a person must read: foid could not tell
- *   its kind), partial (a survey reply with answers missing), responded,
- *   refused, withdrawn.
+ *   its kind, or could not read a survey's answers surely), partial (a
+ *   survey reply with answers missing), responded, refused, withdrawn.
+ *   A survey reply's status follows its coding (survey_status).
  * The clock: day 0 is the day the request was sent, in the round's zone
  * (the rule is in round_view.h); a clarification request stops it; our
  * answer (foictl clarify) restarts the count from zero on the day it is

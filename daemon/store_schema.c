@@ -268,6 +268,19 @@ const char *const store_migrations[] = {
 	"ALTER TABLE attachments RENAME COLUMN message_id TO message_row;"
 	"ALTER TABLE events RENAME COLUMN message_id TO message_row;"
 	"ALTER TABLE answers RENAME COLUMN message_id TO message_row;",
+	/* v8 -> v9: surveys.  A question's wording (the invitation's
+	 * {{survey.questions}}, and how answers under quoted questions are
+	 * found), its choices' synonyms ("yes=y,we do|no=n") and a number's
+	 * unit; an answer's comment and, for a machine's, how sure the reader
+	 * was in percent (NULL before: those were "1: yes" lines, read
+	 * surely); whether the round thanks a body that answered everything.
+	 * Older questions keep no wording: the invitation shows their key. */
+	"ALTER TABLE questions ADD COLUMN wording TEXT;"
+	"ALTER TABLE questions ADD COLUMN synonyms TEXT;"
+	"ALTER TABLE questions ADD COLUMN unit TEXT;"
+	"ALTER TABLE answers ADD COLUMN comment TEXT;"
+	"ALTER TABLE answers ADD COLUMN confidence INTEGER;"
+	"ALTER TABLE rounds ADD COLUMN thanks INTEGER NOT NULL DEFAULT 0;",
 };
 
 const int store_migration_count =

@@ -1,9 +1,10 @@
 #!/bin/sh
 # make fuzz: builds each libFuzzer harness of tests/fuzz/ with clang (ASan +
 # UBSan) and runs it for FUZZ_SECONDS (default 60) seconds, seeded from the
-# mail corpus, the shipped templates, the example config and the bodies
-# file.  New inputs go to build-fuzz/corpus-NAME; a crash leaves its input
-# in build-fuzz/ and fails the run (turn it into a regression test).
+# mail corpus, the shipped templates, the example config, the bodies
+# file and survey replies.  New inputs go to build-fuzz/corpus-NAME; a
+# crash leaves its input in build-fuzz/ and fails the run (turn it into a
+# regression test).
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -20,7 +21,7 @@ status=0
 mkdir -p "$out/seeds-zipdoc"
 python3 tests/make-documents.py "$out/seeds-zipdoc"
 rm -f "$out/seeds-zipdoc/"*.pdf "$out/seeds-zipdoc/bomb.docx"
-for name in mime csv template config zipdoc; do
+for name in mime csv template config zipdoc survey; do
 	# shellcheck disable=SC2086
 	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
 		-Idaemon $cflags -o "$out/fuzz_$name" "tests/fuzz/fuzz_$name.c" \
@@ -31,6 +32,7 @@ for name in mime csv template config zipdoc; do
 	template) seeds="templates" ;;
 	config) seeds="config" ;;
 	zipdoc) seeds="$out/seeds-zipdoc" ;;
+	survey) seeds="tests/fuzz/seeds/survey tests/corpus/replies" ;;
 	esac
 	mkdir -p "$out/corpus-$name"
 	echo "fuzz: $name for ${secs}s"

@@ -7,7 +7,6 @@
  * overdue chaser from 08-10.  Gamma's extension (07-29) moves its due date
  * to 09-01.  A reply in review holds every chaser until a person marks it. */
 #include <check.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,33 +20,6 @@ static void sb_up(void) { sb = sandbox_start(); }
 static void sb_down(void) { sandbox_stop(sb); }
 
 static struct testenv *te;
-
-/* Runs foid or foictl with the clock at `when` (UTC). */
-static int at(const char *when, char **out, const char *prog, ...)
-{
-	struct strv argv = STRV_INIT;
-	strv_push(&argv, "/usr/bin/faketime");
-	strv_push(&argv, "-f");
-	strv_push_owned(&argv, xasprintf("@%s", when));
-	strv_push_owned(&argv, fixture_bin(prog));
-	strv_push(&argv, "-c");
-	strv_push(&argv, te->conf_path);
-	va_list ap;
-	va_start(ap, prog);
-	for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *))
-		strv_push(&argv, a);
-	va_end(ap);
-	char *err = NULL, *o = NULL;
-	int rc = fixture_exec(te->fx, argv.v, NULL, &o, &err);
-	ck_assert_msg(rc == 0, "%s at %s exited %d: %s", prog, when, rc, err);
-	if (out)
-		*out = o;
-	else
-		free(o);
-	free(err);
-	strv_free(&argv);
-	return rc;
-}
 
 static void reply(const char *from, const char *ref, const char *date, const char *text)
 {
@@ -75,20 +47,13 @@ static const char bodies[] =
 
 START_TEST(test_round_through_the_weeks)
 {
-	setenv("TZ", "UTC", 1);
-	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
-	struct testenv_opts o = { 0 };
-	o.smtp_port = sb->smtp_port;
-	o.imap_port = sb->imap_port;
-	o.password = sb->password;
-	o.team_extra = "digest_address = \"digest@uni.test\"; digest_time = \"08:00\";";
-	te = testenv_new(&o);
+	te = testenv_clock(sb);
 	char *csv = fixture_write(te->fx, "bodies.csv", bodies);
-	at("2016-07-04 08:00:00", NULL, "foictl", "bodies", "import", csv, NULL);
-	at("2016-07-04 08:05:00", NULL, "foictl", "round", "create", "r", "--kind", "foi",
-	   "--template", "foi-request.txt", "--title", "Bins", NULL);
-	at("2016-07-04 08:10:00", NULL, "foictl", "round", "launch", "r", NULL);
-	at("2016-07-04 09:00:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-07-04 08:00:00", NULL, "foictl", "bodies", "import", csv, NULL);
+	testenv_at(te, "2016-07-04 08:05:00", NULL, "foictl", "round", "create", "r", "--kind", "foi",
+	           "--template", "foi-request.txt", "--title", "Bins", NULL);
+	testenv_at(te, "2016-07-04 08:10:00", NULL, "foictl", "round", "launch", "r", NULL);
+	testenv_at(te, "2016-07-04 09:00:00", NULL, "foid", "--once", NULL);
 	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM requests WHERE delivery = 'sent'"
 	                                 " AND due_date = '2016-08-03'"), 6);
 	/* References by short name: alpha 001, beta 002, delta 003,
@@ -99,10 +64,11 @@ START_TEST(test_round_through_the_weeks)
 	      "Before we can proceed, could you please clarify which years you mean?");
 	reply("foi@eta.test", "FOI-R-005", "05-Jul-2016 10:00:00 +0100",
 	      "Auto-Submitted: yes\r\n\r\nI am out of the office until Monday.");
-	at("2016-07-07 09:00:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-07-07 09:00:00", NULL, "foid", "--once", NULL);
 	char *answer = fixture_write(te->fx, "answer.txt", "The years 2013/14 to 2015/16.\n");
-	at("2016-07-08 09:00:00", NULL, "foictl", "clarify", "r", "beta", "--file", answer, NULL);
-	at("2016-07-08 09:05:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-07-08 09:00:00", NULL, "foictl", "clarify", "r", "beta", "--file",
+	           answer, NULL);
+	testenv_at(te, "2016-07-08 09:05:00", NULL, "foid", "--once", NULL);
 	reply("foi@alpha.test", "FOI-R-001", "20-Jul-2016 10:00:00 +0100",
 	      "Please find our response below. The council received 42 complaints.");
 	reply("foi@gamma.test", "FOI-R-006", "29-Jul-2016 10:00:00 +0100",
@@ -110,8 +76,8 @@ START_TEST(test_round_through_the_weeks)
 	reply("foi@epsilon.test", "FOI-R-004", "05-Aug-2016 08:30:00 +0100",
 	      "Please find our response below. The council does not hold the information.");
 	/* Friday 5 August, 10:00 BST. */
-	at("2016-08-05 09:00:00", NULL, "foid", "--once", NULL);
-	at("2016-08-05 09:30:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-08-05 09:00:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-08-05 09:30:00", NULL, "foid", "--once", NULL);
 	char *err = NULL;
 	ck_assert_int_eq(sandbox_wait_count(sb, "foi@delta.test", "INBOX", 2, 30, &err), 0);
 	ck_assert_int_eq(sandbox_wait_count(sb, "foi@eta.test", "INBOX", 2, 30, &err), 0);
@@ -124,7 +90,7 @@ START_TEST(test_round_through_the_weeks)
 	/* Wednesday 31 August: only beta's overdue chaser is due (its count
 	 * ended 08-09); finals come tomorrow.  A dry run queues nothing. */
 	char *dry = NULL;
-	at("2016-08-31 09:00:00", &dry, "foictl", "remind", "r", "--dry-run", NULL);
+	testenv_at(te, "2016-08-31 09:00:00", &dry, "foictl", "remind", "r", "--dry-run", NULL);
 	ck_assert_msg(strstr(dry, "r beta") && strstr(dry, "overdue") &&
 	              strstr(dry, "1 reminder due now (nothing queued)"), "%s", dry);
 	free(dry);
@@ -132,8 +98,8 @@ START_TEST(test_round_through_the_weeks)
 	                                 " 'reminder:%'"), 2);
 	/* Thursday 1 September: finals for delta and eta; beta's own overdue
 	 * chaser (its restarted count ended 08-09). */
-	at("2016-09-01 09:00:00", NULL, "foid", "--once", NULL);
-	at("2016-09-01 10:00:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-09-01 09:00:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-09-01 10:00:00", NULL, "foid", "--once", NULL);
 	ck_assert_int_eq(sandbox_wait_count(sb, "foi@delta.test", "INBOX", 3, 30, &err), 0);
 	ck_assert_int_eq(sandbox_wait_count(sb, "foi@eta.test", "INBOX", 3, 30, &err), 0);
 	ck_assert_int_eq(sandbox_wait_count(sb, "foi@beta.test", "INBOX", 3, 30, &err), 0);
@@ -161,7 +127,7 @@ START_TEST(test_round_through_the_weeks)
 	free(mid);
 	/* The status on Friday 2 September. */
 	char *json = NULL;
-	at("2016-09-02 09:00:00", &json, "foictl", "status", "r", "--json", NULL);
+	testenv_at(te, "2016-09-02 09:00:00", &json, "foictl", "status", "r", "--json", NULL);
 	struct { const char *ref, *want; } checks[] = {
 		{ "FOI-R-001", "\"status\": \"responded\"" },
 		{ "FOI-R-004", "\"status\": \"responded\"" },
@@ -236,14 +202,7 @@ static char *fetch(const char *user, int seq)
  * report, and gets its overdue chaser once a person has marked it. */
 START_TEST(test_review_holds_every_chaser_until_marked)
 {
-	setenv("TZ", "UTC", 1);
-	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
-	struct testenv_opts o = { 0 };
-	o.smtp_port = sb->smtp_port;
-	o.imap_port = sb->imap_port;
-	o.password = sb->password;
-	o.team_extra = "digest_address = \"digest@uni.test\"; digest_time = \"08:00\";";
-	te = testenv_new(&o);
+	te = testenv_clock(sb);
 	char *csv = fixture_write(te->fx, "bodies.csv", "name,short_name,email\n"
 	                          "Alpha Council,alpha,foi@alpha.test\n"
 	                          "Beta Council,beta,foi@beta.test\n");
@@ -252,22 +211,22 @@ START_TEST(test_review_holds_every_chaser_until_marked)
 	                          " {{request.reference}}\n\nDear {{body.name}},\n\n"
 	                          "Please tell me how many bin collections were missed in"
 	                          " 2015.\n\nYours faithfully,\n\n{{sender.name}}\n");
-	at("2016-07-04 08:00:00", NULL, "foictl", "bodies", "import", csv, NULL);
-	at("2016-07-04 08:05:00", NULL, "foictl", "round", "create", "r", "--kind", "foi",
-	   "--template", tpl, NULL);
-	at("2016-07-04 08:10:00", NULL, "foictl", "round", "launch", "r", NULL);
-	at("2016-07-04 09:00:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-07-04 08:00:00", NULL, "foictl", "bodies", "import", csv, NULL);
+	testenv_at(te, "2016-07-04 08:05:00", NULL, "foictl", "round", "create", "r", "--kind", "foi",
+	           "--template", tpl, NULL);
+	testenv_at(te, "2016-07-04 08:10:00", NULL, "foictl", "round", "launch", "r", NULL);
+	testenv_at(te, "2016-07-04 09:00:00", NULL, "foid", "--once", NULL);
 	reply("foi@alpha.test", "Missed bin collections, our reference FOI-R-001",
 	      "05-Jul-2016 10:00:00 +0100",
 	      "This request should be directed to the county council, which collects"
 	      " household waste in this area.");
-	at("2016-07-07 09:00:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-07-07 09:00:00", NULL, "foid", "--once", NULL);
 	int64_t id = testenv_int(te, "SELECT id FROM messages WHERE direction = 'in'"
 	                             " AND kind = 'other' AND request_id = (SELECT id FROM"
 	                             " requests WHERE reference = 'FOI-R-001')");
 	ck_assert_int_gt(id, 0);
 	char *out = NULL, *want = NULL;
-	at("2016-07-07 09:10:00", &out, "foictl", "inbox", NULL);
+	testenv_at(te, "2016-07-07 09:10:00", &out, "foictl", "inbox", NULL);
 	want = xasprintf("#%lld ", (long long)id);
 	ck_assert_msg(strstr(out, want) && strstr(out, "kind: other (100% sure") &&
 	              strstr(out, "request: r alpha FOI-R-001") &&
@@ -278,8 +237,8 @@ START_TEST(test_review_holds_every_chaser_until_marked)
 	free(want);
 	free(out);
 	/* Friday 5 August: both overdue; only beta is chased. */
-	at("2016-08-05 09:00:00", NULL, "foid", "--once", NULL);
-	at("2016-08-05 09:30:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-08-05 09:00:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-08-05 09:30:00", NULL, "foid", "--once", NULL);
 	char *err = NULL;
 	ck_assert_int_eq(sandbox_wait_count(sb, "foi@beta.test", "INBOX", 2, 30, &err), 0);
 	ck_assert_int_eq(count("foi@alpha.test"), 1);
@@ -287,7 +246,7 @@ START_TEST(test_review_holds_every_chaser_until_marked)
 	ck_assert_msg(has_subject(raw, "Re: Missed bin collections, our reference FOI-R-002"),
 	              "%s", raw);
 	free(raw);
-	at("2016-08-05 10:00:00", &out, "foictl", "status", "r", "--json", NULL);
+	testenv_at(te, "2016-08-05 10:00:00", &out, "foictl", "status", "r", "--json", NULL);
 	char *alpha = strstr(out, "FOI-R-001");
 	ck_assert_ptr_nonnull(alpha);
 	want = xasprintf("\"review_message\": %lld", (long long)id);
@@ -295,12 +254,12 @@ START_TEST(test_review_holds_every_chaser_until_marked)
 	              strstr(out, "\"review\": 1"), "%s", out);
 	free(want);
 	free(out);
-	at("2016-08-05 10:00:00", &out, "foictl", "status", "r", NULL);
+	testenv_at(te, "2016-08-05 10:00:00", &out, "foictl", "status", "r", NULL);
 	ck_assert_msg(strstr(out, "1 in review") && strstr(out, "need a person: foictl inbox"),
 	              "%s", out);
 	free(out);
 	char *html = fixture_path(te->fx, "report.html"), *text = NULL;
-	at("2016-08-05 10:00:00", NULL, "foictl", "report", "r", "--html", html, NULL);
+	testenv_at(te, "2016-08-05 10:00:00", NULL, "foictl", "report", "r", "--html", html, NULL);
 	ck_assert_int_eq(util_read_file(html, &text, NULL, NULL), 0);
 	ck_assert_msg(strstr(text, "data-figure=\"review\">1<") &&
 	              strstr(text, "data-figure=\"outstanding\">1<") &&
@@ -322,8 +281,8 @@ START_TEST(test_review_holds_every_chaser_until_marked)
 	free(d);
 	/* Thursday 1 September: beta's final, under the same subject; alpha
 	 * still nothing. */
-	at("2016-09-01 09:00:00", NULL, "foid", "--once", NULL);
-	at("2016-09-01 09:30:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-09-01 09:00:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-09-01 09:30:00", NULL, "foid", "--once", NULL);
 	ck_assert_int_eq(sandbox_wait_count(sb, "foi@beta.test", "INBOX", 3, 30, &err), 0);
 	ck_assert_int_eq(count("foi@alpha.test"), 1);
 	raw = fetch("foi@beta.test", 3);
@@ -333,14 +292,14 @@ START_TEST(test_review_holds_every_chaser_until_marked)
 	/* A person reads it: really nothing.  That settles it, and alpha's
 	 * overdue chaser (due since 08-04) goes. */
 	char *ids = xasprintf("%lld", (long long)id);
-	at("2016-09-01 10:00:00", &out, "foictl", "mark", ids, "other", NULL);
+	testenv_at(te, "2016-09-01 10:00:00", &out, "foictl", "mark", ids, "other", NULL);
 	ck_assert_msg(strstr(out, "of r alpha marked other"), "%s", out);
 	free(out);
-	at("2016-09-01 10:05:00", &out, "foictl", "inbox", NULL);
+	testenv_at(te, "2016-09-01 10:05:00", &out, "foictl", "inbox", NULL);
 	ck_assert_msg(strstr(out, "0 messages waiting for a person"), "%s", out);
 	free(out);
-	at("2016-09-01 10:30:00", NULL, "foid", "--once", NULL);
-	at("2016-09-01 11:00:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-09-01 10:30:00", NULL, "foid", "--once", NULL);
+	testenv_at(te, "2016-09-01 11:00:00", NULL, "foid", "--once", NULL);
 	ck_assert_int_eq(sandbox_wait_count(sb, "foi@alpha.test", "INBOX", 2, 30, &err), 0);
 	ck_assert_int_eq(count("foi@alpha.test"), 2);
 	raw = fetch("foi@alpha.test", 2);

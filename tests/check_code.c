@@ -5,8 +5,30 @@
 
 #include "code.h"
 #include "round.h"
+#include "store.h"
+#include "survey.h"
 #include "testenv.h"
 #include "util.h"
+
+static int declare(struct testenv *te, int64_t rid, const char *key, const char *type,
+                   const char *choices)
+{
+	struct code_question q = { key, type, choices, NULL, NULL };
+	char *err = NULL;
+	int rc = code_declare(te->st, rid, &q, &err);
+	free(err);
+	return rc;
+}
+
+/* A person's answer. */
+static int set(struct testenv *te, int64_t req, const char *key, const char *value,
+               char **err)
+{
+	struct code_answer a = { key, value, NULL, 0, 0, 0, "me" };
+	free(*err);
+	*err = NULL;
+	return code_set(te->st, req, &a, err);
+}
 
 static struct testenv *setup(const char *kind)
 {
@@ -22,9 +44,9 @@ static struct testenv *setup(const char *kind)
 	ck_assert_msg(round_create(te->st, te->cfg, &rn, &out, &err) == 0, "%s", err);
 	buf_free(&out);
 	int64_t rid = testenv_int(te, "SELECT id FROM rounds");
-	ck_assert_int_eq(code_declare(te->st, rid, "involved", "choice", "yes|no|unclear", &err), 0);
-	ck_assert_int_eq(code_declare(te->st, rid, "spend", "number", NULL, &err), 0);
-	ck_assert_int_eq(code_declare(te->st, rid, "notes", "text", NULL, &err), 0);
+	ck_assert_int_eq(declare(te, rid, "involved", "choice", "yes|no|unclear"), 0);
+	ck_assert_int_eq(declare(te, rid, "spend", "number", NULL), 0);
+	ck_assert_int_eq(declare(te, rid, "notes", "text", NULL), 0);
 	return te;
 }
 
@@ -38,14 +60,13 @@ START_TEST(test_declare_validates)
 {
 	struct testenv *te = setup("foi");
 	int64_t rid = testenv_int(te, "SELECT id FROM rounds");
-	char *err = NULL;
-	ck_assert_int_eq(code_declare(te->st, rid, "Bad Key", "text", NULL, &err), FOID_EINVAL);
-	ck_assert_int_eq(code_declare(te->st, rid, "x", "colour", NULL, &err), FOID_EINVAL);
-	ck_assert_int_eq(code_declare(te->st, rid, "x", "choice", "", &err), FOID_EINVAL);
-	ck_assert_int_eq(code_declare(te->st, rid, "x", "choice", "a||b", &err), FOID_EINVAL);
-	ck_assert_int_eq(code_declare(te->st, rid, "spend", "number", NULL, &err), FOID_EEXIST);
+	ck_assert_int_eq(declare(te, rid, "Bad Key", "text", NULL), FOID_EINVAL);
+	ck_assert_int_eq(declare(te, rid, "x", "colour", NULL), FOID_EINVAL);
+	ck_assert_int_eq(declare(te, rid, "x", "choice", ""), FOID_EINVAL);
+	ck_assert_int_eq(declare(te, rid, "x", "choice", "a||b"), FOID_EINVAL);
+	ck_assert_int_eq(declare(te, rid, "spend", "number", NULL), FOID_EEXIST);
+	ck_assert_int_eq(declare(te, rid, "x", "choice", "yes=|no"), FOID_EINVAL);
 	ck_assert_int_eq(testenv_int(te, "SELECT max(position) FROM questions"), 3);
-	free(err);
 	testenv_free(te);
 }
 END_TEST
@@ -54,17 +75,17 @@ START_TEST(test_values_must_fit_questions)
 {
 	struct testenv *te = setup("foi");
 	char *err = NULL;
-	ck_assert_int_eq(code_set(te->st, kent(te), "involved", "YES", 0, 0, "me", &err), 0);
+	ck_assert_int_eq(set(te, kent(te), "involved", "YES", &err), 0);
 	ck_assert_int_eq(testenv_int(te, "SELECT value = 'yes' FROM answers"), 1);
-	ck_assert_int_eq(code_set(te->st, kent(te), "involved", "maybe", 0, 0, "me", &err),
+	ck_assert_int_eq(set(te, kent(te), "involved", "maybe", &err),
 	                 FOID_EINVAL);
 	ck_assert_msg(strstr(err, "yes|no|unclear"), "%s", err);
-	ck_assert_int_eq(code_set(te->st, kent(te), "spend", "12.5", 0, 0, "me", &err), 0);
-	ck_assert_int_eq(code_set(te->st, kent(te), "spend", "12 pounds", 0, 0, "me", &err),
+	ck_assert_int_eq(set(te, kent(te), "spend", "12.5", &err), 0);
+	ck_assert_int_eq(set(te, kent(te), "spend", "12 pounds", &err),
 	                 FOID_EINVAL);
-	ck_assert_int_eq(code_set(te->st, kent(te), "notes", "two\nlines", 0, 0, "me", &err),
+	ck_assert_int_eq(set(te, kent(te), "notes", "two\nlines", &err),
 	                 FOID_EINVAL);
-	ck_assert_int_eq(code_set(te->st, kent(te), "colour", "red", 0, 0, "me", &err),
+	ck_assert_int_eq(set(te, kent(te), "colour", "red", &err),
 	                 FOID_EINVAL);
 	ck_assert_msg(strstr(err, "no question colour"), "%s", err);
 	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM events WHERE type = 'answer.coded'"), 2);
@@ -78,10 +99,16 @@ START_TEST(test_machine_never_overwrites_person)
 	struct testenv *te = setup("survey");
 	char *err = NULL;
 	int n = 0;
-	ck_assert_int_eq(code_set(te->st, kent(te), "involved", "no", 0, 0, "me", &err), 0);
-	ck_assert_int_eq(code_parse_reply(te->st, kent(te), 0,
-	                                  "Our answers:\n1: yes\n2. 4500\n3) Contact the clerk\n"
-	                                  "> 1: quoted, ignored\n4: no such question\n", &n, &err), 0);
+	ck_assert_int_eq(set(te, kent(te), "involved", "no", &err), 0);
+	/* A survey reply as foid files it: received, matched, a response. */
+	ck_assert_int_eq(store_exec(te->st, &err, "INSERT INTO messages (id, direction,"
+	                            " request_id, kind, body_text, created_at) VALUES (7, 'in',"
+	                            " ?, 'response', 'Our answers:\n1: yes\n2. 4500\n"
+	                            "3) Contact the clerk\n> 1: quoted, ignored\n"
+	                            "4: no such question\n', 0)", "I", kent(te)), 0);
+	ck_assert_int_eq(survey_code_message(te->st, 7, &n, &err), 0);
+	/* The person's involved=no stays; the machine's spend and notes count. */
+	ck_assert_int_eq(n, 3);
 	ck_assert_int_eq(testenv_int(te, "SELECT value = 'no' AND machine = 0 FROM answers"
 	                                 " WHERE key = 'involved'"), 1);
 	ck_assert_int_eq(testenv_int(te, "SELECT value = '4500' AND machine = 1 FROM answers"
@@ -110,8 +137,9 @@ START_TEST(test_export_csv_loads_in_python)
 	free(err);
 	char *cmd = xasprintf("python3 -c 'import csv,sys; r = list(csv.reader(open(sys.argv[1],"
 	                      " newline=\"\"))); assert len(r) == 3, r; assert {len(x) for x in r}"
-	                      " == {23}, r; k = [x for x in r if x[0] == \"kent\"][0];"
-	                      " assert k[20] == \"yes\" and \"\\\"the clerk\\\"\" in k[22], k' %s", csv);
+	                      " == {29}, r; k = [x for x in r if x[0] == \"kent\"][0];"
+	                      " assert k[20] == \"yes\" and k[22] == \"person\";"
+	                      " assert \"\\\"the clerk\\\"\" in k[26], k' %s", csv);
 	ck_assert_int_eq(system(cmd), 0);
 	free(cmd);
 	char *red = fixture_path(te->fx, "redacted.csv");

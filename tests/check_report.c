@@ -59,11 +59,13 @@ START_TEST(test_report_figures_agree_and_render)
 	reply(te, "a", "response", SENT + 10 * DAY);
 	reply(te, "b", "response", SENT + 40 * DAY);
 	reply(te, "c", "refusal", SENT + 5 * DAY);
-	ck_assert_int_eq(store_exec(te->st, NULL, "INSERT INTO questions VALUES"
+	ck_assert_int_eq(store_exec(te->st, NULL, "INSERT INTO questions (round_id, key,"
+	                            " type, choices, position) VALUES"
 	                            " ((SELECT id FROM rounds), 'involved', 'choice', 'yes|no', 1)",
 	                            NULL), 0);
-	ck_assert_int_eq(store_exec(te->st, NULL, "INSERT INTO answers SELECT id, 'involved',"
-	                            " 'yes', 0, NULL, 0, 'me' FROM requests", NULL), 0);
+	ck_assert_int_eq(store_exec(te->st, NULL, "INSERT INTO answers (request_id, key,"
+	                            " value, machine, message_row, at, actor) SELECT id,"
+	                            " 'involved', 'yes', 0, NULL, 0, 'me' FROM requests", NULL), 0);
 	char *json = NULL, *e = NULL;
 	ck_assert_int_eq(testenv_run(te, "foictl", &json, &e, "status", "r", "--json", NULL), 0);
 	free(e);

@@ -311,6 +311,33 @@ START_TEST(test_version_7_message_rows_renamed)
 }
 END_TEST
 
+/* Questions and answers of version 8 keep their rows: answers read then
+ * count as sure, questions have no wording, rounds do not thank. */
+START_TEST(test_version_8_survey_upgrade_in_place)
+{
+	struct fixture *fx = fixture_new();
+	old_database(fx, 8,
+		"INSERT INTO bodies VALUES (1, 'b', 'B', 'b@b.test', NULL, NULL, '', 0, 0);"
+		"INSERT INTO rounds (id, slug, kind, title, regime, ref_prefix, template_path,"
+		" template, created_at) VALUES (1, 's', 'survey', 'T', 'working:20', 'S', 't',"
+		" 't', 0);"
+		"INSERT INTO requests (id, round_id, body_id, seq, reference, created_at)"
+		" VALUES (1, 1, 1, 1, 'S-001', 0);"
+		"INSERT INTO questions VALUES (1, 'online', 'choice', 'yes|no', 1);"
+		"INSERT INTO answers (request_id, key, value, machine, at, actor)"
+		" VALUES (1, 'online', 'yes', 1, 0, 'foid');");
+	struct store *st = open_tmp(fx);
+	assert_latest(st);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM questions WHERE key = 'online'"
+	                           " AND wording IS NULL AND synonyms IS NULL"), 1);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM answers WHERE value = 'yes'"
+	                           " AND machine = 1 AND confidence IS NULL AND comment IS NULL"), 1);
+	ck_assert_int_eq(count(st, "SELECT thanks FROM rounds WHERE slug = 's'"), 0);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
 START_TEST(test_newer_schema_refused)
 {
 	struct fixture *fx = fixture_new();
@@ -358,6 +385,7 @@ int main(void)
 	tcase_add_test(tc, test_version_5_upgrades_in_place);
 	tcase_add_test(tc, test_version_6_extensions_upgrade_in_place);
 	tcase_add_test(tc, test_version_7_message_rows_renamed);
+	tcase_add_test(tc, test_version_8_survey_upgrade_in_place);
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_missing_row_is_notfound);
 	suite_add_tcase(s, tc);

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "bodies.h"
+#include "sandbox.h"
 #include "util.h"
 
 struct testenv *testenv_new(const struct testenv_opts *opts)
@@ -105,6 +106,44 @@ int testenv_run(struct testenv *te, const char *prog, char **out, char **err,
 	int rc = fixture_exec(te->fx, argv.v, NULL, out, err);
 	strv_free(&argv);
 	return rc;
+}
+
+struct testenv *testenv_clock(const struct sandbox *sb)
+{
+	setenv("TZ", "UTC", 1);
+	setenv("ASAN_OPTIONS", "verify_asan_link_order=0", 1);
+	struct testenv_opts o = { 0 };
+	o.smtp_port = sb->smtp_port;
+	o.imap_port = sb->imap_port;
+	o.password = sb->password;
+	o.team_extra = "digest_address = \"digest@uni.test\"; digest_time = \"08:00\";";
+	return testenv_new(&o);
+}
+
+void testenv_at(struct testenv *te, const char *when, char **out, const char *prog,
+                ...)
+{
+	struct strv argv = STRV_INIT;
+	strv_push(&argv, "/usr/bin/faketime");
+	strv_push(&argv, "-f");
+	strv_push_owned(&argv, xasprintf("@%s", when));
+	strv_push_owned(&argv, fixture_bin(prog));
+	strv_push(&argv, "-c");
+	strv_push(&argv, te->conf_path);
+	va_list ap;
+	va_start(ap, prog);
+	for (const char *a = va_arg(ap, const char *); a; a = va_arg(ap, const char *))
+		strv_push(&argv, a);
+	va_end(ap);
+	char *err = NULL, *o = NULL;
+	int rc = fixture_exec(te->fx, argv.v, NULL, &o, &err);
+	ck_assert_msg(rc == 0, "%s at %s exited %d: %s", prog, when, rc, err);
+	if (out)
+		*out = o;
+	else
+		free(o);
+	free(err);
+	strv_free(&argv);
 }
 
 int64_t testenv_int(struct testenv *te, const char *sql)

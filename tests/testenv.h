@@ -37,6 +37,15 @@ void testenv_bodies(struct testenv *te, const char *csv);
  * Returns the exit status; out/err as fixture_exec. */
 int testenv_run(struct testenv *te, const char *prog, char **out, char **err,
                 ...);
+struct sandbox;
+/* For scenarios lived under libfaketime (testenv_at) against the sandbox's
+ * servers: TZ=UTC, and the team's digest at 08:00 to digest@uni.test. */
+struct testenv *testenv_clock(const struct sandbox *sb);
+/* Runs foictl or foid with "-c CONFIG" and args (NULL-terminated), with
+ * the clock at `when` (UTC, "YYYY-MM-DD HH:MM:SS") by libfaketime; asserts
+ * that it exits 0.  *out, unless out is NULL, receives what it printed. */
+void testenv_at(struct testenv *te, const char *when, char **out, const char *prog,
+                ...);
 /* Waits (polling every 20 ms, up to timeout_s) until the query's integer
  * reaches want; returns the last value seen. */
 int64_t testenv_wait_int(struct testenv *te, const char *sql, int64_t want,
