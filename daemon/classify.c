@@ -564,7 +564,8 @@ static const char *const human_kinds[] = {
 /* The model's verdict: rule "model:KIND", evidence the features that
  * weighed most.  0 when the model names a kind foid does not have, or when
  * a rule spoke (rule_spoke) and the model is less sure than
- * CLASSIFY_MODEL_SURE. */
+ * CLASSIFY_MODEL_SURE; 1 with the rule's verdict left in res when the
+ * model agrees with the rule that spoke. */
 static int classify_model(const struct classify_rules *r, const struct text *t,
                           int has_attachments, int rule_spoke,
                           struct classify_result *res)
@@ -583,7 +584,12 @@ static int classify_model(const struct classify_rules *r, const struct text *t,
 			kind = human_kinds[i];
 	if (rule_spoke && mr.confidence < CLASSIFY_MODEL_SURE)
 		kind = NULL;
-	if (kind) {
+	/* Where the rule and the model agree, the rule's verdict stands: the
+	 * same kind, said by a high-precision rule a person can read, and as
+	 * sure as a rule is (a model's probability near its threshold would
+	 * send a plain clarification to review). */
+	int agree = kind && rule_spoke && res->kind && strcmp(res->kind, kind) == 0;
+	if (kind && !agree) {
 		struct buf ev = BUF_INIT;
 		for (size_t i = 0; i < MODEL_TOP && *mr.top[i]; i++) {
 			char *f = model_feature_text(mr.top[i]);

@@ -180,60 +180,59 @@ int store_query(struct store *st, char **errp, store_row_fn cb, void *arg,
 	return rc;
 }
 
+/* The first row's first column, as an integer or (text set) a copy of
+ * its text. */
 struct store_first {
-	int found;
+	int found, text;
 	int64_t i;
 	char *s;
 };
 
-static int store_first_int(const struct store_row *row, void *arg)
+static int store_first_cb(const struct store_row *row, void *arg)
 {
 	struct store_first *f = arg;
 	f->found = 1;
-	f->i = store_row_int(row, 0);
+	if (f->text)
+		f->s = xstrdup(store_row_text(row, 0));
+	else
+		f->i = store_row_int(row, 0);
 	return STORE_STOP;
 }
 
-static int store_first_text(const struct store_row *row, void *arg)
+/* store_run for the first row: FOID_ENOTFOUND when there is none. */
+static int store_first_run(struct store *st, char **errp, struct store_first *f,
+                           const char *sql, const char *types, va_list ap)
 {
-	struct store_first *f = arg;
-	f->found = 1;
-	f->s = xstrdup(store_row_text(row, 0));
-	return STORE_STOP;
+	int rc = store_run(st, errp, store_first_cb, f, sql, types, ap);
+	return rc == FOID_OK && !f->found ? FOID_ENOTFOUND : rc;
 }
 
 int store_query_int(struct store *st, char **errp, int64_t *out,
                     const char *sql, const char *types, ...)
 {
-	struct store_first f = { 0, 0, NULL };
+	struct store_first f = { 0, 0, 0, NULL };
 	va_list ap;
 	va_start(ap, types);
-	int rc = store_run(st, errp, store_first_int, &f, sql, types, ap);
+	int rc = store_first_run(st, errp, &f, sql, types, ap);
 	va_end(ap);
-	if (rc)
-		return rc;
-	if (!f.found)
-		return FOID_ENOTFOUND;
-	*out = f.i;
-	return FOID_OK;
+	if (rc == FOID_OK)
+		*out = f.i;
+	return rc;
 }
 
 int store_query_text(struct store *st, char **errp, char **out,
                      const char *sql, const char *types, ...)
 {
-	struct store_first f = { 0, 0, NULL };
+	struct store_first f = { 0, 1, 0, NULL };
 	va_list ap;
 	va_start(ap, types);
-	int rc = store_run(st, errp, store_first_text, &f, sql, types, ap);
+	int rc = store_first_run(st, errp, &f, sql, types, ap);
 	va_end(ap);
-	if (rc) {
+	if (rc == FOID_OK)
+		*out = f.s;
+	else
 		free(f.s);
-		return rc;
-	}
-	if (!f.found)
-		return FOID_ENOTFOUND;
-	*out = f.s;
-	return FOID_OK;
+	return rc;
 }
 
 int store_row_count(const struct store_row *row)

@@ -194,8 +194,8 @@ static char *fetch(const char *user, int seq)
 	return raw;
 }
 
-/* Alpha writes something foid cannot count as any answer (it says the
- * request belongs elsewhere: kind other); beta stays silent.  Beta gets
+/* Alpha writes something foid cannot count as any answer (it will not
+ * treat the request as one: kind other); beta stays silent.  Beta gets
  * both chasers, under the subject its request went with (the round has
  * no --title and its own template); alpha gets nothing while its reply
  * waits for a person, is listed by inbox, status, the digest and the
@@ -218,8 +218,9 @@ START_TEST(test_review_holds_every_chaser_until_marked)
 	testenv_at(te, "2016-07-04 09:00:00", NULL, "foid", "--once", NULL);
 	reply("foi@alpha.test", "Missed bin collections, our reference FOI-R-001",
 	      "05-Jul-2016 10:00:00 +0100",
-	      "This request should be directed to the county council, which collects"
-	      " household waste in this area.");
+	      "Your email is not being treated as a request under the Freedom of"
+	      " Information Act; it has been passed to our waste team to deal with as"
+	      " business as usual.");
 	testenv_at(te, "2016-07-07 09:00:00", NULL, "foid", "--once", NULL);
 	int64_t id = testenv_int(te, "SELECT id FROM messages WHERE direction = 'in'"
 	                             " AND kind = 'other' AND request_id = (SELECT id FROM"
