@@ -248,11 +248,9 @@ static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
 		                "SELECT count(*) FROM messages m WHERE " CTL_INBOX_SQL, "i",
 		                c->cfg->review_below);
 		/* Survey replies to confirm are in foictl inbox too. */
-		struct buf waiting = BUF_INIT;
 		int nsurvey = 0;
-		if (survey_waiting(st, "", &waiting, &nsurvey, NULL) == FOID_OK)
+		if (survey_waiting(st, "", NULL, &nsurvey, NULL) == FOID_OK)
 			unmatched += nsurvey;
-		buf_free(&waiting);
 		ctl_status_health(c->out, st, v->regime.tz);
 		ctl_status_table(c->out, v, &a, unmatched);
 		if (strcmp(v->kind, "survey") == 0) {

@@ -315,10 +315,7 @@ static int extract_store(struct store *st, int64_t id, const struct extract_resu
 	if (rc == 0 && msg)
 		rc = survey_code_message(st, msg, NULL, errp);
 	free(status);
-	if (rc == 0)
-		rc = store_commit(st, errp);
-	else
-		store_rollback(st);
+	rc = store_finish(st, rc, errp);
 	return rc;
 }
 

@@ -436,6 +436,10 @@ int survey_waiting(struct store *st, const char *indent, struct buf *out, int *n
 		for (size_t i = 0; rc == FOID_OK && i < ns; i++) {
 			if (!s[i].reply || survey_status(&s[i]) != STATUS_REVIEW)
 				continue;
+			if (!out) {
+				(*n)++;
+				continue;
+			}
 			struct survey_who w = { NULL, NULL };
 			rc = store_query(st, errp, survey_who_cb, &w,
 			                 "SELECT r.slug, b.short_name FROM requests q"

@@ -75,7 +75,8 @@ int survey_results(struct store *st, const struct round_view *v, int64_t now,
                    struct buf *out, char **errp);
 
 /* Survey replies waiting for a person (status review), one line each
- * with the command that settles it; *n counts them. */
+ * with the command that settles it appended to out; *n counts them.
+ * With out NULL, only counts (no per-reply lookup). */
 int survey_waiting(struct store *st, const char *indent, struct buf *out, int *n,
                    char **errp);
 
