@@ -289,8 +289,16 @@ void model_features(const char *subject, const char *body, int has_attachments,
 	fset_add(&s, xstrdup(ntok < 40 ? "len:short" : ntok < 150 ? "len:medium" : "len:long"));
 	if (has_attachments)
 		fset_add(&s, xstrdup("att"));
-	for (size_t i = 0; rule_hits && i < rule_hits->n; i++)
+	/* Each rule matches too few training replies to earn a weight of its
+	 * own; "any rule of this kind" pools them (a clarification worded as
+	 * no training reply words it still counts as a clarification rule). */
+	for (size_t i = 0; rule_hits && i < rule_hits->n; i++) {
+		const char *colon = strchr(rule_hits->v[i], ':');
 		fset_add(&s, xasprintf("r:%s", rule_hits->v[i]));
+		if (colon)
+			fset_add(&s, xasprintf("k:%.*s", (int)(colon - rule_hits->v[i]),
+			                       rule_hits->v[i]));
+	}
 	free(s.slots);
 }
 
@@ -348,6 +356,8 @@ char *model_feature_text(const char *feature)
 {
 	if (util_starts_with(feature, "r:"))
 		return xasprintf("rule %s", feature + 2);
+	if (util_starts_with(feature, "k:"))
+		return xasprintf("a rule of kind %s", feature + 2);
 	if (util_starts_with(feature, "s:"))
 		return xasprintf("subject: %s", feature + 2);
 	if (strcmp(feature, "att") == 0)

@@ -121,8 +121,9 @@ for l in lines:
         differ.append("foictl status lacks: " + l)
 for d in differ:
     print("differs:", d)
-print("foid's conclusions %s the councils' script for %d of %d bodies"
-      % ("agree with" if not differ else "DIFFER from", n - sum(1 for d in differ if ": foid says" in d), n))
+print("foid's conclusions agree with the councils' script for %d of %d bodies%s"
+      % (n - sum(": foid says" in d for d in differ), n,
+         "; they DIFFER on %d points above" % len(differ) if differ else ""))
 sys.exit(1 if differ else 0)
 PY
 echo "report: $out/report.html   export: $out/srv16.csv   log: $out/foid.log"

@@ -143,9 +143,9 @@ if (t["bodies"], t["on_time"], len(involved)) != (want["asked"], want["on_time"]
                   % (want["asked"], want["on_time"], want["involved"]))
 for d in differ:
     print("differs:", d)
-print("foid's conclusions %s the councils' script for %d of %d bodies"
-      % ("agree with" if not differ else "DIFFER from", len(status["requests"]) - len(differ),
-         len(status["requests"])))
+n = len(status["requests"])
+print("foid's conclusions agree with the councils' script for %d of %d bodies%s"
+      % (n - sum(": foid says" in d for d in differ), n, "; they DIFFER on %d points above" % len(differ) if differ else ""))
 sys.exit(1 if differ else 0)
 PY
 echo "report: $out/report.html   export: $out/stp16.csv   log: $out/foid.log"

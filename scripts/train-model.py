@@ -207,7 +207,8 @@ def combined(rule, probs, way):
 
 # foid's way is model-unless-unsure:CLASSIFY_MODEL_SURE (daemon/classify.c).
 WAYS = ["rules-first", "model", "model-unless-unsure:0.4", "model-unless-unsure:0.5",
-        "model-unless-unsure:0.6", "model-unless-unsure:0.7"]
+        "model-unless-unsure:0.6", "model-unless-unsure:0.7",
+        "model-unless-unsure:0.8", "model-unless-unsure:0.9"]
 
 
 def cross_validate(rows, docs, ys, a):
@@ -240,7 +241,7 @@ def main():
     ap.add_argument("--eval", action="store_true", help="figures on the test part")
     ap.add_argument("--cv-out", type=argparse.FileType("w"),
                     help="with --cv: each training reply's label and held-out verdict")
-    ap.add_argument("--way", choices=WAYS, default="model-unless-unsure:0.5",
+    ap.add_argument("--way", choices=WAYS, default="model-unless-unsure:0.7",
                     help="with --cv-out: the combination whose verdicts are written")
     ap.add_argument("--drop", help="with --cv: feature families to leave out, e.g. b:,s: (w: b: s: r: len: att)")
     ap.add_argument("--output", default=os.path.join(TOP, "data", "classify.model"))
