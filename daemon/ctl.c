@@ -134,16 +134,16 @@ int ctl_open(struct ctl *c, struct store **st)
 	return *st ? EX_OK : EX_IOERR;
 }
 
-static int ctl_args_usage(const char *cmd, const char *usage, const char *what,
-                          const char *arg)
+static int ctl_args_usage(const char *cmd, const char *what, const char *arg)
 {
-	fprintf(stderr, "foictl %s: %s%s\n%s", cmd, what, arg ? arg : "", usage);
+	fprintf(stderr, "foictl %s: %s%s\n%s", cmd, what, arg ? arg : "",
+	        ctl_usage(cmd));
 	return EX_USAGE;
 }
 
-int ctl_usage_error(const char *cmd, const char *usage, const char *msg)
+int ctl_usage_error(const char *cmd, const char *msg)
 {
-	return ctl_args_usage(cmd, usage, msg, NULL);
+	return ctl_args_usage(cmd, msg, NULL);
 }
 
 /* The table entry for arg ("--name" or "--name=VALUE"), or NULL. */
@@ -157,9 +157,8 @@ static const struct ctl_opt *ctl_args_find(const struct ctl_opt *opts,
 	return NULL;
 }
 
-int ctl_args_parse(struct ctl *c, const char *cmd, const char *usage,
-                   const struct ctl_opt *opts, int min, int max, int argc,
-                   char **argv, int *nargs)
+int ctl_args_parse(struct ctl *c, const char *cmd, const struct ctl_opt *opts,
+                   int min, int max, int argc, char **argv, int *nargs)
 {
 	int n = 0, options = 1;
 	for (int i = 1; i < argc; i++) {
@@ -173,38 +172,38 @@ int ctl_args_parse(struct ctl *c, const char *cmd, const char *usage,
 			continue;
 		}
 		if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
-			fputs(usage, c->out);
+			fputs(ctl_usage(cmd), c->out);
 			return EX_OK;
 		}
 		const struct ctl_opt *o = ctl_args_find(opts, arg);
 		const char *eq = strchr(arg, '=');
 		if (!o)
-			return ctl_args_usage(cmd, usage, "unknown option ", arg);
+			return ctl_args_usage(cmd, "unknown option ", arg);
 		if (o->flag) {
 			if (eq)
-				return ctl_args_usage(cmd, usage, "takes no value: ", o->name);
+				return ctl_args_usage(cmd, "takes no value: ", o->name);
 			*o->flag = 1;
 		} else if (eq) {
 			*o->value = eq + 1;
 		} else if (i + 1 < argc) {
 			*o->value = argv[++i];
 		} else {
-			return ctl_args_usage(cmd, usage, "needs a value: ", o->name);
+			return ctl_args_usage(cmd, "needs a value: ", o->name);
 		}
 	}
 	if (n < min)
-		return ctl_args_usage(cmd, usage, "too few arguments", NULL);
+		return ctl_args_usage(cmd, "too few arguments", NULL);
 	if (max >= 0 && n > max)
-		return ctl_args_usage(cmd, usage, "unexpected argument: ", argv[max + 1]);
+		return ctl_args_usage(cmd, "unexpected argument: ", argv[max + 1]);
 	*nargs = n;
 	return CTL_ARGS_RUN;
 }
 
-int ctl_args_open(struct ctl *c, const char *cmd, const char *usage,
-                  const struct ctl_opt *opts, int min, int max, int argc,
-                  char **argv, int *nargs, struct store **st)
+int ctl_args_open(struct ctl *c, const char *cmd, const struct ctl_opt *opts,
+                  int min, int max, int argc, char **argv, int *nargs,
+                  struct store **st)
 {
-	int ex = ctl_args_parse(c, cmd, usage, opts, min, max, argc, argv, nargs);
+	int ex = ctl_args_parse(c, cmd, opts, min, max, argc, argv, nargs);
 	if (ex == CTL_ARGS_RUN && (ex = ctl_open(c, st)) == EX_OK)
 		ex = CTL_ARGS_RUN;
 	return ex;

@@ -50,8 +50,8 @@ int ctl_fail(const char *cmd, int rc, const char *msg);
  * EX_OK, else returns ctl_fail(cmd, rc, err).  Frees err either way. */
 int ctl_done(struct ctl *c, const char *cmd, int rc, char *err, const char *fmt, ...)
 	FOID_PRINTF(5, 6);
-/* Prints "foictl CMD: msg" and usage to stderr; returns EX_USAGE. */
-int ctl_usage_error(const char *cmd, const char *usage, const char *msg);
+/* Prints "foictl CMD: msg" and CMD's usage to stderr; returns EX_USAGE. */
+int ctl_usage_error(const char *cmd, const char *msg);
 /* The store for a command: the exit status on failure (EX_CONFIG when the
  * config is invalid, EX_IOERR when the database cannot be opened) after
  * printing why, else EX_OK with *st set (owned by c). */
@@ -72,22 +72,22 @@ struct ctl_opt {
 /* ctl_args_parse's "no usage problem, run the command". */
 #define CTL_ARGS_RUN (-1)
 /* The one argument parser of every command.  argv[0] is the command's name
- * (cmd, used in messages).  Options may come anywhere; "--" ends them; a
- * later repeat wins.  The operands are moved, in order, to argv[1..*nargs],
- * and there must be between min and max (max < 0: no limit) of them.
+ * (cmd, used in messages; its usage is ctl_usage(cmd)).  Options may come
+ * anywhere; "--" ends them; a later repeat wins.  The operands are moved, in
+ * order, to argv[1..*nargs], and there must be between min and max (max < 0:
+ * no limit) of them.
  * Returns CTL_ARGS_RUN, or the exit status to return: EX_OK after printing
  * usage to c->out for --help or -h, EX_USAGE after naming the problem (an
  * unknown option, a missing value, a value given to a flag, the number of
  * operands) and printing usage to stderr. */
-int ctl_args_parse(struct ctl *c, const char *cmd, const char *usage,
-                   const struct ctl_opt *opts, int min, int max, int argc,
-                   char **argv, int *nargs);
+int ctl_args_parse(struct ctl *c, const char *cmd, const struct ctl_opt *opts,
+                   int min, int max, int argc, char **argv, int *nargs);
 /* ctl_args_parse, then ctl_open for a command that needs nothing else
  * checked first: CTL_ARGS_RUN with *st set (owned by c), or the exit
  * status to return. */
-int ctl_args_open(struct ctl *c, const char *cmd, const char *usage,
-                  const struct ctl_opt *opts, int min, int max, int argc,
-                  char **argv, int *nargs, struct store **st);
+int ctl_args_open(struct ctl *c, const char *cmd, const struct ctl_opt *opts,
+                  int min, int max, int argc, char **argv, int *nargs,
+                  struct store **st);
 
 /* 1 when out is a terminal and NO_COLOR is not set: colour is allowed. */
 int ctl_colour(FILE *out);
@@ -102,6 +102,19 @@ int ctl_request_id(struct store *st, const char *slug, const char *short_name,
 
 /* Releases what ctl_config and ctl_store opened. */
 void ctl_release(struct ctl *c);
+
+/* A command of foictl (ctl_commands.c). */
+struct ctl_command {
+	const char *name;
+	int (*run)(struct ctl *c, int argc, char **argv);
+	const char *summary; /* its line in foictl --help */
+	const char *usage;   /* for COMMAND --help and its usage errors */
+};
+/* Every command, in foictl --help's order; a NULL name ends it. */
+extern const struct ctl_command ctl_commands[];
+/* The usage of command cmd (its first word: "bodies import" is bodies'),
+ * or "" for no command. */
+const char *ctl_usage(const char *cmd);
 
 /* argv[0] is the command's own name ("bodies"). */
 int ctl_bodies(struct ctl *c, int argc, char **argv);

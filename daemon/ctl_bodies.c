@@ -10,11 +10,6 @@
 
 #define CTL_BODIES_WIDTH 79
 
-static const char ctl_bodies_usage[] =
-	"usage: foictl bodies import [--dry-run] FILE.csv\n"
-	"       foictl bodies list [--json] [--tag TAG]\n"
-	"       foictl bodies show [--json] SHORT_NAME\n";
-
 static void ctl_bodies_names(FILE *out, const char *verb, const struct strv *names)
 {
 	for (size_t i = 0; i < names->n; i++)
@@ -26,8 +21,7 @@ static int ctl_bodies_import(struct ctl *c, int argc, char **argv)
 	int dry_run = 0, n = 0;
 	const struct ctl_opt opts[] = { { "--dry-run", NULL, &dry_run }, { NULL, NULL, NULL } };
 	struct store *st = NULL;
-	int ex = ctl_args_open(c, "bodies import", ctl_bodies_usage, opts, 1, 1,
-	                        argc, argv, &n, &st);
+	int ex = ctl_args_open(c, "bodies import", opts, 1, 1, argc, argv, &n, &st);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	ex = EX_OK;
@@ -128,8 +122,7 @@ static int ctl_bodies_list(struct ctl *c, int argc, char **argv)
 		{ "--json", NULL, &json }, { "--tag", &tag, NULL }, { NULL, NULL, NULL },
 	};
 	struct store *st = NULL;
-	int ex = ctl_args_open(c, "bodies list", ctl_bodies_usage, opts, 0, 0,
-	                        argc, argv, &n, &st);
+	int ex = ctl_args_open(c, "bodies list", opts, 0, 0, argc, argv, &n, &st);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	ex = EX_OK;
@@ -172,8 +165,7 @@ static int ctl_bodies_show(struct ctl *c, int argc, char **argv)
 	int json = 0, n = 0;
 	const struct ctl_opt opts[] = { { "--json", NULL, &json }, { NULL, NULL, NULL } };
 	struct store *st = NULL;
-	int ex = ctl_args_open(c, "bodies show", ctl_bodies_usage, opts, 1, 1,
-	                        argc, argv, &n, &st);
+	int ex = ctl_args_open(c, "bodies show", opts, 1, 1, argc, argv, &n, &st);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	ex = EX_OK;
@@ -225,7 +217,7 @@ out:
 int ctl_bodies(struct ctl *c, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(ctl_bodies_usage, argc < 2 ? stderr : c->out);
+		fputs(ctl_usage("bodies"), argc < 2 ? stderr : c->out);
 		return argc < 2 ? EX_USAGE : 0;
 	}
 	if (strcmp(argv[1], "import") == 0)
@@ -234,6 +226,6 @@ int ctl_bodies(struct ctl *c, int argc, char **argv)
 		return ctl_bodies_list(c, argc - 1, argv + 1);
 	if (strcmp(argv[1], "show") == 0)
 		return ctl_bodies_show(c, argc - 1, argv + 1);
-	fprintf(stderr, "foictl bodies: unknown command '%s'\n%s", argv[1], ctl_bodies_usage);
+	fprintf(stderr, "foictl bodies: unknown command '%s'\n%s", argv[1], ctl_usage("bodies"));
 	return EX_USAGE;
 }

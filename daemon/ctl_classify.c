@@ -10,13 +10,6 @@
 #include "mime.h"
 #include "util.h"
 
-static const char ctl_classify_usage_text[] =
-	"usage: foictl classify [--features] [--rules FILE] FILE.eml...\n"
-	"  Prints each file's kind, confidence, rule and evidence, as foid\n"
-	"  would file it.  --features prints what the model sees instead.\n"
-	"  --rules defaults to classify.rules in the data directory (the\n"
-	"  model is classify.model beside it).\n";
-
 static int ctl_classify_file(const struct classify_rules *r, const char *path,
                              int features, FILE *out)
 {
@@ -58,8 +51,7 @@ int ctl_classify(struct ctl *c, int argc, char **argv)
 	const char *rules_path = NULL;
 	const struct ctl_opt opts[] = { { "--features", NULL, &features },
 		{ "--rules", &rules_path, NULL }, { NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "classify", ctl_classify_usage_text, opts, 1, -1, argc, argv,
-	                        &nargs);
+	int ex = ctl_args_parse(c, "classify", opts, 1, -1, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	if (!rules_path && (ex = ctl_open_data(c)) != EX_OK)

@@ -17,9 +17,9 @@
 /* Parses "ROUND SHORT_NAME [--opt VALUE]..." with the given value options;
  * values[i] receives the value of names[i], pos the two operands.  Returns
  * CTL_ARGS_RUN or the exit status, as ctl_args_parse. */
-static int ctl_clock_args(struct ctl *c, const char *cmd, const char *usage,
-                          const char *const *names, const char **values,
-                          const char **pos, int argc, char **argv)
+static int ctl_clock_args(struct ctl *c, const char *cmd, const char *const *names,
+                          const char **values, const char **pos, int argc,
+                          char **argv)
 {
 	struct ctl_opt opts[3] = { { NULL, NULL, NULL } };
 	for (int k = 0; names[k] && k < 2; k++) {
@@ -27,7 +27,7 @@ static int ctl_clock_args(struct ctl *c, const char *cmd, const char *usage,
 		opts[k].value = &values[k];
 	}
 	int n = 0;
-	int ex = ctl_args_parse(c, cmd, usage, opts, 2, 2, argc, argv, &n);
+	int ex = ctl_args_parse(c, cmd, opts, 2, 2, argc, argv, &n);
 	if (ex == CTL_ARGS_RUN) {
 		pos[0] = argv[1];
 		pos[1] = argv[2];
@@ -37,19 +37,14 @@ static int ctl_clock_args(struct ctl *c, const char *cmd, const char *usage,
 
 int ctl_clarify(struct ctl *c, int argc, char **argv)
 {
-	static const char usage[] =
-		"usage: foictl clarify ROUND SHORT_NAME --file TEXT\n"
-		"Sends our answer to the body's clarification request, threaded to it\n"
-		"(template clarification-reply.txt).  The count of working days\n"
-		"restarts from zero on the day it is sent.\n";
 	static const char *const opts[] = { "--file", "--template", NULL };
 	const char *values[2] = { NULL, "clarification-reply.txt" };
 	const char *pos[2] = { NULL, NULL };
-	int ex = ctl_clock_args(c, "clarify", usage, opts, values, pos, argc, argv);
+	int ex = ctl_clock_args(c, "clarify", opts, values, pos, argc, argv);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	if (!values[0])
-		return ctl_usage_error("clarify", usage, "--file is required");
+		return ctl_usage_error("clarify", "--file is required");
 	struct store *st = NULL;
 	if ((ex = ctl_open(c, &st)) != EX_OK)
 		return ex;
@@ -88,24 +83,21 @@ int ctl_clarify(struct ctl *c, int argc, char **argv)
 
 int ctl_extend(struct ctl *c, int argc, char **argv)
 {
-	static const char usage[] =
-		"usage: foictl extend ROUND SHORT_NAME --days N --reason TEXT\n"
-		"Adds N working days to the request's due date.\n";
 	static const char *const opts[] = { "--days", "--reason", NULL };
 	const char *values[2] = { NULL, NULL };
 	const char *pos[2] = { NULL, NULL };
 	char *end = NULL;
 	long days = 0;
-	int ex = ctl_clock_args(c, "extend", usage, opts, values, pos, argc, argv);
+	int ex = ctl_clock_args(c, "extend", opts, values, pos, argc, argv);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	if (!values[0] || !values[1])
-		return ctl_usage_error("extend", usage, "--days and --reason are required");
+		return ctl_usage_error("extend", "--days and --reason are required");
 	days = strtol(values[0], &end, 10);
 	if (*end || days < 1 || days > 365)
-		return ctl_usage_error("extend", usage, "--days takes 1 to 365");
+		return ctl_usage_error("extend", "--days takes 1 to 365");
 	if (!message_header_value_ok(values[1]))
-		return ctl_usage_error("extend", usage, "--reason must be one line of text");
+		return ctl_usage_error("extend", "--reason must be one line of text");
 	struct store *st = NULL;
 	if ((ex = ctl_open(c, &st)) != EX_OK)
 		return ex;
@@ -132,17 +124,14 @@ int ctl_extend(struct ctl *c, int argc, char **argv)
 
 int ctl_withdraw(struct ctl *c, int argc, char **argv)
 {
-	static const char usage[] =
-		"usage: foictl withdraw ROUND SHORT_NAME [--reason TEXT]\n"
-		"Withdraws the request: no reminder goes to the body any more.\n";
 	static const char *const opts[] = { "--reason", NULL };
 	const char *values[1] = { NULL };
 	const char *pos[2] = { NULL, NULL };
-	int ex = ctl_clock_args(c, "withdraw", usage, opts, values, pos, argc, argv);
+	int ex = ctl_clock_args(c, "withdraw", opts, values, pos, argc, argv);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	if (values[0] && !message_header_value_ok(values[0]))
-		return ctl_usage_error("withdraw", usage, "--reason must be one line of text");
+		return ctl_usage_error("withdraw", "--reason must be one line of text");
 	struct store *st = NULL;
 	if ((ex = ctl_open(c, &st)) != EX_OK)
 		return ex;
@@ -170,13 +159,9 @@ int ctl_withdraw(struct ctl *c, int argc, char **argv)
 
 int ctl_remind(struct ctl *c, int argc, char **argv)
 {
-	static const char usage[] =
-		"usage: foictl remind [ROUND] [--dry-run]\n"
-		"Lists (--dry-run) or queues the reminders and chasers due now; foid\n"
-		"also queues them by itself.\n";
 	int dry = 0, nargs = 0;
 	const struct ctl_opt opts[] = { { "--dry-run", NULL, &dry }, { NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "remind", usage, opts, 0, 1, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "remind", opts, 0, 1, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	const char *slug = nargs ? argv[1] : NULL;

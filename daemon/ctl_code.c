@@ -24,15 +24,6 @@ static int ctl_question_row(const struct store_row *row, void *arg)
 
 int ctl_question(struct ctl *c, int argc, char **argv)
 {
-	static const char usage[] =
-		"usage: foictl question ROUND KEY --choices yes|no|unclear [--wording TEXT]\n"
-		"       foictl question ROUND KEY --number [--unit UNIT] [--wording TEXT]\n"
-		"       foictl question ROUND KEY --text [--wording TEXT]\n"
-		"       foictl question ROUND\n"
-		"Declares a question of the round (or lists them); answers must fit it.\n"
-		"A choice may have synonyms: --choices 'yes=y,we do|no=n,we do not'.\n"
-		"The wording goes into a survey's invitation ({{survey.questions}}),\n"
-		"numbered in the order of declaration.\n";
 	const char *type = NULL, *choices = NULL, *wording = NULL, *unit = NULL;
 	int number = 0, text = 0, nargs = 0;
 	const struct ctl_opt opts[] = {
@@ -40,14 +31,13 @@ int ctl_question(struct ctl *c, int argc, char **argv)
 		{ "--text", NULL, &text }, { "--wording", &wording, NULL },
 		{ "--unit", &unit, NULL }, { NULL, NULL, NULL },
 	};
-	int ex = ctl_args_parse(c, "question", usage, opts, 1, 2, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "question", opts, 1, 2, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	if (nargs == 2 && (choices != NULL) + number + text != 1)
-		return ctl_usage_error("question", usage,
-		                       "give one of --choices, --number and --text");
+		return ctl_usage_error("question", "give one of --choices, --number and --text");
 	if (nargs == 1 && (choices || number || text || wording || unit))
-		return ctl_usage_error("question", usage, "give the question's KEY");
+		return ctl_usage_error("question", "give the question's KEY");
 	type = choices ? "choice" : number ? "number" : "text";
 	const char *pos[2] = { argv[1], nargs == 2 ? argv[2] : NULL };
 	struct store *st = NULL;
@@ -72,21 +62,17 @@ int ctl_question(struct ctl *c, int argc, char **argv)
 
 int ctl_code(struct ctl *c, int argc, char **argv)
 {
-	static const char usage[] =
-		"usage: foictl code ROUND SHORT_NAME KEY=VALUE... [--confirm]\n"
-		"Records coded answers for a body (e.g. involved=yes); --confirm\n"
-		"accepts the answers foid read from a survey reply.\n";
 	int confirm = 0, nargs = 0;
 	const struct ctl_opt opts[] = { { "--confirm", NULL, &confirm }, { NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "code", usage, opts, 2, -1, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "code", opts, 2, -1, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	const char *pos[2] = { argv[1], argv[2] };
 	for (int i = 3; i <= nargs; i++)
 		if (!strchr(argv[i], '='))
-			return ctl_usage_error("code", usage, "answers are KEY=VALUE");
+			return ctl_usage_error("code", "answers are KEY=VALUE");
 	if (nargs == 2 && !confirm)
-		return ctl_usage_error("code", usage, "give KEY=VALUE answers or --confirm");
+		return ctl_usage_error("code", "give KEY=VALUE answers or --confirm");
 	struct strv pairs = STRV_INIT;
 	for (int i = 3; i <= nargs; i++)
 		strv_push(&pairs, argv[i]);

@@ -7,10 +7,6 @@
 #include "ctl.h"
 #include "deadline.h"
 
-static const char usage[] =
-	"usage: foictl deadline --regime R --from YYYY-MM-DD [--explain] [--extend]\n"
-	"  R: uk-foia, uk-eir, uk-foisa, us-foia, working:N[:CALENDAR], calendar:N[:CALENDAR]\n";
-
 int ctl_deadline(struct ctl *c, int argc, char **argv)
 {
 	const char *regime = NULL, *from = NULL;
@@ -28,12 +24,12 @@ int ctl_deadline(struct ctl *c, int argc, char **argv)
 		{ "--explain", NULL, &explain }, { "--extend", NULL, &extend },
 		{ NULL, NULL, NULL },
 	};
-	ex = ctl_args_parse(c, "deadline", usage, opts, 0, 0, argc, argv, &nargs);
+	ex = ctl_args_parse(c, "deadline", opts, 0, 0, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	ex = EX_OK;
 	if (!regime || !from)
-		return ctl_usage_error("deadline", usage, "--regime and --from are required");
+		return ctl_usage_error("deadline", "--regime and --from are required");
 	if ((ex = ctl_open_data(c)) != EX_OK)
 		return ex;
 	if (deadline_regime_parse(regime, &r, &err) < 0 ||

@@ -168,21 +168,6 @@ static void ctl_export_csv(FILE *out, const struct ctl_export *x)
 
 int ctl_export(struct ctl *c, int argc, char **argv)
 {
-	static const char usage[] =
-		"usage: foictl export ROUND [--format csv|json] [--redact] [--output FILE]\n"
-		"       foictl export ROUND --format archive --output DIR|FILE.zip [--redact]\n"
-		"                     [--overwrite]\n"
-		"One row per body: every timing field of foictl status --json, the kind\n"
-		"of the first response, their reference, the text of the substantive\n"
-		"reply (reply_text: responses and refusals with their attachments' text)\n"
-		"and per question its answer, KEY_comment and KEY_coded_by (machine\n"
-		"until a person confirms, or person).  --format archive writes the mail\n"
-		"instead: a folder per body with each message as text and as the\n"
-		"original .eml, its attachments, index.csv and SHA256SUMS; a .zip when\n"
-		"the name ends so.  It refuses a non-empty DIR or an existing zip\n"
-		"without --overwrite.  --redact removes officers' email addresses and\n"
-		"phone numbers from the text it includes (an archive then leaves out\n"
-		"the .eml originals, which cannot be redacted).\n";
 	const char *slug = NULL, *format = "csv", *output = NULL;
 	int redact = 0, overwrite = 0, nargs = 0;
 	const struct ctl_opt opts[] = {
@@ -190,17 +175,17 @@ int ctl_export(struct ctl *c, int argc, char **argv)
 		{ "--redact", NULL, &redact }, { "--overwrite", NULL, &overwrite },
 		{ NULL, NULL, NULL },
 	};
-	int ex = ctl_args_parse(c, "export", usage, opts, 1, 1, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "export", opts, 1, 1, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	slug = argv[1];
 	int archive = strcmp(format, "archive") == 0;
 	if (strcmp(format, "csv") && strcmp(format, "json") && !archive)
-		return ctl_usage_error("export", usage, "--format is csv, json or archive");
+		return ctl_usage_error("export", "--format is csv, json or archive");
 	if (archive && !output)
-		return ctl_usage_error("export", usage, "--format archive needs --output DIR");
+		return ctl_usage_error("export", "--format archive needs --output DIR");
 	if (overwrite && !archive)
-		return ctl_usage_error("export", usage, "--overwrite is for --format archive");
+		return ctl_usage_error("export", "--overwrite is for --format archive");
 	struct store *st = NULL;
 	if ((ex = ctl_open(c, &st)) != EX_OK)
 		return ex;

@@ -102,13 +102,9 @@ static int ctl_inbox_row(const struct store_row *row, void *arg)
 
 int ctl_inbox(struct ctl *c, int argc, char **argv)
 {
-	static const char usage[] =
-		"usage: foictl inbox\nLists received mail waiting for a person: mail"
-		" that matched no\nrequest, that has no kind, or whose kind foid could"
-		" not tell (review),\nand survey replies foid could not read surely.\n";
 	int nargs = 0;
 	struct store *st = NULL;
-	int ex = ctl_args_open(c, "inbox", usage, NULL, 0, 0, argc, argv, &nargs, &st);
+	int ex = ctl_args_open(c, "inbox", NULL, 0, 0, argc, argv, &nargs, &st);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	struct ctl_inbox x = { c, st, 0 };
@@ -138,20 +134,14 @@ int ctl_inbox(struct ctl *c, int argc, char **argv)
 
 int ctl_assign(struct ctl *c, int argc, char **argv)
 {
-	static const char usage[] =
-		"usage: foictl assign MESSAGE ROUND SHORT_NAME\n"
-		"Assigns a received message (its number in foictl inbox) to"
-		" a request;\nlater mail from the same sender goes there"
-		" too.\n";
 	int nargs = 0;
-	int ex = ctl_args_parse(c, "assign", usage, NULL, 3, 3, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "assign", NULL, 3, 3, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	char *end = NULL;
 	long long row = strtoll(argv[1][0] == '#' ? argv[1] + 1 : argv[1], &end, 10);
 	if (!end || *end || row <= 0)
-		return ctl_usage_error("assign", usage,
-		                       "MESSAGE is a number from foictl inbox");
+		return ctl_usage_error("assign", "MESSAGE is a number from foictl inbox");
 	struct store *st = NULL;
 	if ((ex = ctl_open(c, &st)) != EX_OK)
 		return ex;
@@ -197,18 +187,10 @@ static int ctl_mark_find(struct store *st, const char *slug, const char *short_n
 
 int ctl_mark(struct ctl *c, int argc, char **argv)
 {
-	static const char usage[] =
-		"usage: foictl mark MESSAGE KIND\n"
-		"       foictl mark ROUND SHORT_NAME KIND [--message ID]\n"
-		"KIND: acknowledgement, clarification, extension, refusal, response,\n"
-		"auto_reply, bounce or other.  MESSAGE is a number from foictl inbox;\n"
-		"given ROUND SHORT_NAME without --message, the latest message received\n"
-		"for that request.  A person's kind settles a review (other too: read,\n"
-		"and really nothing); foid never undoes it.\n";
 	const char *msg = NULL;
 	int nargs = 0;
 	const struct ctl_opt opts[] = { { "--message", &msg, NULL }, { NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "mark", usage, opts, 2, 3, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "mark", opts, 2, 3, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	const char *kind = argv[nargs];
@@ -217,11 +199,10 @@ int ctl_mark(struct ctl *c, int argc, char **argv)
 		char *end = NULL;
 		row = strtoll(argv[1][0] == '#' ? argv[1] + 1 : argv[1], &end, 10);
 		if (!end || *end || row <= 0 || msg)
-			return ctl_usage_error("mark", usage,
-			                       "MESSAGE is a number from foictl inbox");
+			return ctl_usage_error("mark", "MESSAGE is a number from foictl inbox");
 	}
 	if (!reply_kind_valid(kind))
-		return ctl_usage_error("mark", usage, "unknown KIND");
+		return ctl_usage_error("mark", "unknown KIND");
 	struct store *st = NULL;
 	if ((ex = ctl_open(c, &st)) != EX_OK)
 		return ex;

@@ -10,21 +10,6 @@
 #include "ctl.h"
 #include "util.h"
 
-static const char ctl_init_usage[] =
-	"usage: foictl init [--config PATH] [--force] [--name TEXT] [--address ADDR]\n"
-	"                   [--imap-host HOST] [--imap-port N] [--imap-security S]\n"
-	"                   [--imap-user USER] [--smtp-host HOST] [--smtp-port N]\n"
-	"                   [--smtp-security S] [--smtp-user USER] [--database FILE]\n"
-	"                   [--storage-dir DIR] [--data-dir DIR] [--templates-dir DIR]\n"
-	"                   [--password-stdin]\n"
-	"Writes a first config (mode 0640) at PATH (default: -c, $FOID_CONFIG, then\n"
-	"the system config), a password file of mode 0600 beside it for each server\n"
-	"and the database and store directories (mode 0700).  On a terminal it asks\n"
-	"for what the flags do not give, the password without echo; otherwise\n"
-	"--password-stdin reads the password (both servers) from standard input,\n"
-	"and without it the password files are left empty for you to fill.\n"
-	"S is tls, starttls or plain.  Refuses to overwrite a config without --force.\n";
-
 enum {
 	INIT_NAME, INIT_ADDRESS, INIT_IMAP_HOST, INIT_IMAP_PORT, INIT_IMAP_SEC,
 	INIT_IMAP_USER, INIT_SMTP_HOST, INIT_SMTP_PORT, INIT_SMTP_SEC, INIT_SMTP_USER,
@@ -108,8 +93,7 @@ static int ctl_init_ask(const char **val, char **owned, int interactive)
 			}
 		}
 		if (!val[i] && !ctl_init_fields[i].def)
-			return ctl_usage_error("init", ctl_init_usage,
-			                       "not on a terminal: give every required flag");
+			return ctl_usage_error("init", "not on a terminal: give every required flag");
 		if (!val[i])
 			val[i] = ctl_init_fields[i].def;
 		if (!ctl_init_text_ok(val[i])) {
@@ -308,7 +292,7 @@ int ctl_init(struct ctl *c, int argc, char **argv)
 	opts[INIT_N] = (struct ctl_opt){ "--config", &conf_opt, NULL };
 	opts[INIT_N + 1] = (struct ctl_opt){ "--force", NULL, &force };
 	opts[INIT_N + 2] = (struct ctl_opt){ "--password-stdin", NULL, &pw_stdin };
-	int ex = ctl_args_parse(c, "init", ctl_init_usage, opts, 0, 0, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "init", opts, 0, 0, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	char *conf = ctl_init_abs(conf_opt ? conf_opt : ctl_config_file(c));

@@ -10,28 +10,21 @@
 #include "oauth2.h"
 #include "util.h"
 
-static const char usage[] =
-	"usage: foictl login imap|smtp [--wait SECONDS]\n"
-	"Signs the server's mailbox in by OAuth2 (Microsoft 365: a code to enter at\n"
-	"an address; Google: an address to open in a browser on this machine) and\n"
-	"keeps the refresh token in the server's token_file (mode 0600).\n"
-	"--wait bounds the wait for the person (default 900).\n";
-
 int ctl_login(struct ctl *c, int argc, char **argv)
 {
 	const char *wait = NULL;
 	int nargs = 0;
 	const struct ctl_opt opts[] = { { "--wait", &wait, NULL }, { NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "login", usage, opts, 1, 1, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "login", opts, 1, 1, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	int imap = strcmp(argv[1], "imap") == 0;
 	if (!imap && strcmp(argv[1], "smtp") != 0)
-		return ctl_usage_error("login", usage, "say imap or smtp");
+		return ctl_usage_error("login", "say imap or smtp");
 	char *end = NULL;
 	long wait_s = wait ? strtol(wait, &end, 10) : 900;
 	if (wait && (*end || wait_s <= 0 || wait_s > 86400))
-		return ctl_usage_error("login", usage, "--wait takes seconds, 1 to 86400");
+		return ctl_usage_error("login", "--wait takes seconds, 1 to 86400");
 	/* With secrets: the client secret is needed, and a token file others
 	 * can read is refused before anybody signs in. */
 	struct config *cfg = NULL;

@@ -18,22 +18,6 @@
 #include "store.h"
 #include "util.h"
 
-static const char ctl_read_usage_text[] =
-	"usage: foictl read MESSAGE [--raw]\n"
-	"  Prints received message MESSAGE (the number show and inbox print):\n"
-	"  From, Date, Subject, the references, the decoded text and its\n"
-	"  attachments.  --raw prints the original bytes instead.\n";
-
-static const char ctl_att_usage_text[] =
-	"usage: foictl attachments ROUND BODY\n"
-	"       foictl attachments save ROUND BODY [--dir DIR] [--overwrite] [NUMBER...]\n"
-	"       foictl attachments cat NUMBER\n"
-	"  Lists the attachments a body sent in a round (number, name, type,\n"
-	"  size, message); save writes them (all, or the numbers given) into\n"
-	"  DIR (default .) under their sanitised names and prints each path;\n"
-	"  an existing file is kept unless --overwrite.  cat writes one to\n"
-	"  standard output, refusing binary types on a terminal.\n";
-
 struct ctl_read {
 	FILE *out;
 	int found;
@@ -110,13 +94,13 @@ int ctl_read(struct ctl *c, int argc, char **argv)
 {
 	int raw = 0, nargs = 0;
 	const struct ctl_opt opts[] = { { "--raw", NULL, &raw }, { NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "read", ctl_read_usage_text, opts, 1, 1, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "read", opts, 1, 1, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	char *end = NULL;
 	long long id = strtoll(argv[1], &end, 10);
 	if (*end || id <= 0)
-		return ctl_usage_error("read", ctl_read_usage_text, "MESSAGE is a number");
+		return ctl_usage_error("read", "MESSAGE is a number");
 	struct store *st = NULL;
 	if ((ex = ctl_open(c, &st)) != EX_OK)
 		return ex;
@@ -324,14 +308,12 @@ int ctl_attachments(struct ctl *c, int argc, char **argv)
 	int overwrite = 0, nargs = 0;
 	const struct ctl_opt opts[] = { { "--dir", &dir, NULL }, { "--overwrite", NULL, &overwrite },
 		{ NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "attachments", ctl_att_usage_text, opts, 1, -1, argc, argv,
-	                        &nargs);
+	int ex = ctl_args_parse(c, "attachments", opts, 1, -1, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	int save = !strcmp(argv[1], "save"), cat = !strcmp(argv[1], "cat");
 	if ((save && nargs < 3) || (cat && nargs != 2) || (!save && !cat && nargs != 2))
-		return ctl_usage_error("attachments", ctl_att_usage_text,
-		                       "wrong number of arguments");
+		return ctl_usage_error("attachments", "wrong number of arguments");
 	struct store *st = NULL;
 	if ((ex = ctl_open(c, &st)) != EX_OK)
 		return ex;
@@ -363,19 +345,12 @@ int ctl_attachments(struct ctl *c, int argc, char **argv)
 
 /* ---- extract ---------------------------------------------------------------- */
 
-static const char ctl_extract_usage_text[] =
-	"usage: foictl extract [--again]\n"
-	"  Takes the text out of every attachment not read yet (mail filed\n"
-	"  before foid read attachments; foid does it as it files mail).\n"
-	"  --again reads every attachment afresh.\n";
-
 int ctl_extract(struct ctl *c, int argc, char **argv)
 {
 	int again = 0, nargs = 0;
 	const struct ctl_opt opts[] = { { "--again", NULL, &again }, { NULL, NULL, NULL } };
 	struct store *st = NULL;
-	int ex = ctl_args_open(c, "extract", ctl_extract_usage_text, opts, 0, 0, argc, argv,
-	                       &nargs, &st);
+	int ex = ctl_args_open(c, "extract", opts, 0, 0, argc, argv, &nargs, &st);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	char *err = NULL;

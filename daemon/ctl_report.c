@@ -264,18 +264,15 @@ static char *report_html(struct store *st, int64_t rid, const char *slug,
 
 int ctl_report(struct ctl *c, int argc, char **argv)
 {
-	static const char usage[] =
-		"usage: foictl report ROUND --html FILE\n"
-		"Writes one self-contained HTML report of the round.\n";
 	const char *slug = NULL, *file = NULL;
 	int nargs = 0;
 	const struct ctl_opt opts[] = { { "--html", &file, NULL }, { NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "report", usage, opts, 1, 1, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "report", opts, 1, 1, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	slug = argv[1];
 	if (!file)
-		return ctl_usage_error("report", usage, "--html FILE is required");
+		return ctl_usage_error("report", "--html FILE is required");
 	struct store *st = NULL;
 	if ((ex = ctl_open(c, &st)) != EX_OK)
 		return ex;

@@ -10,25 +10,6 @@
 #include "store.h"
 #include "util.h"
 
-static const char ctl_round_usage[] =
-	"usage: foictl round create SLUG --kind foi|survey --template FILE\n"
-	"                    [--regime REGIME] [--bodies all|tag:TAG|FILE]\n"
-	"                    [--closes YYYY-MM-DD] [--title TEXT] [--ref-prefix P]\n"
-	"                    [--thanks]\n"
-	"       foictl round preview SLUG [SHORT_NAME]\n"
-	"       foictl round launch SLUG [--wait]\n"
-	"       foictl round add SLUG --bodies all|tag:TAG|FILE\n"
-	"       foictl round pause SLUG\n"
-	"       foictl round resume SLUG\n"
-	"\n"
-	"REGIME: uk-foia (default for foi), uk-eir, uk-foisa, us-foia,\n"
-	"working:N[:CALENDAR] or calendar:N.  FILE for --bodies lists short names,\n"
-	"one per line.  A template name without '/' is looked up in templates_dir.\n"
-	"--thanks: a survey thanks each body that answered every question.\n"
-	"A survey launches once it has questions (foictl question).\n"
-	"launch --wait shows foid's progress until every request has been handed\n"
-	"to the SMTP server (or failed).\n";
-
 /* Waits while foid sends the round's requests, showing progress; gives up
  * after ten minutes without any. */
 static int ctl_round_wait(struct ctl *c, struct store *st, const char *slug)
@@ -80,13 +61,11 @@ static int ctl_round_create(struct ctl *c, int argc, char **argv)
 		{ "--ref-prefix", &rn.ref_prefix, NULL }, { "--thanks", NULL, &rn.thanks },
 		{ NULL, NULL, NULL },
 	};
-	int ex = ctl_args_parse(c, "round create", ctl_round_usage, opts, 1, 1, argc,
-	                        argv, &nargs);
+	int ex = ctl_args_parse(c, "round create", opts, 1, 1, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	if (!rn.kind || !rn.template_path)
-		return ctl_usage_error("round create", ctl_round_usage,
-		                       "--kind and --template are required");
+		return ctl_usage_error("round create", "--kind and --template are required");
 	rn.slug = argv[1];
 	struct store *st = NULL;
 	if ((ex = ctl_open(c, &st)) != EX_OK)
@@ -115,12 +94,12 @@ static int ctl_round_simple(struct ctl *c, int argc, char **argv)
 	                                                           : NULL;
 	char what[32];
 	snprintf(what, sizeof what, "round %s", verb);
-	int ex = ctl_args_parse(c, what, ctl_round_usage, opts, 1,
+	int ex = ctl_args_parse(c, what, opts, 1,
 	                        strcmp(verb, "preview") == 0 ? 2 : 1, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	if (strcmp(verb, "add") == 0 && !bodies)
-		return ctl_usage_error(what, ctl_round_usage, "--bodies is required");
+		return ctl_usage_error(what, "--bodies is required");
 	const char *slug = argv[1];
 	struct store *st = NULL;
 	if ((ex = ctl_open(c, &st)) != EX_OK)
@@ -157,7 +136,7 @@ static int ctl_round_simple(struct ctl *c, int argc, char **argv)
 int ctl_round(struct ctl *c, int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(ctl_round_usage, argc < 2 ? stderr : c->out);
+		fputs(ctl_usage("round"), argc < 2 ? stderr : c->out);
 		return argc < 2 ? EX_USAGE : EX_OK;
 	}
 	static const char *const verbs[] = { "preview", "launch", "add", "pause",
@@ -167,7 +146,7 @@ int ctl_round(struct ctl *c, int argc, char **argv)
 		known |= strcmp(argv[1], *v) == 0;
 	if (!known) {
 		fprintf(stderr, "foictl round: unknown subcommand %s\n%s", argv[1],
-		        ctl_round_usage);
+		        ctl_usage("round"));
 		return EX_USAGE;
 	}
 	if (strcmp(argv[1], "create") == 0)

@@ -10,15 +10,6 @@
 #include "store.h"
 #include "util.h"
 
-static const char ctl_search_usage_text[] =
-	"usage: foictl search QUERY [--round R] [--body B] [--kind K] [--limit N] [--json]\n"
-	"  Searches the text of received mail and of its attachments.  Words are\n"
-	"  matched as typed (FOI-STP16-042, O'Neil, a lone NOT are words); \"a\n"
-	"  phrase\" in double quotes, AND, OR, NOT between two terms and a\n"
-	"  trailing * (prefix) keep their meaning.  One hit a line, best first:\n"
-	"  round, body, message number, date, file and page, and a snippet with\n"
-	"  the match in [brackets].\n";
-
 struct ctl_search {
 	FILE *out;
 	struct jws *json; /* NULL for lines */
@@ -83,7 +74,7 @@ int ctl_search(struct ctl *c, int argc, char **argv)
 	const struct ctl_opt opts[] = { { "--round", &round, NULL }, { "--body", &body, NULL },
 		{ "--kind", &kind, NULL }, { "--limit", &limit_s, NULL }, { "--json", NULL, &json },
 		{ NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "search", ctl_search_usage_text, opts, 1, 1, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "search", opts, 1, 1, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	const char *query = argv[1];
@@ -92,8 +83,7 @@ int ctl_search(struct ctl *c, int argc, char **argv)
 		char *end;
 		limit = strtol(limit_s, &end, 10);
 		if (*end || limit <= 0 || end == limit_s)
-			return ctl_usage_error("search", ctl_search_usage_text,
-			                       "--limit needs a number above 0");
+			return ctl_usage_error("search", "--limit needs a number above 0");
 	}
 	char *fts = NULL, *err = NULL;
 	int rc = search_fts_query(query, &fts, &err);

@@ -298,10 +298,9 @@ static int ctl_status_servers_json(struct ctl *c, struct store *st)
 
 int ctl_status(struct ctl *c, int argc, char **argv)
 {
-	static const char usage[] = "usage: foictl status [ROUND] [--json]\n";
 	int json = 0, nargs = 0;
 	const struct ctl_opt opts[] = { { "--json", NULL, &json }, { NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "status", usage, opts, 0, 1, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "status", opts, 0, 1, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	const char *slug = nargs ? argv[1] : NULL;
@@ -328,23 +327,17 @@ int ctl_status(struct ctl *c, int argc, char **argv)
 
 int ctl_confirm(struct ctl *c, int argc, char **argv)
 {
-	static const char usage[] =
-		"usage: foictl confirm ROUND SHORT_NAME --sent [--note TEXT]\n"
-		"       foictl confirm ROUND SHORT_NAME --resend\n"
-		"Settles a request whose send foid could not confirm: --sent when you\n"
-		"know it arrived (e.g. the body acknowledged it), --resend to queue the\n"
-		"same message again.\n";
 	const char *note = NULL;
 	int sent = 0, resend = 0, nargs = 0;
 	const struct ctl_opt opts[] = {
 		{ "--sent", NULL, &sent }, { "--resend", NULL, &resend },
 		{ "--note", &note, NULL }, { NULL, NULL, NULL },
 	};
-	int ex = ctl_args_parse(c, "confirm", usage, opts, 2, 2, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "confirm", opts, 2, 2, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	if (sent == resend)
-		return ctl_usage_error("confirm", usage, "give one of --sent and --resend");
+		return ctl_usage_error("confirm", "give one of --sent and --resend");
 	const char *pos[2] = { argv[1], argv[2] };
 	struct store *st = NULL;
 	if ((ex = ctl_open(c, &st)) != EX_OK)

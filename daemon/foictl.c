@@ -11,40 +11,6 @@
 #define FOID_VERSION "0.1"
 #endif
 
-struct ctl_command {
-	const char *name;
-	int (*run)(struct ctl *c, int argc, char **argv);
-	const char *summary;
-};
-
-static const struct ctl_command ctl_commands[] = {
-	{ "init", ctl_init, "write a first config, its password files and directories" },
-	{ "login", ctl_login, "sign a Microsoft 365 or Google mailbox in (OAuth2)" },
-	{ "bodies", ctl_bodies, "import, list and show the bodies registry" },
-	{ "deadline", ctl_deadline, "compute a due date, and explain it" },
-	{ "round", ctl_round, "create, preview, launch, pause and resume rounds" },
-	{ "status", ctl_status, "where each request of a round stands" },
-	{ "confirm", ctl_confirm, "settle a send foid could not confirm" },
-	{ "inbox", ctl_inbox, "received mail that needs a person" },
-	{ "assign", ctl_assign, "assign a received message to a request" },
-	{ "mark", ctl_mark, "set the kind of a received message (settles a review)" },
-	{ "show", ctl_show, "one request's whole thread, with the evidence" },
-	{ "clarify", ctl_clarify, "answer a clarification request; the clock restarts" },
-	{ "extend", ctl_extend, "extend a request's due date by working days" },
-	{ "withdraw", ctl_withdraw, "withdraw a request" },
-	{ "remind", ctl_remind, "reminders and chasers due now (--dry-run)" },
-	{ "question", ctl_question, "declare a coded question of a round" },
-	{ "code", ctl_code, "record coded answers for a body" },
-	{ "export", ctl_export, "export a round as CSV or JSON" },
-	{ "report", ctl_report, "write a self-contained HTML report of a round" },
-	{ "classify", ctl_classify, "how foid classifies mail files, and why" },
-	{ "read", ctl_read, "print a received message as a person reads it" },
-	{ "attachments", ctl_attachments, "list, save or print what the bodies attached" },
-	{ "search", ctl_search, "search the text of replies and attachments" },
-	{ "extract", ctl_extract, "take the text out of attachments filed before" },
-	{ NULL, NULL, NULL },
-};
-
 static void foictl_usage(FILE *f)
 {
 	fputs("usage: foictl [-c|--config CONFIG] COMMAND [ARGS...]\n\ncommands:\n", f);
