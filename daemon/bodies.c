@@ -96,11 +96,8 @@ static int bodies_row(const struct store_row *row, void *arg)
 	struct bodies_list *l = arg;
 	struct body *b = xcalloc(1, sizeof *b);
 	b->id = store_row_int(row, 0);
-	b->short_name = xstrdup(store_row_text(row, 1));
-	b->name = xstrdup(store_row_text(row, 2));
-	b->email = xstrdup(store_row_text(row, 3));
-	b->kind = xstrdup(store_row_text(row, 4));
-	b->region = xstrdup(store_row_text(row, 5));
+	store_row_texts(row, 1, (char **const[]){ &b->short_name, &b->name, &b->email,
+		&b->kind, &b->region, NULL });
 	bodies_split_tags(store_row_text(row, 6), &b->tags);
 	b->created_at = store_row_int(row, 7);
 	b->updated_at = store_row_int(row, 8);

@@ -97,9 +97,8 @@ struct code_q {
 static int code_q_cb(const struct store_row *row, void *arg)
 {
 	struct code_q *q = arg;
-	q->type = xstrdup(store_row_text(row, 0));
-	q->choices = xstrdup(store_row_text(row, 1));
-	q->synonyms = xstrdup(store_row_text(row, 2));
+	store_row_texts(row, 0, (char **const[]){ &q->type, &q->choices, &q->synonyms,
+		NULL });
 	q->found = 1;
 	return 0;
 }

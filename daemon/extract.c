@@ -281,9 +281,8 @@ static int extract_todo_cb(const struct store_row *row, void *arg)
 	t->type = xrealloc(t->type, (t->n + 1) * sizeof *t->type);
 	t->name = xrealloc(t->name, (t->n + 1) * sizeof *t->name);
 	t->id[t->n] = store_row_int(row, 0);
-	t->path[t->n] = xstrdup(store_row_text(row, 1));
-	t->type[t->n] = xstrdup(store_row_text(row, 2));
-	t->name[t->n] = xstrdup(store_row_text(row, 3));
+	store_row_texts(row, 1, (char **const[]){ &t->path[t->n], &t->type[t->n],
+		&t->name[t->n], NULL });
 	t->n++;
 	return 0;
 }

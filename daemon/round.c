@@ -57,15 +57,9 @@ static int round_row_cb(const struct store_row *row, void *arg)
 {
 	struct round_row *r = arg;
 	r->id = store_row_int(row, 0);
-	r->slug = xstrdup(store_row_text(row, 1));
-	r->kind = xstrdup(store_row_text(row, 2));
-	r->title = xstrdup(store_row_text(row, 3));
-	r->regime = xstrdup(store_row_text(row, 4));
-	r->closes_on = xstrdup(store_row_text(row, 5));
-	r->ref_prefix = xstrdup(store_row_text(row, 6));
-	r->template_path = xstrdup(store_row_text(row, 7));
-	r->template_text = xstrdup(store_row_text(row, 8));
-	r->state = xstrdup(store_row_text(row, 9));
+	store_row_texts(row, 1, (char **const[]){ &r->slug, &r->kind, &r->title,
+		&r->regime, &r->closes_on, &r->ref_prefix, &r->template_path,
+		&r->template_text, &r->state, NULL });
 	r->launched_at = store_row_int(row, 10);
 	return STORE_STOP;
 }
@@ -867,10 +861,8 @@ static int round_orig_cb(const struct store_row *row, void *arg)
 {
 	struct round_orig *o = arg;
 	o->round_id = store_row_int(row, 0);
-	o->slug = xstrdup(store_row_text(row, 1));
-	o->short_name = xstrdup(store_row_text(row, 2));
-	o->reference = xstrdup(store_row_text(row, 3));
-	o->message_id = xstrdup(store_row_text(row, 4));
+	store_row_texts(row, 1, (char **const[]){ &o->slug, &o->short_name,
+		&o->reference, &o->message_id, NULL });
 	o->sent_at = store_row_int(row, 5);
 	o->subject = xstrdup(store_row_text(row, 6) ? store_row_text(row, 6) : "");
 	return 0;

@@ -21,12 +21,6 @@ int round_view_regime(const struct config *cfg, const char *regime,
 	return FOID_OK;
 }
 
-static char *round_view_dup(const struct store_row *row, int col)
-{
-	const char *s = store_row_text(row, col);
-	return s ? xstrdup(s) : NULL;
-}
-
 struct round_view_head {
 	struct round_view *v;
 	char *regime;
@@ -37,13 +31,10 @@ static int round_view_head_cb(const struct store_row *row, void *arg)
 	struct round_view_head *hd = arg;
 	struct round_view *v = hd->v;
 	v->id = store_row_int(row, 0);
-	v->slug = round_view_dup(row, 1);
-	v->kind = round_view_dup(row, 2);
-	v->state = round_view_dup(row, 3);
-	v->title = round_view_dup(row, 4);
-	v->closes_on = round_view_dup(row, 5);
+	store_row_texts(row, 1, (char **const[]){ &v->slug, &v->kind, &v->state,
+		&v->title, &v->closes_on, NULL });
 	v->launched_at = store_row_int(row, 6);
-	hd->regime = round_view_dup(row, 7);
+	hd->regime = xstrdup(store_row_text(row, 7));
 	return 0;
 }
 
@@ -53,17 +44,12 @@ static int round_view_row_cb(const struct store_row *row, void *arg)
 	v->rows = xrealloc(v->rows, (v->nrows + 1) * sizeof *v->rows);
 	struct round_view_row *r = &v->rows[v->nrows++];
 	r->request_id = store_row_int(row, 0);
-	r->reference = round_view_dup(row, 1);
-	r->their_reference = round_view_dup(row, 2);
-	r->delivery = round_view_dup(row, 3);
+	store_row_texts(row, 1, (char **const[]){ &r->reference, &r->their_reference,
+		&r->delivery, NULL });
 	r->sent_at = store_row_int(row, 4);
 	r->withdrawn_at = store_row_int(row, 5);
-	r->due_date = round_view_dup(row, 6);
-	r->short_name = round_view_dup(row, 7);
-	r->name = round_view_dup(row, 8);
-	r->email = round_view_dup(row, 9);
-	r->body_kind = round_view_dup(row, 10);
-	r->region = round_view_dup(row, 11);
+	store_row_texts(row, 6, (char **const[]){ &r->due_date, &r->short_name,
+		&r->name, &r->email, &r->body_kind, &r->region, NULL });
 	return 0;
 }
 

@@ -394,16 +394,13 @@ static int send_msg_cb(const struct store_row *row, void *arg)
 	*v = xrealloc(*v, (*n + 1) * sizeof **v);
 	struct send_msg *m = &(*v)[(*n)++];
 	m->id = store_row_int(row, 0);
-	m->message_id = xstrdup(store_row_text(row, 1));
-	m->raw_path = xstrdup(store_row_text(row, 2));
-	m->env_from = xstrdup(store_row_text(row, 3));
-	m->env_to = xstrdup(store_row_text(row, 4));
+	store_row_texts(row, 1, (char **const[]){ &m->message_id, &m->raw_path,
+		&m->env_from, &m->env_to, NULL });
 	m->attempts = store_row_int(row, 5);
 	m->created_at = store_row_int(row, 6);
 	m->request_id = store_row_int(row, 7);
-	m->purpose = xstrdup(store_row_text(row, 8));
-	m->regime = xstrdup(store_row_text(row, 9));
-	m->closes = xstrdup(store_row_text(row, 10));
+	store_row_texts(row, 8, (char **const[]){ &m->purpose, &m->regime, &m->closes,
+		NULL });
 	m->round_id = store_row_int(row, 11);
 	m->reference = xstrdup(store_row_text(row, 12));
 	m->next_attempt_at = store_row_int(row, 13);

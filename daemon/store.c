@@ -255,6 +255,12 @@ const char *store_row_text(const struct store_row *row, int col)
 	return (const char *)sqlite3_column_text(row->stmt, col);
 }
 
+void store_row_texts(const struct store_row *row, int first, char **const *to)
+{
+	for (int col = first; *to; to++, col++)
+		**to = xstrdup(store_row_text(row, col));
+}
+
 const void *store_row_blob(const struct store_row *row, int col, size_t *len)
 {
 	const void *p = sqlite3_column_blob(row->stmt, col);

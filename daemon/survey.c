@@ -17,12 +17,8 @@ static int survey_question_cb(const struct store_row *row, void *arg)
 	qs->v = xrealloc(qs->v, (qs->n + 1) * sizeof *qs->v);
 	struct survey_question *q = &qs->v[qs->n++];
 	q->position = (int)store_row_int(row, 0);
-	q->key = xstrdup(store_row_text(row, 1));
-	q->type = xstrdup(store_row_text(row, 2));
-	q->choices = xstrdup(store_row_text(row, 3));
-	q->synonyms = xstrdup(store_row_text(row, 4));
-	q->wording = xstrdup(store_row_text(row, 5));
-	q->unit = xstrdup(store_row_text(row, 6));
+	store_row_texts(row, 1, (char **const[]){ &q->key, &q->type, &q->choices,
+		&q->synonyms, &q->wording, &q->unit, NULL });
 	return 0;
 }
 
