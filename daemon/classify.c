@@ -106,12 +106,7 @@ void classify_rules_free(struct classify_rules *r)
 
 static int valid_name(const char *s)
 {
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
-			return 0;
-	return 1;
+	return util_word_ok(s, 0, UTIL_LOWER_DIGITS "-");
 }
 
 static char *next_word(char **p)

@@ -10,13 +10,7 @@
 
 static int code_key_ok(const char *k)
 {
-	size_t n = strlen(k);
-	if (n == 0 || n > 32)
-		return 0;
-	for (const char *p = k; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-			return 0;
-	return 1;
+	return util_word_ok(k, 32, UTIL_LOWER_DIGITS "_");
 }
 
 /* Splits "yes=y,we do|no=n|unclear" into the values ("yes|no|unclear")

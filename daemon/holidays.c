@@ -71,12 +71,8 @@ static int region_index(const struct holidays *h, const char *name)
 
 static int region_name_ok(const char *s)
 {
-	if (!*s || strcmp(s, "uk") == 0 || strcmp(s, "none") == 0)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') || *s == '-'))
-			return 0;
-	return 1;
+	return strcmp(s, "uk") != 0 && strcmp(s, "none") != 0 &&
+	       util_word_ok(s, 0, UTIL_LOWER_DIGITS "-");
 }
 
 /* Splits one CSV line into at most max fields, in place.  Fields may be

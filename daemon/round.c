@@ -297,13 +297,7 @@ out:
 
 static int round_slug_ok(const char *s)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n > 32 || s[0] == '-')
-		return 0;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '-'))
-			return 0;
-	return 1;
+	return s[0] != '-' && util_word_ok(s, 32, UTIL_LOWER_DIGITS "-");
 }
 
 static char *round_default_prefix(const char *kind, const char *slug)
@@ -322,13 +316,7 @@ static char *round_default_prefix(const char *kind, const char *slug)
 
 static int round_prefix_ok(const char *s)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n > 24)
-		return 0;
-	for (const char *p = s; *p; p++)
-		if (!((*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') || *p == '-'))
-			return 0;
-	return 1;
+	return util_word_ok(s, 24, UTIL_UPPER "0123456789-");
 }
 
 static char *round_reference(const char *prefix, int64_t seq)

@@ -48,13 +48,7 @@ static void field_free(struct field *f)
 
 static int name_ok(const char *s)
 {
-	if (!*s)
-		return 0;
-	for (; *s; s++)
-		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		      (*s >= '0' && *s <= '9') || *s == '_' || *s == '.' || *s == '-'))
-			return 0;
-	return 1;
+	return util_word_ok(s, 0, UTIL_LOWER_DIGITS UTIL_UPPER "_.-");
 }
 
 static void note_placeholder(struct template *t, const char *name)

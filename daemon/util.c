@@ -351,6 +351,12 @@ char *util_trim(char *s)
 	return s;
 }
 
+int util_word_ok(const char *s, size_t max, const char *chars)
+{
+	size_t n = strlen(s);
+	return n > 0 && (max == 0 || n <= max) && strspn(s, chars) == n;
+}
+
 int util_starts_with(const char *s, const char *prefix)
 {
 	return strncmp(s, prefix, strlen(prefix)) == 0;

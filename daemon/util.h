@@ -113,6 +113,12 @@ char *util_lower(char *s);
 /* Trim ASCII white space at both ends, in place; returns s. */
 char *util_trim(char *s);
 int util_starts_with(const char *s, const char *prefix);
+/* Character sets to build util_word_ok's chars from. */
+#define UTIL_LOWER_DIGITS "abcdefghijklmnopqrstuvwxyz0123456789"
+#define UTIL_UPPER "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+/* 1 when s has 1 to max bytes (max 0: any number), each one of chars: a
+ * name, key or slug checked against what it may be made of. */
+int util_word_ok(const char *s, size_t max, const char *chars);
 int util_strcasestarts(const char *s, const char *prefix);
 /* True if s is valid UTF-8 (n bytes). */
 int util_utf8_valid(const char *s, size_t n);
