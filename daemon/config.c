@@ -967,20 +967,14 @@ static void config_server_free(struct config_server *s)
 {
 	free(s->host);
 	free(s->username);
-	if (s->password) {
-		explicit_bzero(s->password, strlen(s->password));
-		free(s->password);
-	}
+	util_wipe(s->password);
 	free(s->password_file);
 	free(s->password_env);
 	free(s->ca_file);
 	free(s->token_command);
 	free(s->token_file);
 	free(s->client_id);
-	if (s->client_secret) {
-		explicit_bzero(s->client_secret, strlen(s->client_secret));
-		free(s->client_secret);
-	}
+	util_wipe(s->client_secret);
 	free(s->client_secret_file);
 	free(s->tenant);
 	free(s->device_url);

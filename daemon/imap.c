@@ -339,7 +339,7 @@ static int imap_oauthbearer(struct imap *im, const char *user, const char *token
 {
 	char *ir = oauth2_oauthbearer(user, im->host, im->port, token);
 	char *cmd = xasprintf("foid1 AUTHENTICATE OAUTHBEARER %s\r\n", ir);
-	oauth2_wipe(ir);
+	util_wipe(ir);
 	mailstream *st = im->mi->imap_stream;
 	int r = MAILIMAP_ERROR_STREAM;
 	MMAPString *line = imap_nn(mmap_string_new(""));
@@ -370,8 +370,7 @@ static int imap_oauthbearer(struct imap *im, const char *user, const char *token
 	}
 out:
 	mmap_string_free(line);
-	explicit_bzero(cmd, strlen(cmd));
-	free(cmd);
+	util_wipe(cmd);
 	return r;
 }
 
@@ -409,7 +408,7 @@ static int imap_bearer_login(struct imap *im, const struct config_server *srv, c
 		char *why = NULL;
 		int r = bearer ? imap_oauthbearer(im, srv->username, token, &why)
 		               : mailimap_oauth2_authenticate(im->mi, srv->username, token);
-		oauth2_wipe(token);
+		util_wipe(token);
 		if (r == MAILIMAP_NO_ERROR) {
 			rc = 0;
 			break;

@@ -38,13 +38,6 @@ struct oauth2 {
 	int timeout;
 };
 
-void oauth2_wipe(char *secret)
-{
-	if (secret)
-		explicit_bzero(secret, strlen(secret));
-	free(secret);
-}
-
 int oauth2_new(const struct config_server *srv, struct oauth2 **out)
 {
 	struct oauth2 *o = xcalloc(1, sizeof *o);
@@ -70,7 +63,7 @@ void oauth2_free(struct oauth2 *o)
 	free(o->token_command);
 	free(o->token_file);
 	free(o->client_id);
-	oauth2_wipe(o->client_secret);
+	util_wipe(o->client_secret);
 	free(o->token_url);
 	free(o->scope);
 	free(o);
@@ -225,8 +218,8 @@ struct oauth2_saved {
 
 static void oauth2_saved_free(struct oauth2_saved *s)
 {
-	oauth2_wipe(s->refresh_token);
-	oauth2_wipe(s->access_token);
+	util_wipe(s->refresh_token);
+	util_wipe(s->access_token);
 	memset(s, 0, sizeof *s);
 }
 
@@ -249,7 +242,7 @@ static int oauth2_load(const char *path, struct oauth2_saved *s, char **errp)
 		s->refresh_at = jw_int(jw_get(j, "refresh_at"));
 	}
 	jw_free(j);
-	oauth2_wipe(text);
+	util_wipe(text);
 	return rc;
 }
 
@@ -264,7 +257,7 @@ static int oauth2_save(const char *path, const struct oauth2_saved *s, char **er
 	char *text = jw_dump(j, JW_COMPACT);
 	jw_free(j);
 	int rc = util_write_file_atomic(path, text, strlen(text), 0600, errp);
-	oauth2_wipe(text);
+	util_wipe(text);
 	return rc;
 }
 
@@ -296,12 +289,12 @@ static int oauth2_take(struct oauth2_saved *s, const struct oauth2_reply *r, cha
 	int64_t life = jw_int(jw_get(r->json, "expires_in"));
 	if (life <= 0)
 		life = 3600;
-	oauth2_wipe(s->access_token);
+	util_wipe(s->access_token);
 	s->access_token = xstrdup(at);
 	s->refresh_at = util_now() + life - (life >= 4 * OAUTH2_MARGIN ? OAUTH2_MARGIN : life / 4);
 	const char *rt = jw_str(jw_get(r->json, "refresh_token"));
 	if (rt && *rt) {
-		oauth2_wipe(s->refresh_token);
+		util_wipe(s->refresh_token);
 		s->refresh_token = xstrdup(rt);
 	}
 	return 0;
@@ -390,7 +383,7 @@ static int oauth2_from_command(struct oauth2 *o, char **token, enum health_cause
 	char *out = NULL;
 	int rc = convert_run(argv, "/dev/null", &lim, &out, NULL, errp);
 	if (rc < 0) {
-		oauth2_wipe(out);
+		util_wipe(out);
 		*cause = HEALTH_TOKEN;
 		return err_prefix(errp, FOID_EPERM, "%s.token_command", o->section);
 	}
@@ -398,12 +391,12 @@ static int oauth2_from_command(struct oauth2 *o, char **token, enum health_cause
 	out[strcspn(out, "\r\n")] = '\0';
 	char *t = util_trim(out);
 	if (!*t) {
-		oauth2_wipe(out);
+		util_wipe(out);
 		*cause = HEALTH_TOKEN;
 		return err_set(errp, FOID_EPERM, "%s.token_command printed no token", o->section);
 	}
 	*token = xstrdup(t);
-	oauth2_wipe(out);
+	util_wipe(out);
 	return 0;
 }
 
@@ -628,7 +621,7 @@ static int oauth2_redirect(int lfd, const char *state, int wait_s, char **code, 
 		}
 		close(fd);
 		free(got_state);
-		oauth2_wipe(got_code);
+		util_wipe(got_code);
 		free(error);
 		if (rc <= 0)
 			return rc;
@@ -695,9 +688,9 @@ static int oauth2_loopback(const struct config_server *srv, FILE *out, int wait_
 		}
 		oauth2_reply_free(&r);
 	}
-	oauth2_wipe(code);
+	util_wipe(code);
 	free(redirect);
-	oauth2_wipe(verifier);
+	util_wipe(verifier);
 	free(challenge);
 	free(state);
 	buf_free(&url);

@@ -27,7 +27,7 @@ int oauth2_new(const struct config_server *srv, struct oauth2 **out);
 void oauth2_free(struct oauth2 *o); /* NULL is fine */
 
 /* A current access token in *token (caller frees, wiping it with
- * oauth2_wipe).  fresh = 1 when the last one was refused: the command runs
+ * util_wipe).  fresh = 1 when the last one was refused: the command runs
  * again, or the refresh token is used even though the access token has
  * not expired yet.  Returns 0, or FOID_ETEMP (network, token endpoint
  * unavailable: *cause HEALTH_TEMP), or FOID_EPERM with *cause
@@ -37,9 +37,6 @@ void oauth2_free(struct oauth2 *o); /* NULL is fine */
 int oauth2_token(struct oauth2 *o, int fresh, char **token, enum health_cause *cause,
                  char **errp);
 
-/* Frees a secret after overwriting it.  NULL is fine. */
-void oauth2_wipe(char *secret);
-
 /* foictl login: signs in once by srv->flow and stores the refresh token in
  * srv->token_file (mode 0600).  The device flow (RFC 8628) prints the
  * address and code on out and polls; the loopback flow prints an address
@@ -48,7 +45,7 @@ void oauth2_wipe(char *secret);
 int oauth2_login(const struct config_server *srv, FILE *out, int wait_s, char **errp);
 
 /* The base64 SASL initial response of OAUTHBEARER (RFC 7628) for user at
- * host:port; caller frees with oauth2_wipe. */
+ * host:port; caller frees with util_wipe. */
 char *oauth2_oauthbearer(const char *user, const char *host, int port, const char *token);
 
 #endif

@@ -212,13 +212,6 @@ int smtp_new(const struct config_server *srv, struct smtp **out, char **errp)
 	return 0;
 }
 
-static void smtp_wipe(char *p)
-{
-	if (p)
-		explicit_bzero(p, strlen(p));
-	free(p);
-}
-
 void smtp_free(struct smtp *s)
 {
 	if (!s)
@@ -227,9 +220,9 @@ void smtp_free(struct smtp *s)
 	free(s->url);
 	free(s->where);
 	free(s->username);
-	smtp_wipe(s->password);
+	util_wipe(s->password);
 	oauth2_free(s->oauth2);
-	smtp_wipe(s->token);
+	util_wipe(s->token);
 	free(s->ca_file);
 	buf_free(&s->line);
 	buf_free(&s->cur);
@@ -263,10 +256,10 @@ static int smtp_token(struct smtp *s, int fresh, struct smtp_result *res, char *
 	}
 	if (!s->token || strcmp(tok, s->token) != 0) {
 		smtp_opt(curl_easy_setopt(s->curl, CURLOPT_XOAUTH2_BEARER, tok));
-		smtp_wipe(s->token);
+		util_wipe(s->token);
 		s->token = tok;
 	} else {
-		smtp_wipe(tok);
+		util_wipe(tok);
 	}
 	return 0;
 }

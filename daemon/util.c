@@ -75,6 +75,13 @@ char *xasprintf(const char *fmt, ...)
 	return p;
 }
 
+void util_wipe(char *secret)
+{
+	if (secret)
+		explicit_bzero(secret, strlen(secret));
+	free(secret);
+}
+
 int err_set(char **errp, int code, const char *fmt, ...)
 {
 	if (!errp)

@@ -29,6 +29,8 @@ char *xstrdup(const char *s);            /* NULL in, NULL out */
 char *xstrndup(const char *s, size_t n);
 char *xasprintf(const char *fmt, ...) FOID_PRINTF(1, 2);
 char *xvasprintf(const char *fmt, va_list ap) FOID_PRINTF(1, 0);
+/* Frees a secret (a password, a token) after overwriting it.  NULL is fine. */
+void util_wipe(char *secret);
 
 /* Set *errp (if errp is not NULL) to a new formatted string, freeing any
  * previous one.  Returns code, so that `return err_set(errp, FOID_EINVAL, ...)`
