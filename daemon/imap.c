@@ -75,15 +75,22 @@ static struct imap *imap_of(mailstream_low *low)
 	return low->data;
 }
 
+/* imap_poll_fd on our socket, naming what timed out (read or write). */
+static int imap_plain_wait(struct imap *im, short events, const char *what)
+{
+	int r = imap_poll_fd(im->fd, events, im->timeout_ms);
+	if (r == 0)
+		err_set(&im->io_err, FOID_ETEMP, "%s timed out after %d s", what,
+		        im->timeout_ms / 1000);
+	return r;
+}
+
 static ssize_t imap_plain_read(mailstream_low *low, void *buf, size_t n)
 {
 	struct imap *im = imap_of(low);
-	int r = imap_poll_fd(im->fd, POLLIN, im->timeout_ms);
-	if (r == 0) {
-		err_set(&im->io_err, FOID_ETEMP, "read timed out after %d s",
-		        im->timeout_ms / 1000);
+	int r = imap_plain_wait(im, POLLIN, "read");
+	if (r == 0)
 		return -1;
-	}
 	ssize_t got = r < 0 ? -1 : recv(im->fd, buf, n, 0);
 	if (got < 0) {
 		err_set(&im->io_err, FOID_ETEMP, "read failed: %s", strerror(errno));
@@ -99,12 +106,9 @@ static ssize_t imap_plain_read(mailstream_low *low, void *buf, size_t n)
 static ssize_t imap_plain_write(mailstream_low *low, const void *buf, size_t n)
 {
 	struct imap *im = imap_of(low);
-	int r = imap_poll_fd(im->fd, POLLOUT, im->timeout_ms);
-	if (r == 0) {
-		err_set(&im->io_err, FOID_ETEMP, "write timed out after %d s",
-		        im->timeout_ms / 1000);
+	int r = imap_plain_wait(im, POLLOUT, "write");
+	if (r == 0)
 		return -1;
-	}
 	ssize_t put = r < 0 ? -1 : send(im->fd, buf, n, MSG_NOSIGNAL);
 	if (put < 0) {
 		err_set(&im->io_err, FOID_ETEMP, "write failed: %s", strerror(errno));
