@@ -99,50 +99,43 @@ int round_id(struct store *st, const char *slug, int64_t *id, char **errp)
 	return rc;
 }
 
+/* The entry for name in a NULL-name-terminated list (NULL: none), or NULL. */
+static const struct round_extra *round_extra_find(const struct round_extra *e,
+                                                  const char *name)
+{
+	for (; e && e->name; e++)
+		if (strcmp(name, e->name) == 0)
+			return e;
+	return NULL;
+}
+
 static const char *round_lookup(void *arg, const char *name)
 {
 	struct round_render *x = arg;
 	const struct body *b = x->b;
-	if (util_starts_with(name, "body.")) {
-		const char *k = name + 5;
-		if (strcmp(k, "name") == 0)
-			return b->name;
-		if (strcmp(k, "short_name") == 0)
-			return b->short_name;
-		if (strcmp(k, "email") == 0)
-			return b->email;
-		if (strcmp(k, "kind") == 0)
-			return b->kind;
-		if (strcmp(k, "region") == 0)
-			return b->region;
-		return bodies_attr(b, k);
-	}
-	if (strcmp(name, "request.reference") == 0)
-		return x->reference;
-	if (strcmp(name, "request.due_date") == 0)
-		return x->due;
-	if (strcmp(name, "request.sent_date") == 0)
-		return x->today;
-	if (strcmp(name, "round.title") == 0)
-		return x->r->title;
-	if (strcmp(name, "round.slug") == 0)
-		return x->r->slug;
-	if (strcmp(name, "round.closes") == 0)
-		return x->r->closes_on;
-	if (strcmp(name, "survey.questions") == 0)
-		return x->r->questions;
-	if (strcmp(name, "sender.name") == 0)
-		return x->cfg->team_name;
-	if (strcmp(name, "sender.address") == 0)
-		return x->cfg->team_address;
-	if (x->fu && strcmp(name, "original.date") == 0)
-		return x->original_date;
-	if (x->fu && strcmp(name, "original.subject") == 0)
-		return x->original_subject;
-	for (const struct round_extra *e = x->fu ? x->fu->extra : NULL; e && e->name; e++)
-		if (strcmp(name, e->name) == 0)
-			return e->value;
-	return NULL;
+	const struct round_extra fields[] = {
+		{ "body.name", b->name }, { "body.short_name", b->short_name },
+		{ "body.email", b->email }, { "body.kind", b->kind },
+		{ "body.region", b->region }, { "request.reference", x->reference },
+		{ "request.due_date", x->due }, { "request.sent_date", x->today },
+		{ "round.title", x->r->title }, { "round.slug", x->r->slug },
+		{ "round.closes", x->r->closes_on }, { "survey.questions", x->r->questions },
+		{ "sender.name", x->cfg->team_name }, { "sender.address", x->cfg->team_address },
+		{ NULL, NULL },
+	};
+	const struct round_extra followup[] = {
+		{ "original.date", x->original_date },
+		{ "original.subject", x->original_subject }, { NULL, NULL },
+	};
+	const struct round_extra *e = round_extra_find(fields, name);
+	if (!e && x->fu)
+		e = round_extra_find(followup, name);
+	/* Any other body.KEY is one of the body's own attributes. */
+	if (!e && util_starts_with(name, "body."))
+		return bodies_attr(b, name + 5);
+	if (!e && x->fu)
+		e = round_extra_find(x->fu->extra, name);
+	return e ? e->value : NULL;
 }
 
 int round_due_from(const struct config *cfg, const struct holidays *h,
