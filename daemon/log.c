@@ -23,19 +23,24 @@ void log_set_level(enum log_level level)
 	log_level = level;
 }
 
+/* The names of the levels, for the config and for each line; the first of
+ * a level is the one written. */
+static const struct {
+	const char *name;
+	enum log_level level;
+} log_levels[] = {
+	{ "error", LOG_LVL_ERROR }, { "warn", LOG_LVL_WARN },
+	{ "warning", LOG_LVL_WARN }, { "info", LOG_LVL_INFO },
+	{ "debug", LOG_LVL_DEBUG },
+};
+
+#define LOG_NLEVELS (sizeof log_levels / sizeof log_levels[0])
+
 int log_parse_level(const char *s, enum log_level *out)
 {
-	static const struct {
-		const char *name;
-		enum log_level level;
-	} names[] = {
-		{ "error", LOG_LVL_ERROR }, { "warn", LOG_LVL_WARN },
-		{ "warning", LOG_LVL_WARN }, { "info", LOG_LVL_INFO },
-		{ "debug", LOG_LVL_DEBUG },
-	};
-	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		if (strcmp(s, names[i].name) == 0) {
-			*out = names[i].level;
+	for (size_t i = 0; i < LOG_NLEVELS; i++) {
+		if (strcmp(s, log_levels[i].name) == 0) {
+			*out = log_levels[i].level;
 			return FOID_OK;
 		}
 	}
@@ -44,12 +49,10 @@ int log_parse_level(const char *s, enum log_level *out)
 
 static const char *log_level_name(enum log_level l)
 {
-	switch (l) {
-	case LOG_LVL_ERROR: return "error";
-	case LOG_LVL_WARN: return "warn";
-	case LOG_LVL_INFO: return "info";
-	default: return "debug";
-	}
+	for (size_t i = 0; i < LOG_NLEVELS; i++)
+		if (log_levels[i].level == l)
+			return log_levels[i].name;
+	return "debug";
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
