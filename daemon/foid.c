@@ -161,23 +161,14 @@ static void foid_imap_drop(struct foid *f, int cause, const char *why)
 		log_info("event=imap.reconnect reason=bye error=%s", log_q(why));
 		return;
 	}
-	f->imap_backoff = f->imap_backoff ? f->imap_backoff * 2 : 1;
-	if (f->imap_backoff > FOID_BACKOFF_MAX)
-		f->imap_backoff = FOID_BACKOFF_MAX;
+	f->imap_backoff = health_backoff(f->imap_backoff, 1, FOID_BACKOFF_MAX);
 	f->imap_retry_at = util_now() + f->imap_backoff;
 	char *fix = health_fix("imap", cause);
 	int news = foid_health_fail(f, "imap", cause, why, fix);
 	/* A sign-in that has lapsed stays so until a person signs in again:
 	 * one line says it, not one per retry. */
-	if (fix && cause == HEALTH_SIGNIN && !news && !f->once)
-		log_debug("event=imap.down error=%s fix=%s retry_in=%d", log_q(why),
-		          log_q(fix), f->imap_backoff);
-	else if (fix)
-		log_error("event=imap.down error=%s fix=%s retry_in=%d", log_q(why),
-		          log_q(fix), f->imap_backoff);
-	else
-		log_warn("event=imap.down error=%s retry_in=%d", log_q(why),
-		         f->imap_backoff);
+	health_log_down("imap.down", why, fix, f->imap_backoff,
+	                cause == HEALTH_SIGNIN && !news && !f->once);
 	free(fix);
 }
 

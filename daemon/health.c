@@ -5,6 +5,7 @@
 #include <sysexits.h>
 
 #include "json.h"
+#include "log.h"
 #include "store.h"
 #include "util.h"
 
@@ -190,4 +191,21 @@ int health_json(struct store *st, const char *tz, struct jws *w, char **errp)
 	int rc = store_query(st, errp, health_row_cb, &o, HEALTH_SELECT, NULL);
 	jws_end_array(w);
 	return rc;
+}
+
+int health_backoff(int last, int first, int max)
+{
+	int next = last ? last * 2 : first;
+	return next > max ? max : next;
+}
+
+void health_log_down(const char *event, const char *why, const char *fix,
+                     int retry_in, int quiet)
+{
+	if (fix)
+		log_msg(quiet ? LOG_LVL_DEBUG : LOG_LVL_ERROR,
+		        "event=%s error=%s fix=%s retry_in=%d", event, log_q(why),
+		        log_q(fix), retry_in);
+	else
+		log_warn("event=%s error=%s retry_in=%d", event, log_q(why), retry_in);
 }

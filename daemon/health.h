@@ -38,6 +38,16 @@ enum health_cause {
  * HEALTH_TEMP.  section is the config group, "imap" or "smtp". */
 char *health_fix(const char *section, enum health_cause cause);
 
+/* A failing server's next wait, in seconds: first after a success (last
+ * 0), else twice last, at most max. */
+int health_backoff(int last, int first, int max);
+
+/* The log line of a server found down: "event=EVENT error=WHY fix=FIX
+ * retry_in=SECONDS" as an error (as debug when quiet: the fix was said
+ * already), or without a fix as a warning. */
+void health_log_down(const char *event, const char *why, const char *fix,
+                     int retry_in, int quiet);
+
 /* The sysexits code for foid --once: EX_TEMPFAIL for HEALTH_TEMP,
  * EX_NOPERM for a refused login or sender, EX_CONFIG for the rest, EX_OK
  * for HEALTH_NONE. */

@@ -481,9 +481,8 @@ static void send_server_ok(struct send *s)
 static int send_server_down(struct send *s, int cause, const char *why,
                             int64_t now, char **errp)
 {
-	s->server_backoff = s->server_backoff ? s->server_backoff * 2 : SEND_SERVER_RETRY;
-	if (s->server_backoff > SEND_SERVER_RETRY_MAX)
-		s->server_backoff = SEND_SERVER_RETRY_MAX;
+	s->server_backoff = health_backoff(s->server_backoff, SEND_SERVER_RETRY,
+	                                   SEND_SERVER_RETRY_MAX);
 	s->server_retry_at = now + s->server_backoff;
 	s->server_fault = cause;
 	char *fix = health_fix("smtp", cause);
@@ -492,12 +491,7 @@ static int send_server_down(struct send *s, int cause, const char *why,
 		s->health_known_ok = 0;
 	else
 		log_warn("event=health.update server=smtp error=%s", log_q(herr));
-	if (fix)
-		log_error("event=send.server error=%s fix=%s retry_in=%d", log_q(why),
-		          log_q(fix), s->server_backoff);
-	else
-		log_warn("event=send.server error=%s retry_in=%d", log_q(why),
-		         s->server_backoff);
+	health_log_down("send.server", why, fix, s->server_backoff, 0);
 	free(fix);
 	free(herr);
 	return err_set(errp, cause == HEALTH_TEMP ? FOID_ETEMP : FOID_EPERM, "%s", why);
