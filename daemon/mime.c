@@ -273,12 +273,7 @@ char *mime_safe_filename(const char *name, const char *fallback)
 
 /* ---- headers ---- */
 
-struct mime_rawhdr {
-	char *name;
-	char *value; /* unfolded, not decoded */
-};
-
-static void mime_rawhdrs_free(struct mime_rawhdr *h, size_t n)
+static void mime_headers_free(struct mime_header *h, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		free(h[i].name);
@@ -287,10 +282,12 @@ static void mime_rawhdrs_free(struct mime_rawhdr *h, size_t n)
 	free(h);
 }
 
-/* Splits the header block at raw; returns the offset of the body. */
-static size_t mime_split_headers(const char *raw, size_t len, struct mime_rawhdr **out, size_t *nout)
+/* Splits the header block at raw, values unfolded but not yet decoded;
+ * returns the offset of the body. */
+static size_t mime_split_headers(const char *raw, size_t len, struct mime_header **out,
+                                 size_t *nout)
 {
-	struct mime_rawhdr *h = NULL;
+	struct mime_header *h = NULL;
 	size_t n = 0, cap = 0, i = 0;
 	struct buf v = BUF_INIT;
 	while (i < len) {
@@ -345,7 +342,8 @@ static size_t mime_split_headers(const char *raw, size_t len, struct mime_rawhdr
 	return i;
 }
 
-static const char *mime_rawhdr_get(const struct mime_rawhdr *h, size_t n, const char *name)
+static const char *mime_headers_find(const struct mime_header *h, size_t n,
+                                     const char *name)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strcasecmp(h[i].name, name) == 0)
@@ -480,7 +478,7 @@ static void mime_addrs(const char *v, struct strv *sv, char **display)
 /* Fills the header-derived fields of m; returns the body offset. */
 static size_t mime_envelope(struct mime_message *m, const char *raw, size_t len)
 {
-	struct mime_rawhdr *h;
+	struct mime_header *h;
 	size_t n;
 	size_t body = mime_split_headers(raw, len, &h, &n);
 	m->headers = xcalloc(n ? n : 1, sizeof *m->headers);
@@ -489,19 +487,19 @@ static size_t mime_envelope(struct mime_message *m, const char *raw, size_t len)
 		m->headers[i].name = charset_repair_utf8(h[i].name, strlen(h[i].name), NULL);
 		m->headers[i].value = mime_decode_words(h[i].value);
 	}
-	m->message_id = mime_first_id(mime_rawhdr_get(h, n, "Message-ID"));
-	m->in_reply_to = mime_first_id(mime_rawhdr_get(h, n, "In-Reply-To"));
-	mime_ids(mime_rawhdr_get(h, n, "References"), &m->references);
+	m->message_id = mime_first_id(mime_headers_find(h, n, "Message-ID"));
+	m->in_reply_to = mime_first_id(mime_headers_find(h, n, "In-Reply-To"));
+	mime_ids(mime_headers_find(h, n, "References"), &m->references);
 	struct strv from = STRV_INIT;
-	mime_addrs(mime_rawhdr_get(h, n, "From"), &from, &m->from_display);
+	mime_addrs(mime_headers_find(h, n, "From"), &from, &m->from_display);
 	if (from.n)
 		m->from = xstrdup(from.v[0]);
 	strv_free(&from);
-	mime_addrs(mime_rawhdr_get(h, n, "To"), &m->to, NULL);
-	mime_addrs(mime_rawhdr_get(h, n, "Cc"), &m->cc, NULL);
+	mime_addrs(mime_headers_find(h, n, "To"), &m->to, NULL);
+	mime_addrs(mime_headers_find(h, n, "Cc"), &m->cc, NULL);
 	m->subject = xstrdup(mime_header_get(m, "Subject"));
 	m->date = xstrdup(mime_header_get(m, "Date"));
-	mime_rawhdrs_free(h, n);
+	mime_headers_free(h, n);
 	return body;
 }
 
@@ -509,10 +507,7 @@ const char *mime_header_get(const struct mime_message *m, const char *name)
 {
 	if (!m || !name)
 		return NULL;
-	for (size_t i = 0; i < m->nheaders; i++)
-		if (strcasecmp(m->headers[i].name, name) == 0)
-			return m->headers[i].value;
-	return NULL;
+	return mime_headers_find(m->headers, m->nheaders, name);
 }
 
 /* ---- pre-scan: bound nesting and part count before libetpan recurses ---- */
@@ -1311,11 +1306,7 @@ void mime_message_free(struct mime_message *m)
 {
 	if (!m)
 		return;
-	for (size_t i = 0; i < m->nheaders; i++) {
-		free(m->headers[i].name);
-		free(m->headers[i].value);
-	}
-	free(m->headers);
+	mime_headers_free(m->headers, m->nheaders);
 	free(m->message_id);
 	free(m->in_reply_to);
 	strv_free(&m->references);
