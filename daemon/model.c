@@ -143,9 +143,8 @@ static int model_parse_line(struct model *m, char *line, int *seen_bias,
 int model_load(const char *path, struct model **out, char **errp)
 {
 	char *text = NULL;
-	size_t len = 0;
 	*out = NULL;
-	int rc = util_read_file(path, &text, &len, errp);
+	int rc = util_read_file(path, &text, NULL, errp);
 	if (rc < 0)
 		return rc;
 	struct model *m = xcalloc(1, sizeof *m);
