@@ -85,27 +85,38 @@ static int imap_plain_wait(struct imap *im, short events, const char *what)
 	return r;
 }
 
-static ssize_t imap_plain_read(mailstream_low *low, void *buf, size_t n)
+/* The stream reads and writes through im->tls once it is set (at connect,
+ * or by STARTTLS), else on the plain socket. */
+static ssize_t imap_low_read(mailstream_low *low, void *buf, size_t n)
 {
 	struct imap *im = imap_of(low);
-	int r = imap_plain_wait(im, POLLIN, "read");
-	if (r == 0)
-		return -1;
-	ssize_t got = r < 0 ? -1 : recv(im->fd, buf, n, 0);
-	if (got < 0) {
-		err_set(&im->io_err, FOID_ETEMP, "read failed: %s", strerror(errno));
-		return -1;
+	ssize_t got;
+	if (im->tls) {
+		got = tls_read(im->tls, buf, n, &im->io_err);
+	} else {
+		int r = imap_plain_wait(im, POLLIN, "read");
+		if (r == 0)
+			return -1;
+		got = r < 0 ? -1 : recv(im->fd, buf, n, 0);
+		if (got < 0) {
+			err_set(&im->io_err, FOID_ETEMP, "read failed: %s", strerror(errno));
+			return -1;
+		}
 	}
 	if (got == 0) {
 		err_set(&im->io_err, FOID_ETEMP, "connection closed by the server");
 		return -1;
 	}
-	return got;
+	return got < 0 ? -1 : got;
 }
 
-static ssize_t imap_plain_write(mailstream_low *low, const void *buf, size_t n)
+static ssize_t imap_low_write(mailstream_low *low, const void *buf, size_t n)
 {
 	struct imap *im = imap_of(low);
+	if (im->tls) {
+		ssize_t put = tls_write(im->tls, buf, n, &im->io_err);
+		return put < 0 ? -1 : put;
+	}
 	int r = imap_plain_wait(im, POLLOUT, "write");
 	if (r == 0)
 		return -1;
@@ -115,24 +126,6 @@ static ssize_t imap_plain_write(mailstream_low *low, const void *buf, size_t n)
 		return -1;
 	}
 	return put;
-}
-
-static ssize_t imap_tls_read(mailstream_low *low, void *buf, size_t n)
-{
-	struct imap *im = imap_of(low);
-	ssize_t got = tls_read(im->tls, buf, n, &im->io_err);
-	if (got == 0) {
-		err_set(&im->io_err, FOID_ETEMP, "connection closed by the server");
-		return -1;
-	}
-	return got < 0 ? -1 : got;
-}
-
-static ssize_t imap_tls_write(mailstream_low *low, const void *buf, size_t n)
-{
-	struct imap *im = imap_of(low);
-	ssize_t put = tls_write(im->tls, buf, n, &im->io_err);
-	return put < 0 ? -1 : put;
 }
 
 /* The socket and TLS session belong to struct imap, not to libetpan. */
@@ -152,17 +145,9 @@ static void imap_low_free(mailstream_low *low)
 	free(low);
 }
 
-static mailstream_low_driver imap_plain_driver = {
-	.mailstream_read = imap_plain_read,
-	.mailstream_write = imap_plain_write,
-	.mailstream_close = imap_low_close,
-	.mailstream_get_fd = imap_low_get_fd,
-	.mailstream_free = imap_low_free,
-};
-
-static mailstream_low_driver imap_tls_driver = {
-	.mailstream_read = imap_tls_read,
-	.mailstream_write = imap_tls_write,
+static mailstream_low_driver imap_driver = {
+	.mailstream_read = imap_low_read,
+	.mailstream_write = imap_low_write,
 	.mailstream_close = imap_low_close,
 	.mailstream_get_fd = imap_low_get_fd,
 	.mailstream_free = imap_low_free,
@@ -313,14 +298,8 @@ static int imap_starttls(struct imap *im, const struct config_server *srv, char 
 		return err_set(errp, FOID_EPERM, "%s: STARTTLS: plaintext data after the "
 		               "server's OK (possible injection)", im->where);
 	}
-	int rc = imap_start_tls(im, srv, errp);
-	if (rc < 0)
-		return rc;
-	mailstream_low *old = mailstream_get_low(im->mi->imap_stream);
-	mailstream_set_low(im->mi->imap_stream,
-	                   imap_nn(mailstream_low_new(im, &imap_tls_driver)));
-	mailstream_low_free(old);
-	return 0;
+	/* From here on the stream goes through the TLS session (imap_low_read). */
+	return imap_start_tls(im, srv, errp);
 }
 
 static int imap_capability(struct imap *im, char **errp)
@@ -449,8 +428,7 @@ int imap_connect(const struct config_server *srv, struct imap **out,
 		goto out;
 	if (srv->security == SEC_TLS && (rc = imap_start_tls(im, srv, errp)) < 0)
 		goto out;
-	mailstream_low *low = imap_nn(mailstream_low_new(
-		im, im->tls ? &imap_tls_driver : &imap_plain_driver));
+	mailstream_low *low = imap_nn(mailstream_low_new(im, &imap_driver));
 	mailstream *stream = imap_nn(mailstream_new(low, 8192));
 	im->mi = imap_nn(mailimap_new(0, NULL));
 	/* From here on the session owns the stream, even when connect fails. */
