@@ -222,6 +222,13 @@ int ctl_request_id(struct store *st, const char *slug, const char *short_name,
 	return rc;
 }
 
+int ctl_request_begin(struct store *st, const char *const pos[2], int64_t *id,
+                      char **errp)
+{
+	int rc = ctl_request_id(st, pos[0], pos[1], id, errp);
+	return rc == FOID_OK ? store_begin(st, errp) : rc;
+}
+
 int ctl_colour(FILE *out)
 {
 	const char *no = getenv("NO_COLOR");

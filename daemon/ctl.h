@@ -99,6 +99,10 @@ void ctl_progress(FILE *out, const char *what, size_t done, size_t total);
 /* The request of ROUND SHORT_NAME, or FOID_ENOTFOUND naming both. */
 int ctl_request_id(struct store *st, const char *slug, const char *short_name,
                    int64_t *id, char **errp);
+/* ctl_request_id for pos (ROUND, SHORT_NAME), then store_begin: how a
+ * command that changes that request starts its transaction. */
+int ctl_request_begin(struct store *st, const char *const pos[2], int64_t *id,
+                      char **errp);
 
 /* Releases what ctl_config and ctl_store opened. */
 void ctl_release(struct ctl *c);

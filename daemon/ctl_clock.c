@@ -103,10 +103,8 @@ int ctl_extend(struct ctl *c, int argc, char **argv)
 		return ex;
 	char *err = NULL;
 	int64_t req = 0;
-	int rc = ctl_request_id(st, pos[0], pos[1], &req, &err);
+	int rc = ctl_request_begin(st, pos, &req, &err);
 	char *detail = xasprintf("%ld working days: %s", days, values[1]);
-	if (rc == FOID_OK)
-		rc = store_begin(st, &err);
 	if (rc == FOID_OK) {
 		rc = store_exec(st, &err, "INSERT INTO extensions (request_id, at, days,"
 		                " reason, actor) VALUES (?, ?, ?, ?, 'foictl')", "IIIs",
@@ -137,9 +135,7 @@ int ctl_withdraw(struct ctl *c, int argc, char **argv)
 		return ex;
 	char *err = NULL;
 	int64_t req = 0;
-	int rc = ctl_request_id(st, pos[0], pos[1], &req, &err);
-	if (rc == FOID_OK)
-		rc = store_begin(st, &err);
+	int rc = ctl_request_begin(st, pos, &req, &err);
 	if (rc == FOID_OK) {
 		rc = store_exec(st, &err, "UPDATE requests SET withdrawn_at = ? WHERE id = ?"
 		                " AND withdrawn_at IS NULL", "II", util_now(), req);

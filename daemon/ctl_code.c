@@ -83,9 +83,7 @@ int ctl_code(struct ctl *c, int argc, char **argv)
 	}
 	char *err = NULL;
 	int64_t req = 0;
-	int rc = ctl_request_id(st, pos[0], pos[1], &req, &err);
-	if (rc == FOID_OK)
-		rc = store_begin(st, &err);
+	int rc = ctl_request_begin(st, pos, &req, &err);
 	for (size_t i = 0; rc == FOID_OK && i < pairs.n; i++) {
 		char *eq = strchr(pairs.v[i], '=');
 		*eq = '\0';
