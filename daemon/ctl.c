@@ -195,7 +195,8 @@ int ctl_args_parse(struct ctl *c, const char *cmd, const struct ctl_opt *opts,
 		return ctl_args_usage(cmd, "too few arguments", NULL);
 	if (max >= 0 && n > max)
 		return ctl_args_usage(cmd, "unexpected argument: ", argv[max + 1]);
-	*nargs = n;
+	if (nargs)
+		*nargs = n;
 	return CTL_ARGS_RUN;
 }
 

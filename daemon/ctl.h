@@ -75,7 +75,7 @@ struct ctl_opt {
  * (cmd, used in messages; its usage is ctl_usage(cmd)).  Options may come
  * anywhere; "--" ends them; a later repeat wins.  The operands are moved, in
  * order, to argv[1..*nargs], and there must be between min and max (max < 0:
- * no limit) of them.
+ * no limit) of them; nargs may be NULL when min == max says how many.
  * Returns CTL_ARGS_RUN, or the exit status to return: EX_OK after printing
  * usage to c->out for --help or -h, EX_USAGE after naming the problem (an
  * unknown option, a missing value, a value given to a flag, the number of

@@ -18,10 +18,10 @@ static void ctl_bodies_names(FILE *out, const char *verb, const struct strv *nam
 
 static int ctl_bodies_import(struct ctl *c, int argc, char **argv)
 {
-	int dry_run = 0, n = 0;
+	int dry_run = 0;
 	const struct ctl_opt opts[] = { { "--dry-run", NULL, &dry_run }, { NULL, NULL, NULL } };
 	struct store *st = NULL;
-	int ex = ctl_args_open(c, "bodies import", opts, 1, 1, argc, argv, &n, &st);
+	int ex = ctl_args_open(c, "bodies import", opts, 1, 1, argc, argv, NULL, &st);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	ex = EX_OK;
@@ -116,13 +116,13 @@ static void ctl_bodies_table(FILE *out, const struct bodies_list *l)
 
 static int ctl_bodies_list(struct ctl *c, int argc, char **argv)
 {
-	int json = 0, n = 0;
+	int json = 0;
 	const char *tag = NULL;
 	const struct ctl_opt opts[] = {
 		{ "--json", NULL, &json }, { "--tag", &tag, NULL }, { NULL, NULL, NULL },
 	};
 	struct store *st = NULL;
-	int ex = ctl_args_open(c, "bodies list", opts, 0, 0, argc, argv, &n, &st);
+	int ex = ctl_args_open(c, "bodies list", opts, 0, 0, argc, argv, NULL, &st);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	ex = EX_OK;
@@ -162,10 +162,10 @@ static void ctl_bodies_field(FILE *out, const char *key, const char *val)
 
 static int ctl_bodies_show(struct ctl *c, int argc, char **argv)
 {
-	int json = 0, n = 0;
+	int json = 0;
 	const struct ctl_opt opts[] = { { "--json", NULL, &json }, { NULL, NULL, NULL } };
 	struct store *st = NULL;
-	int ex = ctl_args_open(c, "bodies show", opts, 1, 1, argc, argv, &n, &st);
+	int ex = ctl_args_open(c, "bodies show", opts, 1, 1, argc, argv, NULL, &st);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	ex = EX_OK;

@@ -26,8 +26,7 @@ static int ctl_clock_args(struct ctl *c, const char *cmd, const char *const *nam
 		opts[k].name = names[k];
 		opts[k].value = &values[k];
 	}
-	int n = 0;
-	int ex = ctl_args_parse(c, cmd, opts, 2, 2, argc, argv, &n);
+	int ex = ctl_args_parse(c, cmd, opts, 2, 2, argc, argv, NULL);
 	if (ex == CTL_ARGS_RUN) {
 		pos[0] = argv[1];
 		pos[1] = argv[2];

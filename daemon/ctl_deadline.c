@@ -18,13 +18,12 @@ int ctl_deadline(struct ctl *c, int argc, char **argv)
 	struct deadline_date day0, due;
 	int extra = 0, rc;
 
-	int nargs = 0;
 	const struct ctl_opt opts[] = {
 		{ "--regime", &regime, NULL }, { "--from", &from, NULL },
 		{ "--explain", NULL, &explain }, { "--extend", NULL, &extend },
 		{ NULL, NULL, NULL },
 	};
-	ex = ctl_args_parse(c, "deadline", opts, 0, 0, argc, argv, &nargs);
+	ex = ctl_args_parse(c, "deadline", opts, 0, 0, argc, argv, NULL);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	ex = EX_OK;

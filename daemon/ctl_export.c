@@ -169,13 +169,13 @@ static void ctl_export_csv(FILE *out, const struct ctl_export *x)
 int ctl_export(struct ctl *c, int argc, char **argv)
 {
 	const char *slug = NULL, *format = "csv", *output = NULL;
-	int redact = 0, overwrite = 0, nargs = 0;
+	int redact = 0, overwrite = 0;
 	const struct ctl_opt opts[] = {
 		{ "--format", &format, NULL }, { "--output", &output, NULL },
 		{ "--redact", NULL, &redact }, { "--overwrite", NULL, &overwrite },
 		{ NULL, NULL, NULL },
 	};
-	int ex = ctl_args_parse(c, "export", opts, 1, 1, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "export", opts, 1, 1, argc, argv, NULL);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	slug = argv[1];

@@ -102,9 +102,8 @@ static int ctl_inbox_row(const struct store_row *row, void *arg)
 
 int ctl_inbox(struct ctl *c, int argc, char **argv)
 {
-	int nargs = 0;
 	struct store *st = NULL;
-	int ex = ctl_args_open(c, "inbox", NULL, 0, 0, argc, argv, &nargs, &st);
+	int ex = ctl_args_open(c, "inbox", NULL, 0, 0, argc, argv, NULL, &st);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	struct ctl_inbox x = { c, st, 0 };
@@ -134,8 +133,7 @@ int ctl_inbox(struct ctl *c, int argc, char **argv)
 
 int ctl_assign(struct ctl *c, int argc, char **argv)
 {
-	int nargs = 0;
-	int ex = ctl_args_parse(c, "assign", NULL, 3, 3, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "assign", NULL, 3, 3, argc, argv, NULL);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	char *end = NULL;

@@ -283,7 +283,7 @@ int ctl_init(struct ctl *c, int argc, char **argv)
 	const char *val[INIT_N] = { NULL };
 	char *owned[INIT_N] = { NULL };
 	const char *conf_opt = NULL;
-	int force = 0, pw_stdin = 0, nargs = 0;
+	int force = 0, pw_stdin = 0;
 	struct ctl_opt opts[INIT_N + 4] = { { NULL, NULL, NULL } };
 	for (int i = 0; i < INIT_N; i++) {
 		opts[i].name = ctl_init_fields[i].opt;
@@ -292,7 +292,7 @@ int ctl_init(struct ctl *c, int argc, char **argv)
 	opts[INIT_N] = (struct ctl_opt){ "--config", &conf_opt, NULL };
 	opts[INIT_N + 1] = (struct ctl_opt){ "--force", NULL, &force };
 	opts[INIT_N + 2] = (struct ctl_opt){ "--password-stdin", NULL, &pw_stdin };
-	int ex = ctl_args_parse(c, "init", opts, 0, 0, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "init", opts, 0, 0, argc, argv, NULL);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	char *conf = ctl_init_abs(conf_opt ? conf_opt : ctl_config_file(c));

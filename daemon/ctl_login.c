@@ -13,9 +13,8 @@
 int ctl_login(struct ctl *c, int argc, char **argv)
 {
 	const char *wait = NULL;
-	int nargs = 0;
 	const struct ctl_opt opts[] = { { "--wait", &wait, NULL }, { NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "login", opts, 1, 1, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "login", opts, 1, 1, argc, argv, NULL);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	int imap = strcmp(argv[1], "imap") == 0;

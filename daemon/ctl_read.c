@@ -92,9 +92,9 @@ static int ctl_read_raw(struct ctl *c, struct store *st, int64_t id, char **errp
 
 int ctl_read(struct ctl *c, int argc, char **argv)
 {
-	int raw = 0, nargs = 0;
+	int raw = 0;
 	const struct ctl_opt opts[] = { { "--raw", NULL, &raw }, { NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "read", opts, 1, 1, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "read", opts, 1, 1, argc, argv, NULL);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	char *end = NULL;
@@ -347,10 +347,10 @@ int ctl_attachments(struct ctl *c, int argc, char **argv)
 
 int ctl_extract(struct ctl *c, int argc, char **argv)
 {
-	int again = 0, nargs = 0;
+	int again = 0;
 	const struct ctl_opt opts[] = { { "--again", NULL, &again }, { NULL, NULL, NULL } };
 	struct store *st = NULL;
-	int ex = ctl_args_open(c, "extract", opts, 0, 0, argc, argv, &nargs, &st);
+	int ex = ctl_args_open(c, "extract", opts, 0, 0, argc, argv, NULL, &st);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	char *err = NULL;

@@ -265,9 +265,8 @@ static char *report_html(struct store *st, int64_t rid, const char *slug,
 int ctl_report(struct ctl *c, int argc, char **argv)
 {
 	const char *slug = NULL, *file = NULL;
-	int nargs = 0;
 	const struct ctl_opt opts[] = { { "--html", &file, NULL }, { NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "report", opts, 1, 1, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "report", opts, 1, 1, argc, argv, NULL);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	slug = argv[1];

@@ -53,7 +53,6 @@ static int ctl_round_wait(struct ctl *c, struct store *st, const char *slug)
 static int ctl_round_create(struct ctl *c, int argc, char **argv)
 {
 	struct round_new rn = { 0 };
-	int nargs = 0;
 	const struct ctl_opt opts[] = {
 		{ "--kind", &rn.kind, NULL }, { "--template", &rn.template_path, NULL },
 		{ "--regime", &rn.regime, NULL }, { "--bodies", &rn.bodies, NULL },
@@ -61,7 +60,7 @@ static int ctl_round_create(struct ctl *c, int argc, char **argv)
 		{ "--ref-prefix", &rn.ref_prefix, NULL }, { "--thanks", NULL, &rn.thanks },
 		{ NULL, NULL, NULL },
 	};
-	int ex = ctl_args_parse(c, "round create", opts, 1, 1, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "round create", opts, 1, 1, argc, argv, NULL);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	if (!rn.kind || !rn.template_path)

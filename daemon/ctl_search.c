@@ -70,11 +70,11 @@ static int ctl_search_hit(const struct store_row *row, void *arg)
 int ctl_search(struct ctl *c, int argc, char **argv)
 {
 	const char *round = NULL, *body = NULL, *kind = NULL, *limit_s = NULL;
-	int json = 0, nargs = 0;
+	int json = 0;
 	const struct ctl_opt opts[] = { { "--round", &round, NULL }, { "--body", &body, NULL },
 		{ "--kind", &kind, NULL }, { "--limit", &limit_s, NULL }, { "--json", NULL, &json },
 		{ NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "search", opts, 1, 1, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "search", opts, 1, 1, argc, argv, NULL);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	const char *query = argv[1];

@@ -152,9 +152,8 @@ static int ctl_show_clock(struct ctl *c, struct store *st, const struct round_vi
 
 int ctl_show(struct ctl *c, int argc, char **argv)
 {
-	int nargs = 0;
 	struct store *st = NULL;
-	int ex = ctl_args_open(c, "show", NULL, 2, 2, argc, argv, &nargs, &st);
+	int ex = ctl_args_open(c, "show", NULL, 2, 2, argc, argv, NULL, &st);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	char *err = NULL;

@@ -328,12 +328,12 @@ int ctl_status(struct ctl *c, int argc, char **argv)
 int ctl_confirm(struct ctl *c, int argc, char **argv)
 {
 	const char *note = NULL;
-	int sent = 0, resend = 0, nargs = 0;
+	int sent = 0, resend = 0;
 	const struct ctl_opt opts[] = {
 		{ "--sent", NULL, &sent }, { "--resend", NULL, &resend },
 		{ "--note", &note, NULL }, { NULL, NULL, NULL },
 	};
-	int ex = ctl_args_parse(c, "confirm", opts, 2, 2, argc, argv, &nargs);
+	int ex = ctl_args_parse(c, "confirm", opts, 2, 2, argc, argv, NULL);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	if (sent == resend)
