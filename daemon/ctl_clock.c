@@ -156,13 +156,11 @@ int ctl_remind(struct ctl *c, int argc, char **argv)
 {
 	int dry = 0, nargs = 0;
 	const struct ctl_opt opts[] = { { "--dry-run", NULL, &dry }, { NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "remind", opts, 0, 1, argc, argv, &nargs);
+	struct store *st = NULL;
+	int ex = ctl_args_open(c, "remind", opts, 0, 1, argc, argv, &nargs, &st);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	const char *slug = nargs ? argv[1] : NULL;
-	struct store *st = NULL;
-	if ((ex = ctl_open(c, &st)) != EX_OK)
-		return ex;
 	struct holidays *h = NULL;
 	struct buf out = BUF_INIT;
 	char *err = NULL;

@@ -300,13 +300,11 @@ int ctl_status(struct ctl *c, int argc, char **argv)
 {
 	int json = 0, nargs = 0;
 	const struct ctl_opt opts[] = { { "--json", NULL, &json }, { NULL, NULL, NULL } };
-	int ex = ctl_args_parse(c, "status", opts, 0, 1, argc, argv, &nargs);
+	struct store *st = NULL;
+	int ex = ctl_args_open(c, "status", opts, 0, 1, argc, argv, &nargs, &st);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
 	const char *slug = nargs ? argv[1] : NULL;
-	struct store *st = NULL;
-	if ((ex = ctl_open(c, &st)) != EX_OK)
-		return ex;
 	if (slug)
 		return ctl_status_round(c, st, slug, json);
 	if (json)
