@@ -291,10 +291,7 @@ int bodies_email_valid(const char *email)
 
 int bodies_short_name_valid(const char *s)
 {
-	size_t n = strlen(s);
-	if (n == 0 || n > BODIES_SHORT_MAX)
-		return 0;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyz0123456789-") == n;
+	return util_word_ok(s, BODIES_SHORT_MAX, UTIL_LOWER_DIGITS "-");
 }
 
 /* ASCII base letters for U+00C0..U+00FF; '-' where there is none. */
