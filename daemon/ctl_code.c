@@ -18,7 +18,7 @@ static int ctl_question_row(const struct store_row *row, void *arg)
 	        store_row_text(row, 1), type, choices ? ": " : unit ? ", " : "",
 	        choices ? choices : unit ? unit : "", syn ? "; synonyms " : "",
 	        syn ? syn : "", store_row_text(row, 5) ? "\n   " : "",
-	        store_row_text(row, 5) ? store_row_text(row, 5) : "");
+	        store_row_text_or(row, 5, ""));
 	return 0;
 }
 

@@ -54,7 +54,7 @@ static int ctl_export_answer_cb(const struct store_row *row, void *arg)
 	struct ctl_export_req *q = arg;
 	strv_push(&q->answers, store_row_text(row, 0));
 	strv_push(&q->answers, store_row_text(row, 1));
-	strv_push(&q->answers, store_row_text(row, 3) ? store_row_text(row, 3) : "");
+	strv_push(&q->answers, store_row_text_or(row, 3, ""));
 	strv_push(&q->answers, store_row_int(row, 2) ? "machine" : "person");
 	q->unconfirmed += store_row_int(row, 2);
 	return 0;

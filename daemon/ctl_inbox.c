@@ -77,7 +77,7 @@ static int ctl_inbox_row(const struct store_row *row, void *arg)
 	char *excerpt = ctl_excerpt(store_row_text(row, 4), 70);
 	char *when = util_iso8601(store_row_int(row, 1), NULL);
 	fprintf(out, "#%lld  %s  from %s\n", id, when,
-	        store_row_text(row, 2) ? store_row_text(row, 2) : "(unknown)");
+	        store_row_text_or(row, 2, "(unknown)"));
 	fprintf(out, "    subject: %s\n", subject ? subject : "");
 	fprintf(out, "    kind: %s", kind ? kind : "unclassified");
 	if (store_row_text(row, 7))

@@ -49,8 +49,7 @@ static int ctl_read_att_cb(const struct store_row *row, void *arg)
 	if (!x->found++)
 		fputs("\nattachments:\n", x->out);
 	fprintf(x->out, "  [%lld] %s (%s, %lld bytes)\n", (long long)store_row_int(row, 0),
-	        store_row_text(row, 1), store_row_text(row, 2) ? store_row_text(row, 2)
-	                                                     : "application/octet-stream",
+	        store_row_text(row, 1), store_row_text_or(row, 2, "application/octet-stream"),
 	        (long long)store_row_int(row, 3));
 	return 0;
 }
@@ -151,12 +150,11 @@ static int ctl_att_cb(const struct store_row *row, void *arg)
 	struct ctl_att *t = &a->v[a->n++];
 	t->id = store_row_int(row, 0);
 	t->name = xstrdup(store_row_text(row, 1));
-	t->type = xstrdup(store_row_text(row, 2) ? store_row_text(row, 2)
-	                                         : "application/octet-stream");
+	t->type = xstrdup(store_row_text_or(row, 2, "application/octet-stream"));
 	t->size = store_row_int(row, 3);
 	t->path = xstrdup(store_row_text(row, 4));
 	t->message = store_row_int(row, 5);
-	t->date = xstrdup(store_row_text(row, 6) ? store_row_text(row, 6) : "");
+	t->date = xstrdup(store_row_text_or(row, 6, ""));
 	return 0;
 }
 

@@ -30,7 +30,7 @@ static int ctl_show_att(const struct store_row *row, void *arg)
 {
 	FILE *out = arg;
 	fprintf(out, "        attachment %s (%s, %lld bytes)\n", store_row_text(row, 0),
-	        store_row_text(row, 1) ? store_row_text(row, 1) : "?",
+	        store_row_text_or(row, 1, "?"),
 	        (long long)store_row_int(row, 2));
 	return 0;
 }
@@ -41,12 +41,12 @@ static int ctl_show_msg(const struct store_row *row, void *arg)
 	FILE *out = x->out;
 	int64_t id = store_row_int(row, 0);
 	const char *dir = store_row_text(row, 1);
-	const char *subject = store_row_text(row, 4) ? store_row_text(row, 4) : "";
+	const char *subject = store_row_text_or(row, 4, "");
 	ctl_show_when(x, store_row_int(row, 2));
 	if (strcmp(dir, "out") == 0) {
 		const char *state = store_row_text(row, 5);
 		fprintf(out, "  #%lld sent (%s) %s: %s\n", (long long)id,
-		        store_row_text(row, 3) ? store_row_text(row, 3) : "message",
+		        store_row_text_or(row, 3, "message"),
 		        state ? state : "", subject);
 		if (store_row_text(row, 6))
 			fprintf(out, "        proof: %s\n", store_row_text(row, 6));
@@ -56,7 +56,7 @@ static int ctl_show_msg(const struct store_row *row, void *arg)
 	}
 	const char *kind = store_row_text(row, 8);
 	fprintf(out, "  #%lld received from %s: %s\n", (long long)id,
-	        store_row_text(row, 3) ? store_row_text(row, 3) : "(unknown)", subject);
+	        store_row_text_or(row, 3, "(unknown)"), subject);
 	fprintf(out, "        kind: %s", kind ? kind : "unclassified");
 	if (store_row_int(row, 11))
 		fputs(" (set by a person)", out);
@@ -64,7 +64,7 @@ static int ctl_show_msg(const struct store_row *row, void *arg)
 		fprintf(out, " (confidence %lld%%)", (long long)store_row_int(row, 14));
 	if (store_row_text(row, 9))
 		fprintf(out, " [rule %s: %s]", store_row_text(row, 9),
-		        store_row_text(row, 10) ? store_row_text(row, 10) : "");
+		        store_row_text_or(row, 10, ""));
 	fprintf(out, "\n        matched by: %s", store_row_text(row, 12)
 	                                         ? store_row_text(row, 12) : "-");
 	if (store_row_text(row, 13))
@@ -82,7 +82,7 @@ static int ctl_show_event(const struct store_row *row, void *arg)
 	ctl_show_when(x, store_row_int(row, 0));
 	fprintf(out, "  event %s by %s%s%s\n", store_row_text(row, 1),
 	        store_row_text(row, 2), store_row_text(row, 3) ? ": " : "",
-	        store_row_text(row, 3) ? store_row_text(row, 3) : "");
+	        store_row_text_or(row, 3, ""));
 	return 0;
 }
 
@@ -95,7 +95,7 @@ static int ctl_show_head(const struct store_row *row, void *arg)
 	        store_row_text(row, 4), store_row_text(row, 5));
 	fprintf(out, "  delivery: %s%s%s\n", store_row_text(row, 6),
 	        store_row_text(row, 7) ? " - " : "",
-	        store_row_text(row, 7) ? store_row_text(row, 7) : "");
+	        store_row_text_or(row, 7, ""));
 	if (store_row_text(row, 10))
 		fprintf(out, "  their reference: %s\n", store_row_text(row, 10));
 	return 0;

@@ -845,7 +845,7 @@ static int round_orig_cb(const struct store_row *row, void *arg)
 	store_row_texts(row, 1, (char **const[]){ &o->slug, &o->short_name,
 		&o->reference, &o->message_id, NULL });
 	o->sent_at = store_row_int(row, 5);
-	o->subject = xstrdup(store_row_text(row, 6) ? store_row_text(row, 6) : "");
+	o->subject = xstrdup(store_row_text_or(row, 6, ""));
 	return 0;
 }
 

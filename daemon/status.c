@@ -111,7 +111,7 @@ static int status_ev_cb(const struct store_row *row, void *arg)
 	struct status_ev *e = &l->evs[l->nevs++];
 	e->request_id = store_row_int(row, 0);
 	e->at = store_row_int(row, 1);
-	e->what = xstrdup(store_row_text(row, 2) ? store_row_text(row, 2) : "");
+	e->what = xstrdup(store_row_text_or(row, 2, ""));
 	e->in = (int)store_row_int(row, 3);
 	e->days = (int)store_row_int(row, 4);
 	e->message_id = store_row_int(row, 5);

@@ -255,6 +255,12 @@ const char *store_row_text(const struct store_row *row, int col)
 	return (const char *)sqlite3_column_text(row->stmt, col);
 }
 
+const char *store_row_text_or(const struct store_row *row, int col, const char *def)
+{
+	const char *s = store_row_text(row, col);
+	return s ? s : def;
+}
+
 void store_row_texts(const struct store_row *row, int first, char **const *to)
 {
 	for (int col = first; *to; to++, col++)

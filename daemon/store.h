@@ -69,6 +69,8 @@ int store_row_count(const struct store_row *row);
 int store_row_isnull(const struct store_row *row, int col);
 int64_t store_row_int(const struct store_row *row, int col);
 const char *store_row_text(const struct store_row *row, int col); /* NULL if NULL */
+/* Column col's text, or def where it is NULL. */
+const char *store_row_text_or(const struct store_row *row, int col, const char *def);
 /* Copies of the text of columns first, first + 1, ... (NULL for NULL) into
  * *to[0], *to[1], ... up to a NULL entry: a struct's strings read in the
  * order the SELECT names them.  The caller owns the copies. */

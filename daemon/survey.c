@@ -119,7 +119,7 @@ static struct survey_q *survey_parse_view(const struct survey_questions *qs)
 /* Collects one text column, NULL as "". */
 static int survey_strv_cb(const struct store_row *row, void *arg)
 {
-	strv_push(arg, store_row_text(row, 0) ? store_row_text(row, 0) : "");
+	strv_push(arg, store_row_text_or(row, 0, ""));
 	return 0;
 }
 
