@@ -16,6 +16,14 @@ static void ctl_bodies_names(FILE *out, const char *verb, const struct strv *nam
 		fprintf(out, "  %s %s\n", verb, names->v[i]);
 }
 
+/* The bodies commands name no subcommand in their errors: "foictl: err".
+ * Returns the exit status for rc. */
+static int ctl_bodies_fail(int rc, const char *err)
+{
+	fprintf(stderr, "foictl: %s\n", err);
+	return ctl_exit_code(rc);
+}
+
 static int ctl_bodies_import(struct ctl *c, int argc, char **argv)
 {
 	int dry_run = 0;
@@ -31,8 +39,7 @@ static int ctl_bodies_import(struct ctl *c, int argc, char **argv)
 	for (size_t i = 0; i < rep.errors.n; i++)
 		fprintf(stderr, "%s\n", rep.errors.v[i]);
 	if (rc < 0) {
-		fprintf(stderr, "foictl: %s\n", err);
-		ex = ctl_exit_code(rc);
+		ex = ctl_bodies_fail(rc, err);
 		goto out;
 	}
 	if (dry_run) {
@@ -130,20 +137,16 @@ static int ctl_bodies_list(struct ctl *c, int argc, char **argv)
 	char *err = NULL;
 	int rc = bodies_list(st, tag, &l, &err);
 	if (rc < 0) {
-		fprintf(stderr, "foictl: %s\n", err);
-		ex = ctl_exit_code(rc);
+		ex = ctl_bodies_fail(rc, err);
 		goto out;
 	}
 	if (json) {
 		struct jw *arr = jw_array();
 		for (size_t i = 0; i < l.n; i++)
 			jw_push(arr, bodies_body_json(l.v[i]));
-		rc = jw_dump_file(arr, c->out, JW_INDENT, &err);
+		if (jw_dump_file(arr, c->out, JW_INDENT, &err) < 0)
+			ex = ctl_bodies_fail(FOID_EIO, err);
 		jw_free(arr);
-		if (rc < 0) {
-			fprintf(stderr, "foictl: %s\n", err);
-			ex = EX_IOERR;
-		}
 	} else if (l.n == 0) {
 		fputs("no bodies\n", c->out);
 	} else {
@@ -173,16 +176,13 @@ static int ctl_bodies_show(struct ctl *c, int argc, char **argv)
 	char *err = NULL;
 	int rc = bodies_find_by_short_name(st, argv[1], &b, &err);
 	if (rc < 0) {
-		fprintf(stderr, "foictl: %s\n", err);
-		ex = ctl_exit_code(rc);
+		ex = ctl_bodies_fail(rc, err);
 		goto out;
 	}
 	if (json) {
 		struct jw *o = bodies_body_json(b);
-		if (jw_dump_file(o, c->out, JW_INDENT, &err) < 0) {
-			fprintf(stderr, "foictl: %s\n", err);
-			ex = EX_IOERR;
-		}
+		if (jw_dump_file(o, c->out, JW_INDENT, &err) < 0)
+			ex = ctl_bodies_fail(FOID_EIO, err);
 		jw_free(o);
 		goto out;
 	}
