@@ -131,14 +131,22 @@ int ctl_inbox(struct ctl *c, int argc, char **argv)
 	                x.n == 1 ? "" : "s");
 }
 
+/* MESSAGE as foictl inbox prints it, "#12" or "12": its row, or 0 when it
+ * is not a number above 0. */
+static int64_t ctl_inbox_message(const char *s)
+{
+	char *end = NULL;
+	long long row = strtoll(s[0] == '#' ? s + 1 : s, &end, 10);
+	return end && !*end && row > 0 ? row : 0;
+}
+
 int ctl_assign(struct ctl *c, int argc, char **argv)
 {
 	int ex = ctl_args_parse(c, "assign", NULL, 3, 3, argc, argv, NULL);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
-	char *end = NULL;
-	long long row = strtoll(argv[1][0] == '#' ? argv[1] + 1 : argv[1], &end, 10);
-	if (!end || *end || row <= 0)
+	int64_t row = ctl_inbox_message(argv[1]);
+	if (!row)
 		return ctl_usage_error("assign", "MESSAGE is a number from foictl inbox");
 	struct store *st = NULL;
 	if ((ex = ctl_open(c, &st)) != EX_OK)
@@ -149,7 +157,7 @@ int ctl_assign(struct ctl *c, int argc, char **argv)
 	if (rc == FOID_OK)
 		rc = reply_assign(st, row, req, "foictl", &err);
 	return ctl_done(c, "assign", rc, err,
-	                "message #%lld assigned to %s %s\n", row, argv[2], argv[3]);
+	                "message #%lld assigned to %s %s\n", (long long)row, argv[2], argv[3]);
 }
 
 /* The message foictl mark ROUND SHORT_NAME means: msg (checked to be
@@ -194,9 +202,8 @@ int ctl_mark(struct ctl *c, int argc, char **argv)
 	const char *kind = argv[nargs];
 	int64_t row = 0;
 	if (nargs == 2) {
-		char *end = NULL;
-		row = strtoll(argv[1][0] == '#' ? argv[1] + 1 : argv[1], &end, 10);
-		if (!end || *end || row <= 0 || msg)
+		row = ctl_inbox_message(argv[1]);
+		if (!row || msg)
 			return ctl_usage_error("mark", "MESSAGE is a number from foictl inbox");
 	}
 	if (!reply_kind_valid(kind))
