@@ -63,7 +63,10 @@ int ctl_question(struct ctl *c, int argc, char **argv)
 int ctl_code(struct ctl *c, int argc, char **argv)
 {
 	int confirm = 0, nargs = 0;
-	const struct ctl_opt opts[] = { { "--confirm", NULL, &confirm }, { NULL, NULL, NULL } };
+	const char *comment = NULL;
+	const struct ctl_opt opts[] = { { "--confirm", NULL, &confirm },
+	                                { "--comment", &comment, NULL },
+	                                { NULL, NULL, NULL } };
 	int ex = ctl_args_parse(c, "code", opts, 2, -1, argc, argv, &nargs);
 	if (ex != CTL_ARGS_RUN)
 		return ex;
@@ -73,6 +76,14 @@ int ctl_code(struct ctl *c, int argc, char **argv)
 			return ctl_usage_error("code", "answers are KEY=VALUE");
 	if (nargs == 2 && !confirm)
 		return ctl_usage_error("code", "give KEY=VALUE answers or --confirm");
+	const char *note = comment ? strchr(comment, '=') : NULL;
+	size_t note_key = note ? (size_t)(note - comment) : 0;
+	int noted = 0;
+	for (int i = 3; note && i <= nargs; i++)
+		noted |= strncmp(argv[i], comment, note_key + 1) == 0;
+	if (comment && !noted)
+		return ctl_usage_error("code",
+		                       "--comment is KEY=TEXT for a KEY answered in the same call");
 	struct strv pairs = STRV_INIT;
 	for (int i = 3; i <= nargs; i++)
 		strv_push(&pairs, argv[i]);
@@ -87,7 +98,10 @@ int ctl_code(struct ctl *c, int argc, char **argv)
 	for (size_t i = 0; rc == FOID_OK && i < pairs.n; i++) {
 		char *eq = strchr(pairs.v[i], '=');
 		*eq = '\0';
-		struct code_answer a = { pairs.v[i], eq + 1, NULL, 0, 0, 0, "foictl" };
+		int ours = note && strlen(pairs.v[i]) == note_key &&
+		           strncmp(pairs.v[i], comment, note_key) == 0;
+		struct code_answer a = { pairs.v[i], eq + 1, ours ? note + 1 : NULL, 0, 0, 0,
+		                         "foictl" };
 		rc = code_set(st, req, &a, &err);
 	}
 	if (rc == FOID_OK && confirm)

@@ -103,9 +103,10 @@ const struct ctl_command ctl_commands[] = {
 	  "The wording goes into a survey's invitation ({{survey.questions}}),\n"
 	  "numbered in the order of declaration.\n" },
 	{ "code", ctl_code, "record coded answers for a body",
-	  "usage: foictl code ROUND SHORT_NAME KEY=VALUE... [--confirm]\n"
-	  "Records coded answers for a body (e.g. involved=yes); --confirm\n"
-	  "accepts the answers foid read from a survey reply.\n" },
+	  "usage: foictl code ROUND SHORT_NAME KEY=VALUE... [--comment KEY=TEXT] [--confirm]\n"
+	  "Records coded answers for a body (e.g. involved=yes); --comment adds a\n"
+	  "comment to one of them (exported as KEY_comment); --confirm accepts\n"
+	  "the answers foid read from a survey reply.\n" },
 	{ "export", ctl_export, "export a round as CSV or JSON",
 	  "usage: foictl export ROUND [--format csv|json] [--redact] [--output FILE]\n"
 	  "       foictl export ROUND --format archive --output DIR|FILE.zip [--redact]\n"

@@ -286,7 +286,7 @@ int ctl_report(struct ctl *c, int argc, char **argv)
 		rc = status_view(st, v, util_now(), report_row_cb, &rp, &err);
 	struct buf survey = BUF_INIT;
 	if (rc == FOID_OK && strcmp(v->kind, "survey") == 0)
-		rc = survey_results(st, v, util_now(), &survey, &err);
+		rc = survey_results(st, v, util_now(), &survey, NULL, &err);
 	if (rc == FOID_OK) {
 		html = report_html(st, v->id, slug, v->title, &rp, v->regime.days,
 		                   survey.len ? survey.data : NULL);

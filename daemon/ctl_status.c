@@ -70,9 +70,10 @@ static void ctl_status_iso(struct jws *w, const char *key, int64_t t, const char
 	free(s);
 }
 
-static void ctl_status_json(FILE *out, struct store *st, const struct round_view *h,
-                            const struct ctl_status_all *a)
+static int ctl_status_json(FILE *out, struct store *st, const struct round_view *h,
+                           const struct ctl_status_all *a, char **errp)
 {
+	int rc = FOID_OK;
 	const char *tz = h->regime.tz;
 	struct jws *w = jws_new();
 	jws_begin_object(w);
@@ -148,11 +149,19 @@ static void ctl_status_json(FILE *out, struct store *st, const struct round_view
 		jws_end_object(w);
 	}
 	jws_end_array(w);
+	/* A survey's response rate and tallies, as the table prints them. */
+	if (strcmp(h->kind, "survey") == 0) {
+		jws_key(w, "survey");
+		rc = survey_results(st, h, util_now(), NULL, w, errp);
+	}
 	jws_end_object(w);
 	char *text = jws_finish(w);
-	fputs(text, out);
-	fputc('\n', out);
+	if (rc == FOID_OK) {
+		fputs(text, out);
+		fputc('\n', out);
+	}
 	free(text);
+	return rc;
 }
 
 static void ctl_status_table(FILE *out, const struct round_view *h,
@@ -241,7 +250,7 @@ static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
 	}
 	qsort(a.v, a.n, sizeof *a.v, ctl_status_cmp);
 	if (json) {
-		ctl_status_json(c->out, st, v, &a);
+		rc = ctl_status_json(c->out, st, v, &a, &err);
 	} else {
 		int64_t unmatched = 0;
 		store_query_int(st, NULL, &unmatched,
@@ -255,7 +264,7 @@ static int ctl_status_round(struct ctl *c, struct store *st, const char *slug,
 		ctl_status_table(c->out, v, &a, unmatched);
 		if (strcmp(v->kind, "survey") == 0) {
 			struct buf res = BUF_INIT;
-			rc = survey_results(st, v, util_now(), &res, &err);
+			rc = survey_results(st, v, util_now(), &res, NULL, &err);
 			if (rc == FOID_OK)
 				fputs(res.data ? res.data : "", c->out);
 			buf_free(&res);

@@ -351,6 +351,16 @@ void jws_int(struct jws *w, int64_t v)
 	buf_addf(&w->b, "%lld", (long long)v);
 }
 
+void jws_num(struct jws *w, double v)
+{
+	jws_pre(w);
+	/* JSON has no NaN or infinity. */
+	if (v != v || v > 1e308 || v < -1e308)
+		buf_adds(&w->b, "null");
+	else
+		buf_addf(&w->b, "%.15g", v);
+}
+
 void jws_bool(struct jws *w, int v)
 {
 	jws_pre(w);

@@ -87,6 +87,7 @@ void jws_end_array(struct jws *w);
 void jws_key(struct jws *w, const char *key);
 void jws_str(struct jws *w, const char *s); /* NULL writes null */
 void jws_int(struct jws *w, int64_t v);
+void jws_num(struct jws *w, double v); /* NaN and infinities write null */
 void jws_bool(struct jws *w, int v);
 void jws_null(struct jws *w);
 /* A key and its value in one call. */

@@ -21,7 +21,7 @@ struct store;
 struct store_row;
 
 /* Latest schema version; store_open migrates older databases to it. */
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 /* Opens (creating if needed) the database at path, sets WAL, foreign keys
  * and the busy timeout, and migrates the schema.  *out is owned by the

@@ -281,6 +281,37 @@ const char *const store_migrations[] = {
 	"ALTER TABLE answers ADD COLUMN comment TEXT;"
 	"ALTER TABLE answers ADD COLUMN confidence INTEGER;"
 	"ALTER TABLE rounds ADD COLUMN thanks INTEGER NOT NULL DEFAULT 0;",
+	/* v9 -> v10: each indexed text's rowid says whose text it is, so that
+	 * a search narrowed to one body can tell its texts from the rowid
+	 * alone: reading any other column of an FTS5 row loads the whole
+	 * text (65 ms of a 100 ms search over 25 000 texts).  A message's
+	 * own text has the message's id; a page of an attachment
+	 * -(attachment id * 2^32 + page), which no message id can be.  The
+	 * index is rebuilt in the new numbering. */
+	"DROP TRIGGER messages_search;"
+	"DROP TRIGGER attachment_pages_search;"
+	"DROP TRIGGER attachment_pages_gone;"
+	"DELETE FROM search_text;"
+	"CREATE TRIGGER messages_search AFTER INSERT ON messages"
+	"  WHEN new.direction = 'in' BEGIN"
+	"  INSERT INTO search_text (rowid, subject, text, message)"
+	"    VALUES (new.id, new.subject, coalesce(new.body_text, ''), new.id);"
+	"END;"
+	"CREATE TRIGGER attachment_pages_search AFTER INSERT ON attachment_pages BEGIN"
+	"  INSERT INTO search_text (rowid, text, message, attachment, page)"
+	"    SELECT -(new.attachment_id * 4294967296 + new.page), new.text,"
+	"    a.message_row, new.attachment_id, nullif(new.page, 0)"
+	"    FROM attachments a WHERE a.id = new.attachment_id;"
+	"END;"
+	"CREATE TRIGGER attachment_pages_gone AFTER DELETE ON attachment_pages BEGIN"
+	"  DELETE FROM search_text WHERE rowid = -(old.attachment_id * 4294967296 + old.page);"
+	"END;"
+	"INSERT INTO search_text (rowid, subject, text, message)"
+	"  SELECT id, subject, coalesce(body_text, ''), id FROM messages WHERE direction = 'in';"
+	"INSERT INTO search_text (rowid, text, message, attachment, page)"
+	"  SELECT -(p.attachment_id * 4294967296 + p.page), p.text, a.message_row,"
+	"  p.attachment_id, nullif(p.page, 0)"
+	"  FROM attachment_pages p JOIN attachments a ON a.id = p.attachment_id;",
 };
 
 const int store_migration_count =

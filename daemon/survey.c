@@ -6,6 +6,7 @@
 
 #include "code.h"
 #include "deadline.h"
+#include "json.h"
 #include "log.h"
 #include "round_view.h"
 #include "store.h"
@@ -312,19 +313,42 @@ static int survey_value_cb(const struct store_row *row, void *arg)
 	return 0;
 }
 
-static void survey_tally(struct buf *out, const struct survey_question *q,
+/* One question's tally, as a line of out or as an object of w (exactly
+ * one of them non-NULL): a choice's counts, a number's median and range,
+ * a text's count of answers. */
+static void survey_tally(struct buf *out, struct jws *w, const struct survey_question *q,
                          const struct survey_values *x)
 {
+	if (w) {
+		jws_begin_object(w);
+		jws_kint(w, "position", q->position);
+		jws_kstr(w, "key", q->key);
+		jws_kstr(w, "type", q->type);
+		jws_kstr(w, "unit", q->unit);
+		jws_kint(w, "answered", (int64_t)x->v.n);
+		jws_kint(w, "unconfirmed", x->unconfirmed);
+	} else {
+		buf_addf(out, "%d. %s: ", q->position, q->key);
+	}
 	if (strcmp(q->type, "choice") == 0) {
 		char *copy = xstrdup(q->choices), *save = NULL;
 		const char *sep = "";
+		if (w) {
+			jws_key(w, "choices");
+			jws_begin_object(w);
+		}
 		for (char *c = strtok_r(copy, "|", &save); c; c = strtok_r(NULL, "|", &save)) {
 			size_t n = 0;
 			for (size_t i = 0; i < x->v.n; i++)
 				n += strcmp(x->v.v[i], c) == 0;
-			buf_addf(out, "%s%s %zu", sep, c, n);
+			if (w)
+				jws_kint(w, c, (int64_t)n);
+			else
+				buf_addf(out, "%s%s %zu", sep, c, n);
 			sep = ", ";
 		}
+		if (w)
+			jws_end_object(w);
 		free(copy);
 	} else if (strcmp(q->type, "number") == 0 && x->v.n) {
 		double *d = xcalloc(x->v.n, sizeof *d);
@@ -333,13 +357,28 @@ static void survey_tally(struct buf *out, const struct survey_question *q,
 		qsort(d, x->v.n, sizeof *d, survey_double_cmp);
 		size_t n = x->v.n;
 		double median = n % 2 ? d[n / 2] : (d[n / 2 - 1] + d[n / 2]) / 2;
-		buf_addf(out, "median %g%s%s, range %g-%g", median, q->unit ? " " : "",
-		         q->unit ? q->unit : "", d[0], d[n - 1]);
+		if (w) {
+			jws_key(w, "median");
+			jws_num(w, median);
+			jws_key(w, "min");
+			jws_num(w, d[0]);
+			jws_key(w, "max");
+			jws_num(w, d[n - 1]);
+		} else {
+			buf_addf(out, "median %g%s%s, range %g-%g", median, q->unit ? " " : "",
+			         q->unit ? q->unit : "", d[0], d[n - 1]);
+		}
 		free(d);
+	} else if (w) {
+		/* A number without answers has no median: none is written. */
 	} else if (strcmp(q->type, "number") == 0) {
 		buf_adds(out, "no answers");
 	} else {
 		buf_addf(out, "%zu answer%s in words", x->v.n, x->v.n == 1 ? "" : "s");
+	}
+	if (w) {
+		jws_end_object(w);
+		return;
 	}
 	buf_addf(out, " (%zu answered", x->v.n);
 	if (x->unconfirmed)
@@ -348,7 +387,7 @@ static void survey_tally(struct buf *out, const struct survey_question *q,
 }
 
 int survey_results(struct store *st, const struct round_view *v, int64_t now,
-                   struct buf *out, char **errp)
+                   struct buf *out, struct jws *w, char **errp)
 {
 	struct survey_rate r = { 0 };
 	struct deadline_date close;
@@ -375,18 +414,32 @@ int survey_results(struct store *st, const struct round_view *v, int64_t now,
 	free(states);
 	if (rc)
 		return rc;
-	if (r.closes_end)
+	if (w) {
+		jws_begin_object(w);
+		jws_kstr(w, "closes_on", v->closes_on);
+		jws_key(w, "open");
+		jws_bool(w, r.closes_end && now < r.closes_end);
+		jws_kint(w, "sent", r.sent);
+		jws_kint(w, "replied_by_close", r.by_close);
+		jws_kint(w, "replied_later", r.after);
+		jws_kint(w, "responded", r.responded);
+		jws_kint(w, "partial", r.partial);
+		jws_kint(w, "review", r.review);
+		jws_key(w, "questions");
+		jws_begin_array(w);
+	} else if (r.closes_end)
 		buf_addf(out, "response rate: %d of %d (%d%%) by the closing date %s%s",
 		         r.by_close, r.sent, survey_pct(r.by_close, r.sent), v->closes_on,
 		         now < r.closes_end ? " (still open)" : "");
 	else
 		buf_addf(out, "response rate: %d of %d (%d%%)", r.by_close, r.sent,
 		         survey_pct(r.by_close, r.sent));
-	if (r.after)
+	if (!w && r.after)
 		buf_addf(out, ", %d of %d (%d%%) with later replies", r.by_close + r.after,
 		         r.sent, survey_pct(r.by_close + r.after, r.sent));
-	buf_addf(out, "\nreplies: %d responded, %d partial, %d to review\n", r.responded,
-	         r.partial, r.review);
+	if (!w)
+		buf_addf(out, "\nreplies: %d responded, %d partial, %d to review\n", r.responded,
+		         r.partial, r.review);
 	struct survey_questions qs;
 	rc = survey_questions_load(st, v->id, &qs, errp);
 	for (size_t i = 0; rc == FOID_OK && i < qs.n; i++) {
@@ -395,13 +448,15 @@ int survey_results(struct store *st, const struct round_view *v, int64_t now,
 		                 "SELECT a.value, a.machine FROM answers a JOIN requests q"
 		                 " ON q.id = a.request_id WHERE q.round_id = ? AND a.key = ?"
 		                 " AND q.withdrawn_at IS NULL", "Is", v->id, qs.v[i].key);
-		if (rc == FOID_OK) {
-			buf_addf(out, "%d. %s: ", qs.v[i].position, qs.v[i].key);
-			survey_tally(out, &qs.v[i], &x);
-		}
+		if (rc == FOID_OK)
+			survey_tally(out, w, &qs.v[i], &x);
 		strv_free(&x.v);
 	}
 	survey_questions_free(&qs);
+	if (w) {
+		jws_end_array(w);
+		jws_end_object(w);
+	}
 	return rc;
 }
 

@@ -17,6 +17,7 @@
 #include "status.h"
 #include "util.h"
 
+struct jws;
 struct round_view;
 struct store;
 
@@ -68,11 +69,12 @@ enum status_code survey_status(const struct survey_state *s);
 int survey_missing_text(struct store *st, int64_t request_id, char **out,
                         int *nmissing, char **errp);
 
-/* The results of survey round v at now, for people: the response rate
- * against the closing date, then per question the tallies of a choice,
- * or the median and range of a number. */
+/* The results of survey round v at now: the response rate against the
+ * closing date, then per question the tallies of a choice, or the median
+ * and range of a number.  Written for people to out, or, with w non-NULL
+ * (out unused), as one JSON object to w. */
 int survey_results(struct store *st, const struct round_view *v, int64_t now,
-                   struct buf *out, char **errp);
+                   struct buf *out, struct jws *w, char **errp);
 
 /* Survey replies waiting for a person (status review), one line each
  * with the command that settles it appended to out; *n counts them.

@@ -172,6 +172,48 @@ START_TEST(test_export_csv_loads_in_python)
 }
 END_TEST
 
+/* A person's comment goes with the answer it is about (KEY_comment in the
+ * export), stays when the answer is recoded without one, and a comment
+ * for a key not answered in the same call is refused, recording nothing. */
+START_TEST(test_code_comment_goes_with_its_answer)
+{
+	struct testenv *te = setup("foi");
+	char *out = NULL, *err = NULL;
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "code", "r", "kent", "involved=yes",
+	                             "--comment", "involved=only the leader attended", NULL), 0);
+	free(out);
+	free(err);
+	ck_assert_int_eq(testenv_int(te, "SELECT comment = 'only the leader attended' FROM answers"
+	                                 " WHERE key = 'involved'"), 1);
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "code", "r", "kent", "involved=no",
+	                             NULL), 0);
+	free(out);
+	free(err);
+	ck_assert_int_eq(testenv_int(te, "SELECT value = 'no' AND comment = 'only the leader"
+	                                 " attended' FROM answers WHERE key = 'involved'"), 1);
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "code", "r", "kent", "notes=x",
+	                             "--comment=involved=changed", NULL), 64);
+	ck_assert_msg(strstr(err, "--comment is KEY=TEXT"), "%s", err);
+	free(out);
+	free(err);
+	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM answers WHERE key = 'notes'"
+	                                 " OR comment = 'changed'"), 0);
+	char *csv = fixture_path(te->fx, "export.csv");
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "export", "r", "--output", csv,
+	                             NULL), 0);
+	free(out);
+	free(err);
+	char *cmd = xasprintf("python3 -c 'import csv,sys; r = {x[\"short_name\"]: x for x in"
+	                      " csv.DictReader(open(sys.argv[1], newline=\"\"))};"
+	                      " assert r[\"kent\"][\"involved_comment\"] =="
+	                      " \"only the leader attended\", r' %s", csv);
+	ck_assert_int_eq(system(cmd), 0);
+	free(cmd);
+	free(csv);
+	testenv_free(te);
+}
+END_TEST
+
 /* Colour only on a terminal, and never with NO_COLOR. */
 START_TEST(test_status_colour_only_on_a_tty)
 {
@@ -215,6 +257,7 @@ int main(void)
 	tcase_add_test(tc, test_values_must_fit_questions);
 	tcase_add_test(tc, test_machine_never_overwrites_person);
 	tcase_add_test(tc, test_export_csv_loads_in_python);
+	tcase_add_test(tc, test_code_comment_goes_with_its_answer);
 	tcase_add_test(tc, test_status_colour_only_on_a_tty);
 	suite_add_tcase(s, tc);
 	return fixture_run(s);

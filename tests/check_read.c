@@ -215,6 +215,23 @@ START_TEST(test_search_finds_filed_reply)
 	ck_assert_str_eq(out, "");
 	free(out);
 	free(err);
+	/* Narrowed to its body, the reply's text and its attachments' are
+	 * found just as without the filter. */
+	char *all = NULL;
+	ck_assert_int_eq(testenv_run(te, "foictl", &all, &err, "search", "complaints", NULL), 0);
+	free(err);
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "search", "complaints", "--body",
+	                             "cumbria", NULL), 0);
+	ck_assert_msg(strstr(out, "year,[complaints] 2015") && strstr(out, want), "%s", out);
+	ck_assert_str_eq(out, all);
+	free(all);
+	free(out);
+	free(err);
+	ck_assert_int_eq(testenv_run(te, "foictl", &out, &err, "search", "cost", "--body",
+	                             "cumbria", NULL), 0);
+	ck_assert_msg(util_starts_with(out, want), "%s", out);
+	free(out);
+	free(err);
 	free(want);
 	free(raw);
 	free(num);

@@ -183,9 +183,10 @@ START_TEST(test_every_rule_and_kind)
 	expect(te, "ref@delta.test", "delta", "refusal", "subject-reference");
 	expect(te, "resp@epsilon.test", "epsilon", "response", "body-reference");
 	expect(te, "theirs@alpha.test", "alpha", "response", "their-reference");
-	/* No rule speaks for zeta's "not held here, transferred": the model
-	 * takes it for an answer, as the labelled corpus does. */
-	expect(te, "other@zeta.test", "zeta", "response", "sender-address");
+	/* No rule speaks for zeta's "not held here, transferred"; the model
+	 * leans to other, as data/classify.rules says a transfer is for a
+	 * person, and is not sure (a review, below). */
+	expect(te, "other@zeta.test", "zeta", "other", "sender-address");
 	expect(te, "ooo@eta.test", "eta", "auto_reply", "sender-domain");
 	expect(te, "bounce@mx.iota.test", "iota", "bounce", "bounce-original-id");
 	ck_assert_int_eq(testenv_int(te, "SELECT count(*) FROM messages WHERE kind = 'own'"), 9);

@@ -338,6 +338,38 @@ START_TEST(test_version_8_survey_upgrade_in_place)
 }
 END_TEST
 
+/* v10 numbers each indexed text by whose it is: a message's text by its
+ * id, an attachment's page by the attachment and page.  Texts filed
+ * before are all found again under the new numbers, and a page that goes
+ * takes only its own text with it. */
+START_TEST(test_version_9_search_rows_renumbered)
+{
+	struct fixture *fx = fixture_new();
+	old_database(fx, 9, "INSERT INTO messages (id, direction, subject, body_text, created_at)"
+	                    " VALUES (5, 'in', 'Re: FOI', 'the cost limit applies', 0);"
+	                    "INSERT INTO attachments (id, message_row, part, filename, size, sha256,"
+	                    " path) VALUES (3, 5, '2', 'r.pdf', 1, '', 'x');"
+	                    "INSERT INTO attachment_pages VALUES (3, 1, 'zebra on page one'),"
+	                    " (3, 2, 'zebra and cost on page two');");
+	struct store *st = open_tmp(fx);
+	assert_latest(st);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM search_text"), 3);
+	ck_assert_int_eq(count(st, "SELECT rowid FROM search_text WHERE search_text MATCH 'limit'"), 5);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM search_text WHERE search_text MATCH 'zebra'"
+	                           " AND rowid IN (-(3 * 4294967296 + 1), -(3 * 4294967296 + 2))"), 2);
+	ck_assert_int_eq(store_exec(st, NULL, "DELETE FROM attachment_pages WHERE page = 1", NULL), 0);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM search_text WHERE search_text MATCH 'zebra'"), 1);
+	ck_assert_int_eq(count(st, "SELECT page FROM search_text WHERE search_text MATCH 'cost'"
+	                           " AND attachment = 3"), 2);
+	/* Mail filed after the upgrade is numbered the same way. */
+	ck_assert_int_eq(store_exec(st, NULL, "INSERT INTO messages (id, direction, subject, body_text,"
+	                                      " created_at) VALUES (9, 'in', 'x', 'okapi', 0)", NULL), 0);
+	ck_assert_int_eq(count(st, "SELECT rowid FROM search_text WHERE search_text MATCH 'okapi'"), 9);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
 START_TEST(test_newer_schema_refused)
 {
 	struct fixture *fx = fixture_new();
@@ -386,6 +418,7 @@ int main(void)
 	tcase_add_test(tc, test_version_6_extensions_upgrade_in_place);
 	tcase_add_test(tc, test_version_7_message_rows_renamed);
 	tcase_add_test(tc, test_version_8_survey_upgrade_in_place);
+	tcase_add_test(tc, test_version_9_search_rows_renumbered);
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_missing_row_is_notfound);
 	suite_add_tcase(s, tc);

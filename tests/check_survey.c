@@ -611,6 +611,26 @@ START_TEST(test_survey_round_across_the_closing_date)
 	                             " machine-read, unconfirmed)\n"),
 	              "%s", status);
 	free(status);
+	/* foictl status --json carries the same results. */
+	testenv_at(te, "2016-08-03 09:00:00", &status, "foictl", "status", "s", "--json", NULL);
+	/* Compared without the layout's white space (none of these values
+	 * has any). */
+	size_t k = 0;
+	for (size_t i = 0; status[i]; i++)
+		if (status[i] != ' ' && status[i] != '\n')
+			status[k++] = status[i];
+	status[k] = '\0';
+	ck_assert_msg(strstr(status, "\"survey\":{\"closes_on\":\"2016-07-29\",\"open\":false,"
+	                             "\"sent\":8,\"replied_by_close\":7,\"replied_later\":0,"
+	                             "\"responded\":6,\"partial\":1,\"review\":0,\"questions\":["
+	                             "{\"position\":1,\"key\":\"online\",\"type\":\"choice\","
+	                             "\"unit\":null,\"answered\":7,\"unconfirmed\":6,"
+	                             "\"choices\":{\"yes\":6,\"no\":1,\"unclear\":0}},") &&
+	              strstr(status, "\"key\":\"notice\",\"type\":\"number\",\"unit\":\"days\","
+	                             "\"answered\":6,\"unconfirmed\":5,\"median\":12,\"min\":7,"
+	                             "\"max\":14}"), "%.2000s",
+	              strstr(status, "\"survey\"") ? strstr(status, "\"survey\"") : status);
+	free(status);
 	/* The report shows the same results. */
 	char *html = fixture_path(te->fx, "report.html"), *page = NULL;
 	testenv_at(te, "2016-08-03 09:00:00", NULL, "foictl", "report", "s", "--html", html, NULL);
