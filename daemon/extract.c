@@ -327,6 +327,12 @@ int extract_pending(struct store *st, const char *storage_dir,
 	int rc = store_query(st, errp, extract_todo_cb, &t,
 	                     "SELECT id, path, content_type, filename FROM attachments"
 	                     " WHERE text_status IS NULL ORDER BY id", NULL);
+	/* Each attachment's text commits without waiting for the disk: should
+	 * power fail first, its text_status is NULL again and the next pass
+	 * extracts it again; the next durable commit makes it safe. */
+	int lazy = rc == 0 && t.n > 0;
+	if (lazy)
+		rc = store_lazy(st, 1, errp);
 	for (size_t i = 0; rc == 0 && i < t.n; i++) {
 		char *data = NULL, *err = NULL;
 		size_t len = 0;
@@ -348,6 +354,10 @@ int extract_pending(struct store *st, const char *storage_dir,
 		free(full);
 		free(data);
 		free(err);
+	}
+	if (lazy) {
+		int back = store_lazy(st, 0, rc ? NULL : errp);
+		rc = rc ? rc : back;
 	}
 	for (size_t i = 0; i < t.n; i++) {
 		free(t.path[i]);

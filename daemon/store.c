@@ -21,6 +21,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	int in_tx;
+	int queued;   /* the schema has search_queue (set once migrated) */
 	struct stmt_slot *cache[STORE_CACHE_SLOTS];
 };
 
@@ -300,9 +301,28 @@ int store_begin(struct store *st, char **errp)
 	return rc;
 }
 
+/* Moves the messages queued for search (schema v10) into search_text, in
+ * the order they were filed. */
+static int store_index_queue(struct store *st, char **errp)
+{
+	int64_t any = 0;
+	int rc = st->queued ? store_query_int(st, errp, &any, "SELECT EXISTS (SELECT 1 FROM"
+	                                      " search_queue)", NULL) : FOID_OK;
+	if (rc == FOID_OK && any)
+		rc = store_exec(st, errp, "INSERT INTO search_text (subject, text, message)"
+		                " SELECT m.subject, coalesce(m.body_text, ''), m.id"
+		                " FROM search_queue q JOIN messages m ON m.id = q.message"
+		                " ORDER BY q.message", NULL);
+	if (rc == FOID_OK && any)
+		rc = store_exec(st, errp, "DELETE FROM search_queue", NULL);
+	return rc;
+}
+
 int store_commit(struct store *st, char **errp)
 {
-	int rc = store_exec_plain(st, "COMMIT", errp);
+	int rc = store_index_queue(st, errp);
+	if (rc == FOID_OK)
+		rc = store_exec_plain(st, "COMMIT", errp);
 	if (rc == FOID_OK)
 		st->in_tx = 0;
 	else
@@ -396,6 +416,17 @@ int store_open(struct store **out, const char *path, char **errp)
 	if (rc)
 		goto fail;
 	rc = store_migrate(st, errp);
+	if (rc)
+		goto fail;
+	/* What was filed outside a transaction is still queued. */
+	st->queued = 1;
+	int64_t queued = 0;
+	rc = store_query_int(st, errp, &queued, "SELECT EXISTS (SELECT 1 FROM search_queue)",
+	                     NULL);
+	if (rc == FOID_OK && queued)
+		rc = store_begin(st, errp);
+	if (rc == FOID_OK && queued)
+		rc = store_commit(st, errp);
 	if (rc)
 		goto fail;
 	*out = st;

@@ -21,7 +21,7 @@ struct store;
 struct store_row;
 
 /* Latest schema version; store_open migrates older databases to it. */
-#define STORE_SCHEMA_VERSION 9
+#define STORE_SCHEMA_VERSION 10
 
 /* Opens (creating if needed) the database at path, sets WAL, foreign keys
  * and the busy timeout, and migrates the schema.  *out is owned by the
@@ -31,6 +31,8 @@ void store_close(struct store *st); /* NULL is fine */
 const char *store_path(const struct store *st);
 
 int store_begin(struct store *st, char **errp);
+/* Indexes the received mail the transaction filed for search (one
+ * statement for all of it), then commits. */
 int store_commit(struct store *st, char **errp);
 /* With lazy on, commits do not wait for the disk (PRAGMA synchronous =
  * NORMAL): they survive a crash of the process, and the next durable

@@ -281,6 +281,25 @@ const char *const store_migrations[] = {
 	"ALTER TABLE answers ADD COLUMN comment TEXT;"
 	"ALTER TABLE answers ADD COLUMN confidence INTEGER;"
 	"ALTER TABLE rounds ADD COLUMN thanks INTEGER NOT NULL DEFAULT 0;",
+	/* v9 -> v10: a received message is indexed for search when the
+	 * transaction that filed it commits, in one statement for all the mail
+	 * it filed.  FTS5 writes its pending terms out at the start of every
+	 * later statement of the transaction, so one search_text row per
+	 * INSERT INTO messages made a segment per message, and their merges,
+	 * over half of ingestion's database time.  The trigger still sees every
+	 * row, and queues it; store_commit (and store_open, for a row written
+	 * outside a transaction) moves the queue into search_text. */
+	"CREATE TABLE search_queue (message INTEGER PRIMARY KEY);"
+	"DROP TRIGGER messages_search;"
+	"CREATE TRIGGER messages_search AFTER INSERT ON messages"
+	"  WHEN new.direction = 'in' BEGIN"
+	"  INSERT INTO search_queue (message) VALUES (new.id);"
+	"END;"
+	"DROP TRIGGER messages_search_gone;"
+	"CREATE TRIGGER messages_search_gone AFTER DELETE ON messages BEGIN"
+	"  DELETE FROM search_text WHERE message = old.id;"
+	"  DELETE FROM search_queue WHERE message = old.id;"
+	"END;",
 };
 
 const int store_migration_count =

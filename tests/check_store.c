@@ -338,6 +338,45 @@ START_TEST(test_version_8_survey_upgrade_in_place)
 }
 END_TEST
 
+/* Version 9 indexed each message as it was inserted: those rows stay
+ * searchable, once each; mail filed after the upgrade is indexed when its
+ * transaction commits, and mail written outside a transaction when the
+ * store is next opened. */
+START_TEST(test_version_9_search_indexed_at_commit)
+{
+	struct fixture *fx = fixture_new();
+	old_database(fx, 9, "INSERT INTO messages (id, direction, subject, body_text, created_at)"
+	                    " VALUES (1, 'in', 'Re: FOI', 'the cost limit applies', 0)");
+	struct store *st = open_tmp(fx);
+	assert_latest(st);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM search_text WHERE search_text MATCH 'cost'"),
+	                 1);
+	char *err = NULL;
+	ck_assert_int_eq(store_begin(st, &err), 0);
+	ck_assert_msg(store_exec(st, &err, "INSERT INTO messages (id, direction, subject, body_text,"
+	                         " created_at) VALUES (2, 'in', 'Zebra', 'giraffe', 0),"
+	                         " (3, 'out', 'zebra', 'ours', 0)", NULL) == 0, "%s", err);
+	ck_assert_int_eq(store_commit(st, &err), 0);
+	ck_assert_int_eq(count(st, "SELECT message FROM search_text WHERE search_text MATCH 'zebra'"),
+	                 2);
+	ck_assert_int_eq(count(st, "SELECT message FROM search_text WHERE search_text MATCH"
+	                           " 'giraffe'"), 2);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM search_queue"), 0);
+	ck_assert_msg(store_exec(st, &err, "INSERT INTO messages (id, direction, body_text,"
+	                         " created_at) VALUES (4, 'in', 'okapi', 0)", NULL) == 0, "%s", err);
+	store_close(st);
+	st = open_tmp(fx);
+	ck_assert_int_eq(count(st, "SELECT message FROM search_text WHERE search_text MATCH 'okapi'"),
+	                 4);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM search_text"), 3);
+	ck_assert_msg(store_exec(st, &err, "DELETE FROM messages WHERE id = 2", NULL) == 0, "%s", err);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM search_text WHERE search_text MATCH"
+	                           " 'zebra'"), 0);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
 START_TEST(test_newer_schema_refused)
 {
 	struct fixture *fx = fixture_new();
@@ -386,6 +425,7 @@ int main(void)
 	tcase_add_test(tc, test_version_6_extensions_upgrade_in_place);
 	tcase_add_test(tc, test_version_7_message_rows_renamed);
 	tcase_add_test(tc, test_version_8_survey_upgrade_in_place);
+	tcase_add_test(tc, test_version_9_search_indexed_at_commit);
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_missing_row_is_notfound);
 	suite_add_tcase(s, tc);
