@@ -269,6 +269,22 @@ static int model_next_word(const char **pp, char *w)
 	}
 }
 
+/* A new string: tag, a and, when b is not NULL, '_' and b.  Hundreds
+ * per reply: no printf. */
+static char *model_feature(const char *tag, const char *a, const char *b)
+{
+	size_t t = strlen(tag), la = strlen(a), lb = b ? strlen(b) + 1 : 0;
+	char *f = xmalloc(t + la + lb + 1);
+	memcpy(f, tag, t);
+	memcpy(f + t, a, la);
+	if (b) {
+		f[t + la] = '_';
+		memcpy(f + t + la + 1, b, lb - 1);
+	}
+	f[t + la + lb] = '\0';
+	return f;
+}
+
 void model_features(const char *subject, const char *body, int has_attachments,
                     const struct strv *rule_hits, struct strv *out)
 {
@@ -276,13 +292,13 @@ void model_features(const char *subject, const char *body, int has_attachments,
 	char w[MODEL_TOKEN_MAX + 1], prev[MODEL_TOKEN_MAX + 1] = "";
 	const char *p = subject ? subject : "";
 	while (model_next_word(&p, w))
-		fset_add(&s, xasprintf("s:%s", w));
+		fset_add(&s, model_feature("s:", w, NULL));
 	p = body ? body : "";
 	size_t ntok = 0;
 	while (ntok < MODEL_MAX_TOKENS && model_next_word(&p, w)) {
-		fset_add(&s, xasprintf("w:%s", w));
+		fset_add(&s, model_feature("w:", w, NULL));
 		if (*prev)
-			fset_add(&s, xasprintf("b:%s_%s", prev, w));
+			fset_add(&s, model_feature("b:", prev, w));
 		memcpy(prev, w, sizeof prev);
 		ntok++;
 	}
