@@ -633,14 +633,13 @@ static int classify_model(const struct classify_rules *r, const struct text *t,
                           int has_attachments, int rule_spoke,
                           struct classify_result *res)
 {
-	struct strv feats = STRV_INIT, hits = STRV_INIT;
+	struct strv hits = STRV_INIT;
 	/* Where no rule of kinds 7-13 spoke (and 6 was looked for before),
 	 * there are no rule hits to look for. */
 	if (rule_spoke)
 		rule_hits(r, t, &hits);
-	model_features(t->subject, t->body, has_attachments, &hits, &feats);
 	struct model_result mr;
-	model_score(r->model, &feats, &mr);
+	model_score_reply(r->model, t->subject, t->body, has_attachments, &hits, &mr);
 	const char *kind = NULL;
 	for (size_t i = 0; i < sizeof human_kinds / sizeof human_kinds[0]; i++)
 		if (strcmp(human_kinds[i], mr.kind) == 0)
@@ -663,7 +662,6 @@ static int classify_model(const struct classify_rules *r, const struct text *t,
 		res->confidence = mr.confidence;
 	}
 	strv_free(&hits);
-	strv_free(&feats);
 	return kind != NULL;
 }
 
