@@ -1,10 +1,10 @@
 /* The statistical half of classification: a multinomial logistic
  * regression over the words, word pairs and rule hits of a reply, trained
  * by scripts/train-model.py on the training part of tests/corpus/labelled
- * and shipped as data/classify.model.  classify.c extracts the features
- * (model_features, for training) and asks the model for the human kinds; the checks that
- * must stay exact (DSNs, auto-reply headers, challenge mails) never reach
- * it.  Pure functions besides model_load. */
+ * and shipped as data/classify.model.  classify.c asks the model for the
+ * human kinds (model_score_reply; model_features lists the features for
+ * training); the checks that must stay exact (DSNs, auto-reply headers,
+ * challenge mails) never reach it.  Pure functions besides model_load. */
 #ifndef FOID_MODEL_H
 #define FOID_MODEL_H
 
