@@ -281,15 +281,20 @@ const char *const store_migrations[] = {
 	"ALTER TABLE answers ADD COLUMN comment TEXT;"
 	"ALTER TABLE answers ADD COLUMN confidence INTEGER;"
 	"ALTER TABLE rounds ADD COLUMN thanks INTEGER NOT NULL DEFAULT 0;",
-	/* v9 -> v10: a received message is indexed for search when the
-	 * transaction that filed it commits, in one statement for all the mail
-	 * it filed.  FTS5 writes its pending terms out at the start of every
-	 * later statement of the transaction, so one search_text row per
-	 * INSERT INTO messages made a segment per message, and their merges,
-	 * over half of ingestion's database time.  The trigger still sees every
-	 * row, and queues it; store_commit (and store_open, for a row written
-	 * outside a transaction) moves the queue into search_text. */
-	"CREATE TABLE search_queue (message INTEGER PRIMARY KEY);"
+	/* v9 -> v10: a received message, and an attachment's page, is indexed
+	 * for search when the transaction that filed it commits, in one
+	 * statement for all the rows it filed.  FTS5 writes its pending terms
+	 * out at the start of every later statement of the transaction, so one
+	 * search_text row per INSERT made a segment per message (and their
+	 * merges), over half of ingestion's database time.  The triggers still
+	 * see every row, and queue it; store_commit (and store_open, for rows
+	 * written outside a transaction) moves the queue into search_text. */
+	"CREATE TABLE search_queue ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message INTEGER,"      /* a messages row, or */
+	"  attachment INTEGER,"   /* an attachment_pages row */
+	"  page INTEGER"
+	");"
 	"DROP TRIGGER messages_search;"
 	"CREATE TRIGGER messages_search AFTER INSERT ON messages"
 	"  WHEN new.direction = 'in' BEGIN"
@@ -299,6 +304,16 @@ const char *const store_migrations[] = {
 	"CREATE TRIGGER messages_search_gone AFTER DELETE ON messages BEGIN"
 	"  DELETE FROM search_text WHERE message = old.id;"
 	"  DELETE FROM search_queue WHERE message = old.id;"
+	"END;"
+	"DROP TRIGGER attachment_pages_search;"
+	"CREATE TRIGGER attachment_pages_search AFTER INSERT ON attachment_pages BEGIN"
+	"  INSERT INTO search_queue (attachment, page) VALUES (new.attachment_id, new.page);"
+	"END;"
+	"DROP TRIGGER attachment_pages_gone;"
+	"CREATE TRIGGER attachment_pages_gone AFTER DELETE ON attachment_pages BEGIN"
+	"  DELETE FROM search_text WHERE attachment = old.attachment_id AND"
+	"    page IS nullif(old.page, 0);"
+	"  DELETE FROM search_queue WHERE attachment = old.attachment_id AND page = old.page;"
 	"END;",
 };
 

@@ -362,13 +362,34 @@ START_TEST(test_version_9_search_indexed_at_commit)
 	ck_assert_int_eq(count(st, "SELECT message FROM search_text WHERE search_text MATCH"
 	                           " 'giraffe'"), 2);
 	ck_assert_int_eq(count(st, "SELECT count(*) FROM search_queue"), 0);
+	/* An attachment's pages are indexed under its message. */
+	ck_assert_int_eq(store_begin(st, &err), 0);
+	ck_assert_msg(store_exec(st, &err, "INSERT INTO attachments (id, message_row, part, filename,"
+	                         " size, sha256, path) VALUES (9, 2, '2', 'a.pdf', 1, 'x', 'p')", NULL)
+	              == 0, "%s", err);
+	ck_assert_msg(store_exec(st, &err, "INSERT INTO attachment_pages VALUES (9, 3, 'tapir')",
+	                         NULL) == 0, "%s", err);
+	ck_assert_int_eq(store_commit(st, &err), 0);
+	ck_assert_int_eq(count(st, "SELECT message FROM search_text WHERE search_text MATCH 'tapir'"
+	                           " AND attachment = 9 AND page = 3"), 2);
+	/* A row written outside a transaction is indexed as it commits, and
+	 * one another program left queued when the store is next opened. */
 	ck_assert_msg(store_exec(st, &err, "INSERT INTO messages (id, direction, body_text,"
 	                         " created_at) VALUES (4, 'in', 'okapi', 0)", NULL) == 0, "%s", err);
-	store_close(st);
-	st = open_tmp(fx);
 	ck_assert_int_eq(count(st, "SELECT message FROM search_text WHERE search_text MATCH 'okapi'"),
 	                 4);
-	ck_assert_int_eq(count(st, "SELECT count(*) FROM search_text"), 3);
+	store_close(st);
+	char *path = fixture_path(fx, "foid.db");
+	sqlite3 *db = NULL;
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "INSERT INTO messages (id, direction, body_text, created_at)"
+	                              " VALUES (5, 'in', 'quokka', 0)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(path);
+	st = open_tmp(fx);
+	ck_assert_int_eq(count(st, "SELECT message FROM search_text WHERE search_text MATCH 'quokka'"),
+	                 5);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM search_text"), 5);
 	ck_assert_msg(store_exec(st, &err, "DELETE FROM messages WHERE id = 2", NULL) == 0, "%s", err);
 	ck_assert_int_eq(count(st, "SELECT count(*) FROM search_text WHERE search_text MATCH"
 	                           " 'zebra'"), 0);
