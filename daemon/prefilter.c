@@ -35,7 +35,10 @@ struct prefilter {
 	 * links where one ends, and each string's number. */
 	uint8_t cls[256];
 	size_t nclass, nends;
-	int32_t *next;
+	/* For the scan: per state and class, the next state's row (state x
+	 * nclass), its top bit set when a string ends there or down its
+	 * failure links. */
+	uint32_t *step;
 	int32_t *ends;
 	int32_t *also;
 	int32_t *at;
@@ -247,7 +250,7 @@ void prefilter_free(struct prefilter *pf)
 	free(pf->first);
 	free(pf->count);
 	strv_free(&pf->strings);
-	free(pf->next);
+	free(pf->step);
 	free(pf->ends);
 	free(pf->also);
 	free(pf->at);
@@ -293,7 +296,7 @@ void prefilter_ready(struct prefilter *pf)
 	for (int c = 'A'; c <= 'Z'; c++)
 		pf->cls[c] = pf->cls[c - 'A' + 'a'];
 	size_t nc = pf->nclass;
-	pf->next = xcalloc(total * nc, sizeof *pf->next);
+	int32_t *next = xcalloc(total * nc, sizeof *next);
 	pf->ends = xmalloc(total * sizeof *pf->ends);
 	pf->also = xmalloc(total * sizeof *pf->also);
 	pf->at = xmalloc(pf->strings.n * sizeof *pf->at);
@@ -308,7 +311,7 @@ void prefilter_ready(struct prefilter *pf)
 	for (size_t i = 0; i < pf->strings.n; i++) {
 		int32_t st = 0;
 		for (const unsigned char *s = (const unsigned char *)pf->strings.v[i]; *s; s++) {
-			int32_t *to = &pf->next[(size_t)st * nc + pf->cls[*s]];
+			int32_t *to = &next[(size_t)st * nc + pf->cls[*s]];
 			if (!*to)
 				*to = (int32_t)ns++;
 			st = *to;
@@ -322,22 +325,29 @@ void prefilter_ready(struct prefilter *pf)
 	 * state, so that a scan never steps back. */
 	size_t head = 0, tail = 0;
 	for (size_t c = 0; c < nc; c++)
-		if (pf->next[c])
-			queue[tail++] = pf->next[c];
+		if (next[c])
+			queue[tail++] = next[c];
 	while (head < tail) {
 		int32_t st = queue[head++];
 		int32_t f = fail[st];
 		pf->also[st] = pf->ends[f] >= 0 ? f : pf->also[f];
 		for (size_t c = 0; c < nc; c++) {
-			int32_t *to = &pf->next[(size_t)st * nc + c];
+			int32_t *to = &next[(size_t)st * nc + c];
 			if (*to) {
-				fail[*to] = pf->next[(size_t)f * nc + c];
+				fail[*to] = next[(size_t)f * nc + c];
 				queue[tail++] = *to;
 			} else {
-				*to = pf->next[(size_t)f * nc + c];
+				*to = next[(size_t)f * nc + c];
 			}
 		}
 	}
+	pf->step = xmalloc(total * nc * sizeof *pf->step);
+	for (size_t i = 0; i < total * nc; i++) {
+		int32_t to = next[i];
+		pf->step[i] = (uint32_t)to * (uint32_t)nc |
+		              (pf->ends[to] >= 0 || pf->also[to] >= 0 ? UINT32_C(1) << 31 : 0);
+	}
+	free(next);
 	free(fail);
 	free(queue);
 }
@@ -347,10 +357,13 @@ void prefilter_scan(const struct prefilter *pf, const char *s, unsigned char *ma
 	uint8_t small[512];
 	uint8_t *hit = pf->nends <= sizeof small ? small : xmalloc(pf->nends);
 	memset(hit, 0, pf->nends);
-	size_t nc = pf->nclass;
-	int32_t st = 0;
+	uint32_t row = 0, nc = (uint32_t)pf->nclass, mask = (UINT32_C(1) << 31) - 1;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		st = pf->next[(size_t)st * nc + pf->cls[*p]];
+		uint32_t v = pf->step[row + pf->cls[*p]];
+		row = v & mask;
+		if (v == row)
+			continue;
+		int32_t st = (int32_t)(row / nc);
 		for (int32_t x = pf->ends[st] >= 0 ? st : pf->also[st]; x >= 0 && !hit[pf->ends[x]];
 		     x = pf->also[x])
 			hit[pf->ends[x]] = 1;
