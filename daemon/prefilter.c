@@ -14,10 +14,13 @@
 /* A literal character repeated {n,} is taken up to this many times. */
 #define PREFILTER_REPEAT 16
 
-/* What a part of a pattern needs: one of alts occurs (none: nothing known). */
-struct need {
-	int none;
-	struct strv alts;
+/* What a pattern needs is read as: one of its top-level branches, each
+ * needing all of its clauses, each clause one of its strings.  A clause
+ * is a literal run of the branch ("cost limit") or a group it cannot do
+ * without ("(is|are)"); what is optional needs nothing. */
+struct clauses {
+	struct strv *v; /* each an OR of strings */
+	size_t n;
 };
 
 struct reader {
@@ -27,9 +30,13 @@ struct reader {
 };
 
 struct prefilter {
-	size_t n;              /* patterns */
-	size_t *first, *count; /* pattern i's strings: first[i] .. + count[i] */
-	struct strv strings;   /* lower case */
+	size_t n;                /* patterns */
+	/* Pattern i's branches bfirst[i] .. + bcount[i] (none: always
+	 * searched), a branch's clauses, a clause's strings. */
+	size_t *bfirst, *bcount;
+	size_t *cfirst, *ccount, nbranch;
+	size_t *sfirst, *scount, nclause;
+	struct strv strings;     /* lower case */
 	/* The automaton: states x classes of byte; the number of the string
 	 * that ends at a state (-1: none), the next state down its failure
 	 * links where one ends, and each string's number. */
@@ -50,43 +57,52 @@ struct prefilter {
 static const char *const prefilter_odd_case[] = { "\xe2\x84\xaa", "\xc5\xbf" };
 #define PREFILTER_ODD 2
 
-static void need_none(struct need *n)
+static void clauses_free(struct clauses *c)
 {
-	strv_free(&n->alts);
-	n->none = 1;
+	for (size_t i = 0; i < c->n; i++)
+		strv_free(&c->v[i]);
+	free(c->v);
+	*c = (struct clauses){ NULL, 0 };
 }
 
-static size_t need_shortest(const struct need *n)
+/* Takes *or (leaving it empty). */
+static void clauses_add(struct clauses *c, struct strv *or)
+{
+	c->v = xrealloc(c->v, (c->n + 1) * sizeof *c->v);
+	c->v[c->n++] = *or;
+	*or = (struct strv)STRV_INIT;
+}
+
+static size_t clause_shortest(const struct strv *or)
 {
 	size_t m = SIZE_MAX;
-	for (size_t i = 0; i < n->alts.n; i++)
-		if (strlen(n->alts.v[i]) < m)
-			m = strlen(n->alts.v[i]);
+	for (size_t i = 0; i < or->n; i++)
+		if (strlen(or->v[i]) < m)
+			m = strlen(or->v[i]);
 	return m;
 }
 
-/* Keeps in *best whichever of *best and *cand rules out more texts: the
- * longer shortest string, then fewer strings.  *cand is consumed. */
-static void need_pick(struct need *best, struct need *cand)
+/* The clause of c that rules out most texts (the longest shortest
+ * string, then the fewest strings), or -1 when c has none. */
+static long clauses_best(const struct clauses *c)
 {
-	int better = !cand->none && (best->none ||
-	             need_shortest(cand) > need_shortest(best) ||
-	             (need_shortest(cand) == need_shortest(best) && cand->alts.n < best->alts.n));
-	if (better) {
-		strv_free(&best->alts);
-		*best = *cand;
-	} else {
-		strv_free(&cand->alts);
+	long best = -1;
+	for (size_t i = 0; i < c->n; i++) {
+		if (best >= 0 && (clause_shortest(&c->v[i]) < clause_shortest(&c->v[best]) ||
+		                  (clause_shortest(&c->v[i]) == clause_shortest(&c->v[best]) &&
+		                   c->v[i].n >= c->v[best].n)))
+			continue;
+		best = (long)i;
 	}
-	*cand = (struct need){ 1, STRV_INIT };
+	return best;
 }
 
-static void need_run(struct need *best, struct buf *run)
+static void reader_run(struct clauses *c, struct buf *run)
 {
 	if (run->len) {
-		struct need c = { 0, STRV_INIT };
-		strv_push(&c.alts, run->data);
-		need_pick(best, &c);
+		struct strv or = STRV_INIT;
+		strv_push(&or, run->data);
+		clauses_add(c, &or);
 	}
 	buf_free(run);
 	*run = (struct buf)BUF_INIT;
@@ -150,19 +166,48 @@ static void reader_class(struct reader *r)
 	r->at = p[i] ? i + 1 : i;
 }
 
-static void reader_alt(struct reader *r, struct need *out);
+/* Branches up to ')' or the end, each into its own clauses (*out,
+ * *nout of them: a new array). */
+static void reader_branches(struct reader *r, struct clauses **out, size_t *nout);
+
+/* A group's branches as clauses of the sequence around it: a single
+ * branch's clauses all hold; of several, one of each branch's best. */
+static void reader_group(struct reader *r, struct clauses *seq)
+{
+	struct clauses *b = NULL;
+	size_t nb = 0;
+	reader_branches(r, &b, &nb);
+	if (nb == 1) {
+		for (size_t i = 0; i < b[0].n; i++)
+			clauses_add(seq, &b[0].v[i]);
+	} else {
+		struct strv or = STRV_INIT;
+		int all = 1;
+		for (size_t i = 0; all && i < nb; i++) {
+			long k = clauses_best(&b[i]);
+			all = k >= 0;
+			for (size_t j = 0; all && j < b[i].v[k].n; j++)
+				strv_push(&or, b[i].v[k].v[j]);
+		}
+		if (all)
+			clauses_add(seq, &or);
+		strv_free(&or);
+	}
+	for (size_t i = 0; i < nb; i++)
+		clauses_free(&b[i]);
+	free(b);
+}
 
 /* A sequence up to '|', ')' or the end. */
-static void reader_seq(struct reader *r, struct need *best)
+static void reader_seq(struct reader *r, struct clauses *seq)
 {
 	const char *p = r->p;
 	struct buf run = BUF_INIT;
 	int fixed;
-	*best = (struct need){ 1, STRV_INIT };
 	while (!r->unreadable && p[r->at] && p[r->at] != '|' && p[r->at] != ')') {
 		unsigned char c = (unsigned char)p[r->at];
 		if (c == '(') {
-			need_run(best, &run);
+			reader_run(seq, &run);
 			r->at++;
 			int look = 0;
 			if (p[r->at] == '?') {
@@ -175,21 +220,23 @@ static void reader_seq(struct reader *r, struct need *best)
 				else
 					r->unreadable = 1;
 			}
-			struct need inner;
-			reader_alt(r, &inner);
+			/* The group's clauses count only when it must occur. */
+			struct clauses g = { NULL, 0 };
+			reader_group(r, &g);
 			if (p[r->at] != ')')
 				r->unreadable = 1;
 			else
 				r->at++;
-			if (reader_quantifier(r, &fixed) == 0 || look)
-				need_none(&inner);
-			need_pick(best, &inner);
+			int must = reader_quantifier(r, &fixed) > 0 && !look;
+			for (size_t i = 0; must && i < g.n; i++)
+				clauses_add(seq, &g.v[i]);
+			clauses_free(&g);
 		} else if (c == '[') {
-			need_run(best, &run);
+			reader_run(seq, &run);
 			reader_class(r);
 			reader_quantifier(r, &fixed);
 		} else if (c == '\\') {
-			need_run(best, &run);
+			reader_run(seq, &run);
 			char e = p[r->at + 1];
 			if (!e || ((e >= 'a' && e <= 'z') || (e >= 'A' && e <= 'Z') || (e >= '0' && e <= '9')
 			           ? !strchr("bBdDsSwWtnrfAzZ", e) : 0))
@@ -198,7 +245,7 @@ static void reader_seq(struct reader *r, struct need *best)
 				r->at += 2;
 			reader_quantifier(r, &fixed);
 		} else if (c == '.' || c == '^' || c == '$' || c >= 0x80) {
-			need_run(best, &run);
+			reader_run(seq, &run);
 			r->at++;
 			while (c >= 0xc0 && ((unsigned char)p[r->at] & 0xc0) == 0x80)
 				r->at++;
@@ -214,27 +261,24 @@ static void reader_seq(struct reader *r, struct need *best)
 			/* What follows a repeat that varies need not follow the
 			 * copies taken. */
 			if (!fixed || min > PREFILTER_REPEAT)
-				need_run(best, &run);
+				reader_run(seq, &run);
 		}
 	}
-	need_run(best, &run);
+	reader_run(seq, &run);
 }
 
-/* Branches up to ')' or the end: one of each branch's strings occurs. */
-static void reader_alt(struct reader *r, struct need *out)
+static void reader_branches(struct reader *r, struct clauses **out, size_t *nout)
 {
-	reader_seq(r, out);
-	while (!r->unreadable && r->p[r->at] == '|') {
+	*out = NULL;
+	*nout = 0;
+	for (;;) {
+		*out = xrealloc(*out, (*nout + 1) * sizeof **out);
+		struct clauses *b = &(*out)[(*nout)++];
+		*b = (struct clauses){ NULL, 0 };
+		reader_seq(r, b);
+		if (r->unreadable || r->p[r->at] != '|')
+			break;
 		r->at++;
-		struct need b;
-		reader_seq(r, &b);
-		if (b.none || out->none) {
-			need_none(out);
-		} else {
-			for (size_t i = 0; i < b.alts.n; i++)
-				strv_push(&out->alts, b.alts.v[i]);
-		}
-		strv_free(&b.alts);
 	}
 }
 
@@ -247,8 +291,12 @@ void prefilter_free(struct prefilter *pf)
 {
 	if (!pf)
 		return;
-	free(pf->first);
-	free(pf->count);
+	free(pf->bfirst);
+	free(pf->bcount);
+	free(pf->cfirst);
+	free(pf->ccount);
+	free(pf->sfirst);
+	free(pf->scount);
 	strv_free(&pf->strings);
 	free(pf->step);
 	free(pf->ends);
@@ -265,19 +313,47 @@ size_t prefilter_count(const struct prefilter *pf)
 int prefilter_add(struct prefilter *pf, const char *pattern)
 {
 	struct reader r = { pattern, 0, 0 };
-	struct need n;
-	reader_alt(&r, &n);
-	if (r.unreadable || pattern[r.at] || (!n.none && need_shortest(&n) < PREFILTER_MIN))
-		need_none(&n);
-	pf->first = xrealloc(pf->first, (pf->n + 1) * sizeof *pf->first);
-	pf->count = xrealloc(pf->count, (pf->n + 1) * sizeof *pf->count);
-	pf->first[pf->n] = pf->strings.n;
-	pf->count[pf->n] = n.none ? 0 : n.alts.n;
-	for (size_t i = 0; !n.none && i < n.alts.n; i++)
-		strv_push(&pf->strings, n.alts.v[i]);
+	struct clauses *b = NULL;
+	size_t nb = 0;
+	reader_branches(&r, &b, &nb);
+	/* Clauses with a string too short to be worth it are left out (a
+	 * branch needs no less than the rest); a branch left with none
+	 * makes the whole pattern a search. */
+	int usable = !r.unreadable && !pattern[r.at];
+	for (size_t i = 0; i < nb; i++) {
+		size_t k = 0;
+		for (size_t j = 0; j < b[i].n; j++) {
+			if (clause_shortest(&b[i].v[j]) >= PREFILTER_MIN)
+				b[i].v[k++] = b[i].v[j];
+			else
+				strv_free(&b[i].v[j]);
+		}
+		b[i].n = k;
+		usable = usable && k > 0;
+	}
+	pf->bfirst = xrealloc(pf->bfirst, (pf->n + 1) * sizeof *pf->bfirst);
+	pf->bcount = xrealloc(pf->bcount, (pf->n + 1) * sizeof *pf->bcount);
+	pf->bfirst[pf->n] = pf->nbranch;
+	pf->bcount[pf->n] = usable ? nb : 0;
+	for (size_t i = 0; usable && i < nb; i++) {
+		pf->cfirst = xrealloc(pf->cfirst, (pf->nbranch + 1) * sizeof *pf->cfirst);
+		pf->ccount = xrealloc(pf->ccount, (pf->nbranch + 1) * sizeof *pf->ccount);
+		pf->cfirst[pf->nbranch] = pf->nclause;
+		pf->ccount[pf->nbranch++] = b[i].n;
+		for (size_t j = 0; j < b[i].n; j++) {
+			pf->sfirst = xrealloc(pf->sfirst, (pf->nclause + 1) * sizeof *pf->sfirst);
+			pf->scount = xrealloc(pf->scount, (pf->nclause + 1) * sizeof *pf->scount);
+			pf->sfirst[pf->nclause] = pf->strings.n;
+			pf->scount[pf->nclause++] = b[i].v[j].n;
+			for (size_t k = 0; k < b[i].v[j].n; k++)
+				strv_push(&pf->strings, b[i].v[j].v[k]);
+		}
+	}
 	pf->n++;
-	strv_free(&n.alts);
-	return !n.none;
+	for (size_t i = 0; i < nb; i++)
+		clauses_free(&b[i]);
+	free(b);
+	return usable;
 }
 
 void prefilter_ready(struct prefilter *pf)
@@ -371,9 +447,17 @@ void prefilter_scan(const struct prefilter *pf, const char *s, unsigned char *ma
 	size_t odd = pf->strings.n - PREFILTER_ODD;
 	int all = hit[pf->at[odd]] || hit[pf->at[odd + 1]];
 	for (size_t i = 0; i < pf->n; i++) {
-		int m = all || pf->count[i] == 0;
-		for (size_t k = 0; !m && k < pf->count[i]; k++)
-			m = hit[pf->at[pf->first[i] + k]];
+		int m = all || pf->bcount[i] == 0;
+		for (size_t b = pf->bfirst[i]; !m && b < pf->bfirst[i] + pf->bcount[i]; b++) {
+			int every = 1;
+			for (size_t c = pf->cfirst[b]; every && c < pf->cfirst[b] + pf->ccount[b]; c++) {
+				int one = 0;
+				for (size_t k = pf->sfirst[c]; !one && k < pf->sfirst[c] + pf->scount[c]; k++)
+					one = hit[pf->at[k]];
+				every = one;
+			}
+			m = every;
+		}
 		may[i] = (unsigned char)m;
 	}
 	if (hit != small)

@@ -1,9 +1,11 @@
 /* Which of a set of regexes can match a text, found in one pass over it.
- * Each pattern (regex.h syntax: caseless) is read for strings one of
- * which every match must contain; the text is scanned once for all of
- * them (Aho-Corasick).  A pattern none of whose strings occurs cannot
- * match, and its search is spared; one whose strings do occur still needs
- * its search, as does a pattern foid cannot read strings from.  So a
+ * Each pattern (regex.h syntax: caseless) is read for the strings its
+ * matches must contain (per top-level branch, every literal run and
+ * every group it cannot do without, a group by one of its branches);
+ * the text is scanned once for all of them (Aho-Corasick).  A pattern
+ * none of whose branches has all it needs cannot match, and its search is
+ * spared; one that may match still needs its search, as does a pattern
+ * foid cannot read strings from.  So a
  * caller that searches only where prefilter_scan says "may" gets the same
  * answers as one that searches everywhere. */
 #ifndef FOID_PREFILTER_H

@@ -56,6 +56,17 @@ START_TEST(test_each_branch_counts)
 }
 END_TEST
 
+/* Every part a branch cannot do without must occur, not just one. */
+START_TEST(test_all_of_a_branch_is_needed)
+{
+	const char *p = "no (recorded )?information (is )?held|(our|the) (reply|answer) is below";
+	ck_assert_int_eq(may(p, "no information we hold"), 0);
+	ck_assert_int_eq(may(p, "No recorded information is held"), 1);
+	ck_assert_int_eq(may(p, "our reply, which is below"), 1);
+	ck_assert_int_eq(may(p, "the reply is not here"), 0);
+}
+END_TEST
+
 START_TEST(test_unreadable_patterns_are_always_searched)
 {
 	ck_assert_int_eq(may("[0-9]{3} ?[0-9]{3}", "no digits"), 1);
@@ -122,6 +133,7 @@ int main(void)
 	tcase_add_test(tc, test_required_string_absent_rules_out);
 	tcase_add_test(tc, test_optional_parts_are_not_required);
 	tcase_add_test(tc, test_each_branch_counts);
+	tcase_add_test(tc, test_all_of_a_branch_is_needed);
 	tcase_add_test(tc, test_unreadable_patterns_are_always_searched);
 	tcase_add_test(tc, test_unicode_case_partners_of_ascii_letters);
 	tcase_add_test(tc, test_never_rules_out_a_match);
