@@ -5,6 +5,7 @@
 
 #include "classify.h"
 #include "model.h"
+#include "prefilter.h"
 #include "regex.h"
 
 /* Listed in precedence order where the order matters (see the rules file). */
@@ -75,13 +76,19 @@ struct classify_rules {
 	struct rule *v;
 	size_t n;
 	struct kind_filter filter[K_COUNT];
+	/* Rule i is its pattern i: which rules a text rules out before any
+	 * regex runs on it. */
+	struct prefilter *pf;
 	struct model *model; /* classify.model beside the rules, or NULL */
 };
 
-/* The text a decision looked at: subject and body folded to single spaces. */
+/* The text a decision looked at: subject and body folded to single spaces,
+ * and for each, which rules may match it (prefilter_scan; NULL with the
+ * text). */
 struct text {
 	char *subject; /* NULL when there is none */
 	char *body;
+	unsigned char *may[F_COUNT];
 };
 
 /* Bytes of context around the match in a reference's not-reference test. */
@@ -100,6 +107,7 @@ void classify_rules_free(struct classify_rules *r)
 		for (int f = 0; f < F_COUNT; f++)
 			regex_free(r->filter[k].re[f]);
 	free(r->v);
+	prefilter_free(r->pf);
 	model_free(r->model);
 	free(r);
 }
@@ -215,23 +223,40 @@ static const struct regex *rule_re(struct rule *ru)
 	return ru->re;
 }
 
-/* 1 when some rule of kind placed at f matches s. */
+/* 1 when some rule of kind placed at f matches s; may is s's prefilter
+ * scan, or NULL to scan here.  Only rules the scan leaves are searched:
+ * the kind's one regex when it leaves them all, else each of them. */
 static int kind_any_match(const struct classify_rules *r, enum rule_kind kind, int f,
-                          const char *s)
+                          const char *s, const unsigned char *may)
 {
 	const struct kind_filter *kf = &r->filter[kind];
 	int g = kf->state[f] == 2 ? F_BODY : f;
 	if (!s || kf->state[g] == 0)
 		return 0;
-	if (kf->state[g] == 1)
-		return regex_search(kf->re[g], s, 0, NULL, 0) == 1;
-	for (size_t i = 0; i < r->n; i++) {
-		const struct regex *re = r->v[i].kind == kind && (r->v[i].where & filter_where[f])
-		                         ? rule_re(&r->v[i]) : NULL;
-		if (re && regex_search(re, s, 0, NULL, 0) == 1)
-			return 1;
+	unsigned char *own = NULL;
+	if (!may) {
+		own = xmalloc(r->n ? r->n : 1);
+		prefilter_scan(r->pf, s, own);
+		may = own;
 	}
-	return 0;
+	size_t rules = 0, left = 0;
+	for (size_t i = 0; i < r->n; i++)
+		if (r->v[i].kind == kind && (r->v[i].where & filter_where[f])) {
+			rules++;
+			left += may[i];
+		}
+	int hit = 0;
+	if (left && left == rules && kf->state[g] == 1) {
+		hit = regex_search(kf->re[g], s, 0, NULL, 0) == 1;
+	} else {
+		for (size_t i = 0; left && !hit && i < r->n; i++) {
+			const struct regex *re = r->v[i].kind == kind && (r->v[i].where & filter_where[f])
+			                         && may[i] ? rule_re(&r->v[i]) : NULL;
+			hit = re && regex_search(re, s, 0, NULL, 0) == 1;
+		}
+	}
+	free(own);
+	return hit;
 }
 
 /* The model lives beside the rules it takes its rule features from, so
@@ -282,6 +307,10 @@ int classify_load(const char *rules_path, struct classify_rules **out, char **er
 		}
 	}
 	classify_build_filters(r);
+	r->pf = prefilter_new();
+	for (size_t i = 0; i < r->n; i++)
+		prefilter_add(r->pf, r->v[i].pattern);
+	prefilter_ready(r->pf);
 	ret = classify_load_model(r, rules_path, errp);
 out:
 	free(text);
@@ -315,7 +344,9 @@ static char *fold(const char *s)
 {
 	if (!s)
 		return NULL;
-	struct buf b = BUF_INIT;
+	/* Folding never lengthens the text: one pass into one allocation. */
+	char *out = xmalloc(strlen(s) + 1);
+	size_t len = 0;
 	int space = 0;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n' || *p == '\f' ||
@@ -325,17 +356,40 @@ static char *fold(const char *s)
 			space = 1;
 			continue;
 		}
-		if (space && b.len)
-			buf_addc(&b, ' ');
+		if (space && len)
+			out[len++] = ' ';
 		space = 0;
 		if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] >= 0x98 && p[2] <= 0x9d)) {
-			buf_addc(&b, p[2] <= 0x9b ? '\'' : '"');
+			out[len++] = p[2] <= 0x9b ? '\'' : '"';
 			p += 2;
 			continue;
 		}
-		buf_addc(&b, (char)*p);
+		out[len++] = (char)*p;
 	}
-	return buf_detach(&b);
+	out[len] = '\0';
+	return out;
+}
+
+/* A text of subject and body (folded, taken), with their prefilter scans. */
+static struct text text_new(const struct classify_rules *r, char *subject, char *body)
+{
+	struct text t = { subject, body, { NULL, NULL } };
+	const char *s[F_COUNT] = { subject, body };
+	for (int f = 0; f < F_COUNT; f++) {
+		if (!s[f])
+			continue;
+		t.may[f] = xmalloc(r->n ? r->n : 1);
+		prefilter_scan(r->pf, s[f], t.may[f]);
+	}
+	return t;
+}
+
+static void text_free(struct text *t)
+{
+	free(t->subject);
+	free(t->body);
+	for (int f = 0; f < F_COUNT; f++)
+		free(t->may[f]);
 }
 
 /* A new string of at most CLASSIFY_EVIDENCE_MAX bytes around s[so, eo). */
@@ -358,9 +412,11 @@ static char *excerpt(const char *s, size_t so, size_t eo)
 	return util_trim(xstrndup(s + start, end - start));
 }
 
-static int rule_match(struct rule *ru, const char *s, struct regex_span *m, size_t nm)
+/* may: s's prefilter scan (NULL: none) */
+static int rule_match(const struct classify_rules *r, struct rule *ru, const char *s,
+                      const unsigned char *may, struct regex_span *m, size_t nm)
 {
-	const struct regex *re = s ? rule_re(ru) : NULL;
+	const struct regex *re = s && (!may || may[ru - r->v]) ? rule_re(ru) : NULL;
 	return re && regex_search(re, s, 0, m, nm) == 1;
 }
 
@@ -368,8 +424,8 @@ static int rule_match(struct rule *ru, const char *s, struct regex_span *m, size
 static const struct rule *match_kind(const struct classify_rules *r, enum rule_kind kind,
                                      const struct text *t, char **evidence)
 {
-	if (!kind_any_match(r, kind, F_SUBJECT, t->subject) &&
-	    !kind_any_match(r, kind, F_BODY, t->body))
+	if (!kind_any_match(r, kind, F_SUBJECT, t->subject, t->may[F_SUBJECT]) &&
+	    !kind_any_match(r, kind, F_BODY, t->body, t->may[F_BODY]))
 		return NULL;
 	for (size_t i = 0; i < r->n; i++) {
 		struct rule *ru = &r->v[i];
@@ -377,9 +433,9 @@ static const struct rule *match_kind(const struct classify_rules *r, enum rule_k
 			continue;
 		struct regex_span m[1];
 		const char *s = NULL;
-		if ((ru->where & W_SUBJECT) && rule_match(ru, t->subject, m, 1))
+		if ((ru->where & W_SUBJECT) && rule_match(r, ru, t->subject, t->may[F_SUBJECT], m, 1))
 			s = t->subject;
-		else if ((ru->where & W_BODY) && rule_match(ru, t->body, m, 1))
+		else if ((ru->where & W_BODY) && rule_match(r, ru, t->body, t->may[F_BODY], m, 1))
 			s = t->body;
 		if (s) {
 			*evidence = excerpt(s, (size_t)m[0].start, (size_t)m[0].end);
@@ -391,8 +447,12 @@ static const struct rule *match_kind(const struct classify_rules *r, enum rule_k
 
 static int line_is_quote(const struct classify_rules *r, const char *line, int bounce)
 {
-	return kind_any_match(r, K_ORIGINAL, F_BODY, line) ||
-	       (!bounce && kind_any_match(r, K_QUOTE, F_BODY, line));
+	unsigned char *may = xmalloc(r->n ? r->n : 1);
+	prefilter_scan(r->pf, line, may);
+	int quote = kind_any_match(r, K_ORIGINAL, F_BODY, line, may) ||
+	            (!bounce && kind_any_match(r, K_QUOTE, F_BODY, line, may));
+	free(may);
+	return quote;
 }
 
 /* A new string: a reply's body without '>' lines, cut at the first quote
@@ -445,14 +505,14 @@ static int set_from_rule(struct classify_result *res, const struct rule *ru, cha
 /* The first acceptable reference any reference rule for place f (subject
  * or body) finds in s, or NULL. */
 static char *reference_in(const struct classify_rules *r, const char *s, int f,
-                          const char *ours)
+                          const unsigned char *may, const char *ours)
 {
-	if (!kind_any_match(r, K_REFERENCE, f, s))
+	if (!kind_any_match(r, K_REFERENCE, f, s, may))
 		return NULL;
 	for (size_t i = 0; i < r->n; i++) {
 		struct rule *ru = &r->v[i];
 		const struct regex *re = ru->kind == K_REFERENCE && (ru->where & filter_where[f])
-		                         ? rule_re(ru) : NULL;
+		                         && (!may || may[i]) ? rule_re(ru) : NULL;
 		if (!re)
 			continue;
 		for (size_t off = 0; s[off]; ) {
@@ -471,7 +531,7 @@ static char *reference_in(const struct classify_rules *r, const char *s, int f,
 			for (int k = 0; k < NOTREF_TAIL && s[tail_end]; k++)
 				tail_end++;
 			char *ctx = xstrndup(s + m[0].start, tail_end - (size_t)m[0].start);
-			int ok = rl > 0 && strpbrk(ref, "0123456789") && !kind_any_match(r, K_NOTREF, f, ctx) &&
+			int ok = rl > 0 && strpbrk(ref, "0123456789") && !kind_any_match(r, K_NOTREF, f, ctx, NULL) &&
 			         !(ours && !strcasecmp(ref, ours));
 			free(ctx);
 			if (ok)
@@ -486,8 +546,8 @@ static char *reference_in(const struct classify_rules *r, const char *s, int f,
 static char *reference_folded(const struct classify_rules *r, const struct text *t,
                               const char *ours)
 {
-	char *ref = reference_in(r, t->subject, F_SUBJECT, ours);
-	return ref ? ref : reference_in(r, t->body, F_BODY, ours);
+	char *ref = reference_in(r, t->subject, F_SUBJECT, t->may[F_SUBJECT], ours);
+	return ref ? ref : reference_in(r, t->body, F_BODY, t->may[F_BODY], ours);
 }
 
 char *classify_reference(const struct classify_rules *r, const char *subject,
@@ -496,10 +556,9 @@ char *classify_reference(const struct classify_rules *r, const char *subject,
 	if (!r)
 		return NULL;
 	char *stripped = strip_quotes(r, body ? body : "", 0);
-	struct text t = { fold(subject), fold(stripped) };
+	struct text t = text_new(r, fold(subject), fold(stripped));
 	char *ref = reference_folded(r, &t, our_reference);
-	free(t.subject);
-	free(t.body);
+	text_free(&t);
 	free(stripped);
 	return ref;
 }
@@ -529,15 +588,16 @@ static void rule_hits(const struct classify_rules *r, const struct text *t,
                       struct strv *out)
 {
 	for (enum rule_kind k = K_AUTO; k <= K_ACK; k++) {
-		if (!kind_any_match(r, k, F_SUBJECT, t->subject) &&
-		    !kind_any_match(r, k, F_BODY, t->body))
+		if (!kind_any_match(r, k, F_SUBJECT, t->subject, t->may[F_SUBJECT]) &&
+		    !kind_any_match(r, k, F_BODY, t->body, t->may[F_BODY]))
 			continue;
 		for (size_t i = 0; i < r->n; i++) {
 			struct rule *ru = &r->v[i];
 			struct regex_span m[1];
 			if (ru->kind == k &&
-			    (((ru->where & W_SUBJECT) && rule_match(ru, t->subject, m, 1)) ||
-			     ((ru->where & W_BODY) && rule_match(ru, t->body, m, 1))))
+			    (((ru->where & W_SUBJECT) &&
+			      rule_match(r, ru, t->subject, t->may[F_SUBJECT], m, 1)) ||
+			     ((ru->where & W_BODY) && rule_match(r, ru, t->body, t->may[F_BODY], m, 1))))
 				strv_push_owned(out, xasprintf("%s:%s", kinds[k].name, ru->name));
 		}
 	}
@@ -568,14 +628,13 @@ static int classify_model(const struct classify_rules *r, const struct text *t,
                           int has_attachments, int rule_spoke,
                           struct classify_result *res)
 {
-	struct strv feats = STRV_INIT, hits = STRV_INIT;
+	struct strv hits = STRV_INIT;
 	/* Where no rule of kinds 7-13 spoke (and 6 was looked for before),
 	 * there are no rule hits to look for. */
 	if (rule_spoke)
 		rule_hits(r, t, &hits);
-	model_features(t->subject, t->body, has_attachments, &hits, &feats);
 	struct model_result mr;
-	model_score(r->model, &feats, &mr);
+	model_score_reply(r->model, t->subject, t->body, has_attachments, &hits, &mr);
 	const char *kind = NULL;
 	for (size_t i = 0; i < sizeof human_kinds / sizeof human_kinds[0]; i++)
 		if (strcmp(human_kinds[i], mr.kind) == 0)
@@ -598,7 +657,6 @@ static int classify_model(const struct classify_rules *r, const struct text *t,
 		res->confidence = mr.confidence;
 	}
 	strv_free(&hits);
-	strv_free(&feats);
 	return kind != NULL;
 }
 
@@ -625,7 +683,7 @@ static void classify_body(const struct classify_rules *r, const char *subject,
                           struct classify_result *res)
 {
 	char *stripped = strip_quotes(r, body ? body : "", 0);
-	struct text t = { fold(subject), fold(stripped) };
+	struct text t = text_new(r, fold(subject), fold(stripped));
 	char *ev = NULL;
 	const struct rule *ru;
 	res->their_reference = reference_folded(r, &t, ours);
@@ -645,8 +703,7 @@ static void classify_body(const struct classify_rules *r, const char *subject,
 	}
 	free(auto_rule);
 	free(auto_evidence);
-	free(t.subject);
-	free(t.body);
+	text_free(&t);
 	free(stripped);
 }
 
@@ -1027,8 +1084,8 @@ static int auto_headers(const struct mime_message *m, char **rule, char **eviden
 static int classify_machine(const struct classify_rules *r, const struct mime_message *m,
                             struct classify_result *res)
 {
-	struct text t = { fold(m->subject), fold(m->body_text) };
-	struct text ds = { NULL, fold(m->delivery_status) };
+	struct text t = text_new(r, fold(m->subject), fold(m->body_text));
+	struct text ds = text_new(r, NULL, fold(m->delivery_status));
 	struct dsn d = { 0, 0, 0, STRV_INIT, NULL, NULL };
 	const struct rule *ru;
 	char *ev = NULL;
@@ -1062,7 +1119,9 @@ static int classify_machine(const struct classify_rules *r, const struct mime_me
 		bounce_details(r, m, res);
 		goto out;
 	}
-	struct text gated = { t.subject, is_daemon_sender(m) ? t.body : NULL };
+	int daemon = is_daemon_sender(m);
+	struct text gated = { t.subject, daemon ? t.body : NULL,
+	                      { t.may[F_SUBJECT], daemon ? t.may[F_BODY] : NULL } };
 	if ((ru = match_kind(r, K_DELAY, &gated, &ev))) {
 		set_from_rule(res, ru, xasprintf("%s (delivery delayed, not failed: carries "
 		                                 "no answer)", ev));
@@ -1084,9 +1143,8 @@ out:
 	strv_free(&d.recipients);
 	free(d.diagnostic);
 	free(d.evidence);
-	free(t.subject);
-	free(t.body);
-	free(ds.body);
+	text_free(&t);
+	text_free(&ds);
 	return done;
 }
 
@@ -1108,13 +1166,12 @@ void classify_features(const struct classify_rules *r, const struct mime_message
                        struct strv *out)
 {
 	char *stripped = strip_quotes(r, m->body_text ? m->body_text : "", 0);
-	struct text t = { fold(m->subject), fold(stripped) };
+	struct text t = text_new(r, fold(m->subject), fold(stripped));
 	struct strv hits = STRV_INIT;
 	rule_hits(r, &t, &hits);
 	model_features(t.subject, t.body, has_documents(m), &hits, out);
 	strv_free(&hits);
-	free(t.subject);
-	free(t.body);
+	text_free(&t);
 	free(stripped);
 }
 

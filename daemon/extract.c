@@ -267,6 +267,9 @@ void extract_result_clear(struct extract_result *res)
 
 /* ---- the store ------------------------------------------------------------- */
 
+/* Attachments whose text one transaction stores. */
+#define EXTRACT_BATCH 50
+
 struct extract_todo {
 	int64_t *id;
 	char **path, **type, **name;
@@ -287,10 +290,11 @@ static int extract_todo_cb(const struct store_row *row, void *arg)
 	return 0;
 }
 
+/* Stores one attachment's text and status, in the caller's transaction. */
 static int extract_store(struct store *st, int64_t id, const struct extract_result *res,
                          char **errp)
 {
-	int rc = store_begin(st, errp);
+	int rc = 0;
 	size_t chars = 0;
 	for (size_t p = 0; rc == 0 && p < res->pages.n; p++) {
 		chars += strlen(res->pages.v[p]);
@@ -314,7 +318,6 @@ static int extract_store(struct store *st, int64_t id, const struct extract_resu
 	if (rc == 0 && msg)
 		rc = survey_code_message(st, msg, NULL, errp);
 	free(status);
-	rc = store_finish(st, rc, errp);
 	return rc;
 }
 
@@ -326,27 +329,49 @@ int extract_pending(struct store *st, const char *storage_dir,
 	int rc = store_query(st, errp, extract_todo_cb, &t,
 	                     "SELECT id, path, content_type, filename FROM attachments"
 	                     " WHERE text_status IS NULL ORDER BY id", NULL);
-	for (size_t i = 0; rc == 0 && i < t.n; i++) {
-		char *data = NULL, *err = NULL;
-		size_t len = 0;
-		struct extract_result res = { 0 };
-		char *full = xasprintf("%s/%s", storage_dir, t.path[i]);
-		if (blob_get(storage_dir, t.path[i], &data, &len, &err) < 0) {
-			res.type = "unknown";
-			res.warning = xasprintf("stored file unreadable: %s", err);
-		} else {
-			extract_file(full, data, len, t.type[i], t.name[i], o, &res);
+	/* The texts commit a batch at a time (one search segment, one commit
+	 * for EXTRACT_BATCH attachments), the converters run outside the
+	 * transaction, and the commits do not wait for the disk: should
+	 * power fail first, the attachments' text_status is NULL again and
+	 * the next pass extracts them again; the next durable commit makes
+	 * them safe. */
+	int lazy = rc == 0 && t.n > 0;
+	if (lazy)
+		rc = store_lazy(st, 1, errp);
+	for (size_t i = 0; rc == 0 && i < t.n; i += EXTRACT_BATCH) {
+		size_t k = t.n - i < EXTRACT_BATCH ? t.n - i : EXTRACT_BATCH;
+		struct extract_result *res = xcalloc(k, sizeof *res);
+		for (size_t j = 0; j < k; j++) {
+			char *data = NULL, *err = NULL;
+			size_t len = 0;
+			char *full = xasprintf("%s/%s", storage_dir, t.path[i + j]);
+			if (blob_get(storage_dir, t.path[i + j], &data, &len, &err) < 0) {
+				res[j].type = "unknown";
+				res[j].warning = xasprintf("stored file unreadable: %s", err);
+			} else {
+				extract_file(full, data, len, t.type[i + j], t.name[i + j], o, &res[j]);
+			}
+			if (res[j].warning)
+				log_warn("event=extract.warning attachment=%lld name=%s type=%s problem=%s",
+				         (long long)t.id[i + j], log_q(t.name[i + j]), res[j].type,
+				         log_q(res[j].warning));
+			free(full);
+			free(data);
+			free(err);
 		}
-		if (res.warning)
-			log_warn("event=extract.warning attachment=%lld name=%s type=%s problem=%s",
-			         (long long)t.id[i], log_q(t.name[i]), res.type, log_q(res.warning));
-		rc = extract_store(st, t.id[i], &res, errp);
+		rc = store_begin(st, errp);
+		for (size_t j = 0; rc == 0 && j < k; j++)
+			rc = extract_store(st, t.id[i + j], &res[j], errp);
+		rc = store_finish(st, rc, errp);
 		if (rc == 0)
-			(*done)++;
-		extract_result_clear(&res);
-		free(full);
-		free(data);
-		free(err);
+			*done += k;
+		for (size_t j = 0; j < k; j++)
+			extract_result_clear(&res[j]);
+		free(res);
+	}
+	if (lazy) {
+		int back = store_lazy(st, 0, rc ? NULL : errp);
+		rc = rc ? rc : back;
 	}
 	for (size_t i = 0; i < t.n; i++) {
 		free(t.path[i]);

@@ -47,8 +47,8 @@ void extract_result_clear(struct extract_result *res);
 
 /* Extracts every attachment not tried yet (text_status NULL), storing its
  * pages (attachment_pages, and so search) and its status, one transaction
- * per attachment.  *done counts them.  Returns 0 or the store's error:
- * a file's own trouble is only its status and a warning. */
+ * per batch of attachments.  *done counts them.  Returns 0 or the store's
+ * error: a file's own trouble is only its status and a warning. */
 int extract_pending(struct store *st, const char *storage_dir,
                     const struct extract_opts *o, size_t *done, char **errp);
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -268,54 +269,79 @@ static int model_next_word(const char **pp, char *w)
 	}
 }
 
-void model_features(const char *subject, const char *body, int has_attachments,
-                    const struct strv *rule_hits, struct strv *out)
+/* Calls fn with each feature of a reply in order (model_features says
+ * which), repeats included; the text passed is valid during the call. */
+static void model_each_feature(const char *subject, const char *body, int has_attachments,
+                               const struct strv *rule_hits,
+                               void (*fn)(const char *feature, void *arg), void *arg)
 {
-	struct fset s = { out, NULL, 0 };
 	char w[MODEL_TOKEN_MAX + 1], prev[MODEL_TOKEN_MAX + 1] = "";
+	char f[2 * MODEL_TOKEN_MAX + 4];
 	const char *p = subject ? subject : "";
-	while (model_next_word(&p, w))
-		fset_add(&s, xasprintf("s:%s", w));
+	while (model_next_word(&p, w)) {
+		snprintf(f, sizeof f, "s:%s", w);
+		fn(f, arg);
+	}
 	p = body ? body : "";
 	size_t ntok = 0;
 	while (ntok < MODEL_MAX_TOKENS && model_next_word(&p, w)) {
-		fset_add(&s, xasprintf("w:%s", w));
-		if (*prev)
-			fset_add(&s, xasprintf("b:%s_%s", prev, w));
+		/* Hundreds per reply: no printf. */
+		size_t lw = strlen(w), lp = strlen(prev);
+		memcpy(f, "w:", 2);
+		memcpy(f + 2, w, lw + 1);
+		fn(f, arg);
+		if (*prev) {
+			f[0] = 'b';
+			memcpy(f + 2, prev, lp);
+			f[2 + lp] = '_';
+			memcpy(f + 3 + lp, w, lw + 1);
+			fn(f, arg);
+		}
 		memcpy(prev, w, sizeof prev);
 		ntok++;
 	}
-	fset_add(&s, xstrdup(ntok < 40 ? "len:short" : ntok < 150 ? "len:medium" : "len:long"));
+	fn(ntok < 40 ? "len:short" : ntok < 150 ? "len:medium" : "len:long", arg);
 	if (has_attachments)
-		fset_add(&s, xstrdup("att"));
+		fn("att", arg);
 	/* Each rule matches too few training replies to earn a weight of its
 	 * own; "any rule of this kind" pools them (a clarification worded as
 	 * no training reply words it still counts as a clarification rule). */
 	for (size_t i = 0; rule_hits && i < rule_hits->n; i++) {
 		const char *colon = strchr(rule_hits->v[i], ':');
-		fset_add(&s, xasprintf("r:%s", rule_hits->v[i]));
-		if (colon)
-			fset_add(&s, xasprintf("k:%.*s", (int)(colon - rule_hits->v[i]),
-			                       rule_hits->v[i]));
+		char *r = xasprintf("r:%s", rule_hits->v[i]);
+		fn(r, arg);
+		free(r);
+		if (colon) {
+			char *k = xasprintf("k:%.*s", (int)(colon - rule_hits->v[i]), rule_hits->v[i]);
+			fn(k, arg);
+			free(k);
+		}
 	}
+}
+
+static void model_collect(const char *feature, void *arg)
+{
+	fset_add(arg, xstrdup(feature));
+}
+
+void model_features(const char *subject, const char *body, int has_attachments,
+                    const struct strv *rule_hits, struct strv *out)
+{
+	struct fset s = { out, NULL, 0 };
+	model_each_feature(subject, body, has_attachments, rule_hits, model_collect, &s);
 	free(s.slots);
 }
 
-void model_score(const struct model *m, const struct strv *features,
-                 struct model_result *res)
+/* Scores the model's features hit[0..nhit) (distinct, in the order the
+ * reply has them). */
+static void model_score_hits(const struct model *m, const long *hit, size_t nhit,
+                             struct model_result *res)
 {
 	double z[MODEL_KINDS_MAX];
 	memcpy(z, m->bias, sizeof z);
-	long *hit = xcalloc(features->n + 1, sizeof *hit);
-	size_t nhit = 0;
-	for (size_t i = 0; i < features->n; i++) {
-		long f = model_find(m, features->v[i]);
-		if (f < 0)
-			continue;
-		hit[nhit++] = f;
+	for (size_t i = 0; i < nhit; i++)
 		for (size_t k = 0; k < m->nkinds; k++)
-			z[k] += m->w[(size_t)f * m->nkinds + k];
-	}
+			z[k] += m->w[(size_t)hit[i] * m->nkinds + k];
 	size_t best = 0;
 	for (size_t k = 1; k < m->nkinds; k++)
 		if (z[k] > z[best])
@@ -348,7 +374,55 @@ void model_score(const struct model *m, const struct strv *features,
 			break;
 		}
 	}
-	free(hit);
+}
+
+/* The model's features a reply has, each once, in the order it has them. */
+struct model_hits {
+	const struct model *m;
+	long *v;
+	size_t n, cap;
+	size_t *slots, nslots; /* index + 1 into v, open addressing */
+};
+
+static void model_hit(const char *feature, void *arg)
+{
+	struct model_hits *h = arg;
+	long f = model_find(h->m, feature);
+	if (f < 0)
+		return;
+	if (2 * (h->n + 1) > h->nslots) {
+		size_t n = h->nslots ? 2 * h->nslots : 256;
+		free(h->slots);
+		h->slots = xcalloc(n, sizeof *h->slots);
+		h->nslots = n;
+		for (size_t i = 0; i < h->n; i++) {
+			size_t j = (size_t)h->v[i] & (n - 1);
+			while (h->slots[j])
+				j = (j + 1) & (n - 1);
+			h->slots[j] = i + 1;
+		}
+	}
+	size_t j = (size_t)f & (h->nslots - 1);
+	for (; h->slots[j]; j = (j + 1) & (h->nslots - 1))
+		if (h->v[h->slots[j] - 1] == f)
+			return;
+	if (h->n == h->cap) {
+		h->cap = h->cap ? 2 * h->cap : 256;
+		h->v = xrealloc(h->v, h->cap * sizeof *h->v);
+	}
+	h->v[h->n++] = f;
+	h->slots[j] = h->n;
+}
+
+void model_score_reply(const struct model *m, const char *subject, const char *body,
+                       int has_attachments, const struct strv *rule_hits,
+                       struct model_result *res)
+{
+	struct model_hits h = { m, NULL, 0, 0, NULL, 0 };
+	model_each_feature(subject, body, has_attachments, rule_hits, model_hit, &h);
+	model_score_hits(m, h.v, h.n, res);
+	free(h.v);
+	free(h.slots);
 }
 
 char *model_feature_text(const char *feature)

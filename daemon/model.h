@@ -1,10 +1,10 @@
 /* The statistical half of classification: a multinomial logistic
  * regression over the words, word pairs and rule hits of a reply, trained
  * by scripts/train-model.py on the training part of tests/corpus/labelled
- * and shipped as data/classify.model.  classify.c extracts the features
- * (model_features) and asks the model for the human kinds; the checks that
- * must stay exact (DSNs, auto-reply headers, challenge mails) never reach
- * it.  Pure functions besides model_load. */
+ * and shipped as data/classify.model.  classify.c asks the model for the
+ * human kinds (model_score_reply; model_features lists the features for
+ * training); the checks that must stay exact (DSNs, auto-reply headers,
+ * challenge mails) never reach it.  Pure functions besides model_load. */
 #ifndef FOID_MODEL_H
 #define FOID_MODEL_H
 
@@ -37,9 +37,11 @@ void model_free(struct model *m); /* accepts NULL */
 void model_features(const char *subject, const char *body, int has_attachments,
                     const struct strv *rule_hits, struct strv *out);
 
-/* Scores a feature set.  Unknown features weigh nothing. */
-void model_score(const struct model *m, const struct strv *features,
-                 struct model_result *res);
+/* Scores a reply's features (model_features), each once; features the
+ * model does not know weigh nothing and are not made. */
+void model_score_reply(const struct model *m, const char *subject, const char *body,
+                       int has_attachments, const struct strv *rule_hits,
+                       struct model_result *res);
 
 /* A feature as a person reads it: "b:cost_limit" -> "cost limit",
  * "r:refusal:section-12" -> "rule refusal:section-12".  New string. */

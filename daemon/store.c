@@ -21,6 +21,7 @@ struct store {
 	sqlite3 *db;
 	char *path;
 	int in_tx;
+	int queued;   /* the schema has search_queue (set once migrated) */
 	struct stmt_slot *cache[STORE_CACHE_SLOTS];
 };
 
@@ -160,6 +161,8 @@ out:
 	return rc;
 }
 
+static int store_index_alone(struct store *st, char **errp);
+
 int store_exec(struct store *st, char **errp, const char *sql,
                const char *types, ...)
 {
@@ -167,6 +170,10 @@ int store_exec(struct store *st, char **errp, const char *sql,
 	va_start(ap, types);
 	int rc = store_run(st, errp, NULL, NULL, sql, types, ap);
 	va_end(ap);
+	/* A statement outside a transaction commits by itself: what it queued
+	 * for search is indexed now. */
+	if (rc == FOID_OK && !st->in_tx)
+		rc = store_index_alone(st, errp);
 	return rc;
 }
 
@@ -312,13 +319,53 @@ int store_begin(struct store *st, char **errp)
 	return rc;
 }
 
+/* Moves the rows queued for search (schema v11) into search_text, in the
+ * order they were filed: a message's subject and body, an attachment
+ * page's text under its message. */
+static int store_index_queue(struct store *st, char **errp)
+{
+	int64_t any = 0;
+	int rc = st->queued ? store_query_int(st, errp, &any, "SELECT EXISTS (SELECT 1 FROM"
+	                                      " search_queue)", NULL) : FOID_OK;
+	if (rc == FOID_OK && any)
+		rc = store_exec(st, errp, "INSERT INTO search_text (rowid, subject, text, message,"
+		                " attachment, page) SELECT r, subject, text, message, attachment, page"
+		                " FROM (SELECT q.id AS k, m.id AS r, m.subject AS subject,"
+		                " coalesce(m.body_text, '') AS text, m.id AS message,"
+		                " NULL AS attachment, NULL AS page"
+		                " FROM search_queue q JOIN messages m ON m.id = q.message"
+		                " UNION ALL SELECT q.id, -(p.attachment_id * 4294967296 + p.page), NULL,"
+		                " p.text, a.message_row, p.attachment_id,"
+		                " nullif(p.page, 0) FROM search_queue q JOIN attachment_pages p"
+		                " ON p.attachment_id = q.attachment AND p.page = q.page"
+		                " JOIN attachments a ON a.id = p.attachment_id) ORDER BY k", NULL);
+	if (rc == FOID_OK && any)
+		rc = store_exec(st, errp, "DELETE FROM search_queue", NULL);
+	return rc;
+}
+
 int store_commit(struct store *st, char **errp)
 {
-	int rc = store_exec_plain(st, "COMMIT", errp);
+	int rc = store_index_queue(st, errp);
+	if (rc == FOID_OK)
+		rc = store_exec_plain(st, "COMMIT", errp);
 	if (rc == FOID_OK)
 		st->in_tx = 0;
 	else
 		store_rollback(st);
+	return rc;
+}
+
+/* Indexes what is queued for search in a transaction of its own. */
+static int store_index_alone(struct store *st, char **errp)
+{
+	int64_t queued = 0;
+	int rc = st->queued ? store_query_int(st, errp, &queued, "SELECT EXISTS (SELECT 1 FROM"
+	                                      " search_queue)", NULL) : FOID_OK;
+	if (rc == FOID_OK && queued)
+		rc = store_begin(st, errp);
+	if (rc == FOID_OK && queued)
+		rc = store_commit(st, errp);
 	return rc;
 }
 
@@ -408,6 +455,13 @@ int store_open(struct store **out, const char *path, char **errp)
 	if (rc)
 		goto fail;
 	rc = store_migrate(st, errp);
+	if (rc)
+		goto fail;
+	/* What another connection wrote outside a transaction may still be
+	 * queued (sqlite3 itself, or a foid that died between the statement
+	 * and its indexing). */
+	st->queued = 1;
+	rc = store_index_alone(st, errp);
 	if (rc)
 		goto fail;
 	*out = st;

@@ -21,7 +21,7 @@ struct store;
 struct store_row;
 
 /* Latest schema version; store_open migrates older databases to it. */
-#define STORE_SCHEMA_VERSION 10
+#define STORE_SCHEMA_VERSION 11
 
 /* Opens (creating if needed) the database at path, sets WAL, foreign keys
  * and the busy timeout, and migrates the schema.  *out is owned by the
@@ -31,6 +31,8 @@ void store_close(struct store *st); /* NULL is fine */
 const char *store_path(const struct store *st);
 
 int store_begin(struct store *st, char **errp);
+/* Indexes for search the received mail and attachment pages the
+ * transaction filed (one statement for all of them), then commits. */
 int store_commit(struct store *st, char **errp);
 /* With lazy on, commits do not wait for the disk (PRAGMA synchronous =
  * NORMAL): they survive a crash of the process, and the next durable
@@ -42,7 +44,8 @@ void store_rollback(struct store *st);
  * and returns the commit's result, else rolls back and returns rc. */
 int store_finish(struct store *st, int rc, char **errp);
 
-/* Run a statement that returns no rows (or whose rows are ignored). */
+/* Run a statement that returns no rows (or whose rows are ignored).
+ * Outside a transaction, what it filed is indexed for search at once. */
 int store_exec(struct store *st, char **errp, const char *sql,
                const char *types, ...);
 

@@ -312,6 +312,39 @@ const char *const store_migrations[] = {
 	"  SELECT -(p.attachment_id * 4294967296 + p.page), p.text, a.message_row,"
 	"  p.attachment_id, nullif(p.page, 0)"
 	"  FROM attachment_pages p JOIN attachments a ON a.id = p.attachment_id;",
+	/* v10 -> v11: a received message, and an attachment's page, is indexed
+	 * for search when the transaction that filed it commits, in one
+	 * statement for all the rows it filed.  FTS5 writes its pending terms
+	 * out at the start of every later statement of the transaction, so one
+	 * search_text row per INSERT made a segment per message (and their
+	 * merges), over half of ingestion's database time.  The triggers still
+	 * see every row, and queue it; store_commit (and store_open, for rows
+	 * written outside a transaction) moves the queue into search_text. */
+	"CREATE TABLE search_queue ("
+	"  id INTEGER PRIMARY KEY,"
+	"  message INTEGER,"      /* a messages row, or */
+	"  attachment INTEGER,"   /* an attachment_pages row */
+	"  page INTEGER"
+	");"
+	"DROP TRIGGER messages_search;"
+	"CREATE TRIGGER messages_search AFTER INSERT ON messages"
+	"  WHEN new.direction = 'in' BEGIN"
+	"  INSERT INTO search_queue (message) VALUES (new.id);"
+	"END;"
+	"DROP TRIGGER messages_search_gone;"
+	"CREATE TRIGGER messages_search_gone AFTER DELETE ON messages BEGIN"
+	"  DELETE FROM search_text WHERE message = old.id;"
+	"  DELETE FROM search_queue WHERE message = old.id;"
+	"END;"
+	"DROP TRIGGER attachment_pages_search;"
+	"CREATE TRIGGER attachment_pages_search AFTER INSERT ON attachment_pages BEGIN"
+	"  INSERT INTO search_queue (attachment, page) VALUES (new.attachment_id, new.page);"
+	"END;"
+	"DROP TRIGGER attachment_pages_gone;"
+	"CREATE TRIGGER attachment_pages_gone AFTER DELETE ON attachment_pages BEGIN"
+	"  DELETE FROM search_text WHERE rowid = -(old.attachment_id * 4294967296 + old.page);"
+	"  DELETE FROM search_queue WHERE attachment = old.attachment_id AND page = old.page;"
+	"END;",
 };
 
 const int store_migration_count =

@@ -96,21 +96,20 @@ START_TEST(test_score_picks_kind_with_confidence_and_evidence)
 	struct model *m = NULL;
 	char *err = NULL;
 	ck_assert_msg(model_load(path, &m, &err) == 0, "%s", err);
-	struct strv f = STRV_INIT;
-	model_features(NULL, "We refuse: the cost limit applies", 0, NULL, &f);
 	struct model_result r;
-	model_score(m, &f, &r);
+	model_score_reply(m, NULL, "We refuse: the cost limit applies", 0, NULL, &r);
 	ck_assert_str_eq(r.kind, "refusal");
 	/* z = (0.5 - 1 + 0.1, 0 + 2 + 1.5 + 0.1) = (-0.4, 3.6) */
 	ck_assert_double_eq_tol(r.confidence, 1.0 / (1.0 + exp(-4.0)), 1e-9);
 	ck_assert_str_eq(r.top[0], "w:refuse");
 	ck_assert_str_eq(r.top[1], "b:cost_limit");
 	ck_assert_str_eq(r.top[2], ""); /* "the" weighs the same for both */
-	strv_free(&f);
-	model_features(NULL, "Here is the answer", 0, NULL, &f);
-	model_score(m, &f, &r);
+	/* A feature counts once however often the reply has it. */
+	model_score_reply(m, NULL, "We refuse, refuse, refuse: the cost limit applies", 0, NULL,
+	                  &r);
+	ck_assert_double_eq_tol(r.confidence, 1.0 / (1.0 + exp(-4.0)), 1e-9);
+	model_score_reply(m, NULL, "Here is the answer", 0, NULL, &r);
 	ck_assert_str_eq(r.kind, "response");
-	strv_free(&f);
 	model_free(m);
 	model_free(NULL);
 	free(path);

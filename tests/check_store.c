@@ -370,6 +370,66 @@ START_TEST(test_version_9_search_rows_renumbered)
 }
 END_TEST
 
+/* Version 10 indexed each message as it was inserted: those rows stay
+ * searchable, once each; mail filed after the upgrade is indexed when its
+ * transaction commits, and mail written outside a transaction when the
+ * store is next opened. */
+START_TEST(test_version_10_search_indexed_at_commit)
+{
+	struct fixture *fx = fixture_new();
+	old_database(fx, 10, "INSERT INTO messages (id, direction, subject, body_text, created_at)"
+	                    " VALUES (1, 'in', 'Re: FOI', 'the cost limit applies', 0)");
+	struct store *st = open_tmp(fx);
+	assert_latest(st);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM search_text WHERE search_text MATCH 'cost'"),
+	                 1);
+	char *err = NULL;
+	ck_assert_int_eq(store_begin(st, &err), 0);
+	ck_assert_msg(store_exec(st, &err, "INSERT INTO messages (id, direction, subject, body_text,"
+	                         " created_at) VALUES (2, 'in', 'Zebra', 'giraffe', 0),"
+	                         " (3, 'out', 'zebra', 'ours', 0)", NULL) == 0, "%s", err);
+	ck_assert_int_eq(store_commit(st, &err), 0);
+	ck_assert_int_eq(count(st, "SELECT message FROM search_text WHERE search_text MATCH 'zebra'"),
+	                 2);
+	ck_assert_int_eq(count(st, "SELECT message FROM search_text WHERE search_text MATCH"
+	                           " 'giraffe'"), 2);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM search_queue"), 0);
+	/* An attachment's pages are indexed under its message. */
+	ck_assert_int_eq(store_begin(st, &err), 0);
+	ck_assert_msg(store_exec(st, &err, "INSERT INTO attachments (id, message_row, part, filename,"
+	                         " size, sha256, path) VALUES (9, 2, '2', 'a.pdf', 1, 'x', 'p')", NULL)
+	              == 0, "%s", err);
+	ck_assert_msg(store_exec(st, &err, "INSERT INTO attachment_pages VALUES (9, 3, 'tapir')",
+	                         NULL) == 0, "%s", err);
+	ck_assert_int_eq(store_commit(st, &err), 0);
+	ck_assert_int_eq(count(st, "SELECT message FROM search_text WHERE search_text MATCH 'tapir'"
+	                           " AND attachment = 9 AND page = 3"), 2);
+	/* A row written outside a transaction is indexed as it commits, and
+	 * one another program left queued when the store is next opened. */
+	ck_assert_msg(store_exec(st, &err, "INSERT INTO messages (id, direction, body_text,"
+	                         " created_at) VALUES (4, 'in', 'okapi', 0)", NULL) == 0, "%s", err);
+	ck_assert_int_eq(count(st, "SELECT message FROM search_text WHERE search_text MATCH 'okapi'"),
+	                 4);
+	store_close(st);
+	char *path = fixture_path(fx, "foid.db");
+	sqlite3 *db = NULL;
+	ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+	ck_assert_int_eq(sqlite3_exec(db, "INSERT INTO messages (id, direction, body_text, created_at)"
+	                              " VALUES (5, 'in', 'quokka', 0)", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(path);
+	st = open_tmp(fx);
+	ck_assert_int_eq(count(st, "SELECT message FROM search_text WHERE search_text MATCH 'quokka'"),
+	                 5);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM search_text"), 5);
+	ck_assert_msg(store_exec(st, &err, "DELETE FROM messages WHERE id = 2", NULL) == 0, "%s", err);
+	ck_assert_int_eq(count(st, "SELECT count(*) FROM search_text WHERE search_text MATCH"
+	                           " 'zebra'"), 0);
+	store_close(st);
+	fixture_free(fx);
+}
+END_TEST
+
 START_TEST(test_newer_schema_refused)
 {
 	struct fixture *fx = fixture_new();
@@ -419,6 +479,7 @@ int main(void)
 	tcase_add_test(tc, test_version_7_message_rows_renamed);
 	tcase_add_test(tc, test_version_8_survey_upgrade_in_place);
 	tcase_add_test(tc, test_version_9_search_rows_renumbered);
+	tcase_add_test(tc, test_version_10_search_indexed_at_commit);
 	tcase_add_test(tc, test_newer_schema_refused);
 	tcase_add_test(tc, test_missing_row_is_notfound);
 	suite_add_tcase(s, tc);
