@@ -119,7 +119,7 @@ int ctl_search(struct ctl *c, int argc, char **argv)
 	                 " AND (?2 IS NULL OR r.slug = ?2) AND (?3 IS NULL OR +s.rowid IN ("
 	                 "  SELECT m.id FROM messages m JOIN requests q ON q.id = m.request_id"
 	                 "  JOIN bodies b ON b.id = q.body_id WHERE b.short_name = ?3"
-	                 "  UNION ALL SELECT -(p.attachment_id * 4294967296 + p.page)"
+	                 "  UNION ALL SELECT " STORE_PAGE_ROWID_SQL("p.attachment_id", "p.page")
 	                 "  FROM attachment_pages p JOIN attachments a ON a.id = p.attachment_id"
 	                 "  JOIN messages m ON m.id = a.message_row"
 	                 "  JOIN requests q ON q.id = m.request_id"

@@ -23,6 +23,11 @@ struct store_row;
 /* Latest schema version; store_open migrates older databases to it. */
 #define STORE_SCHEMA_VERSION 11
 
+/* The search_text rowid of page p of attachment a, as SQL over two column
+ * expressions (since schema v10): a message's own text has the message's
+ * id, so a page's is negative and never meets one. */
+#define STORE_PAGE_ROWID_SQL(a, p) "-(" a " * 4294967296 + " p ")"
+
 /* Opens (creating if needed) the database at path, sets WAL, foreign keys
  * and the busy timeout, and migrates the schema.  *out is owned by the
  * caller and released with store_close. */
