@@ -313,77 +313,125 @@ static int survey_value_cb(const struct store_row *row, void *arg)
 	return 0;
 }
 
-/* One question's tally, as a line of out or as an object of w (exactly
- * one of them non-NULL): a choice's counts, a number's median and range,
- * a text's count of answers. */
-static void survey_tally(struct buf *out, struct jws *w, const struct survey_question *q,
-                         const struct survey_values *x)
+static size_t survey_choice_count(const struct survey_values *x, const char *choice)
 {
-	if (w) {
-		jws_begin_object(w);
-		jws_kint(w, "position", q->position);
-		jws_kstr(w, "key", q->key);
-		jws_kstr(w, "type", q->type);
-		jws_kstr(w, "unit", q->unit);
-		jws_kint(w, "answered", (int64_t)x->v.n);
-		jws_kint(w, "unconfirmed", x->unconfirmed);
-	} else {
-		buf_addf(out, "%d. %s: ", q->position, q->key);
-	}
+	size_t n = 0;
+	for (size_t i = 0; i < x->v.n; i++)
+		n += strcmp(x->v.v[i], choice) == 0;
+	return n;
+}
+
+/* The median and range of a number's answers; 0 when it has none. */
+static int survey_number_stats(const struct survey_values *x, double *median, double *lo,
+                               double *hi)
+{
+	size_t n = x->v.n;
+	if (!n)
+		return 0;
+	double *d = xcalloc(n, sizeof *d);
+	for (size_t i = 0; i < n; i++)
+		d[i] = strtod(x->v.v[i], NULL);
+	qsort(d, n, sizeof *d, survey_double_cmp);
+	*median = n % 2 ? d[n / 2] : (d[n / 2 - 1] + d[n / 2]) / 2;
+	*lo = d[0];
+	*hi = d[n - 1];
+	free(d);
+	return 1;
+}
+
+/* One question's tally as a line: a choice's counts, a number's median
+ * and range, a text's count of answers. */
+static void survey_tally_text(struct buf *out, const struct survey_question *q,
+                              const struct survey_values *x)
+{
+	double median, lo, hi;
+	buf_addf(out, "%d. %s: ", q->position, q->key);
 	if (strcmp(q->type, "choice") == 0) {
 		char *copy = xstrdup(q->choices), *save = NULL;
 		const char *sep = "";
-		if (w) {
-			jws_key(w, "choices");
-			jws_begin_object(w);
-		}
 		for (char *c = strtok_r(copy, "|", &save); c; c = strtok_r(NULL, "|", &save)) {
-			size_t n = 0;
-			for (size_t i = 0; i < x->v.n; i++)
-				n += strcmp(x->v.v[i], c) == 0;
-			if (w)
-				jws_kint(w, c, (int64_t)n);
-			else
-				buf_addf(out, "%s%s %zu", sep, c, n);
+			buf_addf(out, "%s%s %zu", sep, c, survey_choice_count(x, c));
 			sep = ", ";
 		}
-		if (w)
-			jws_end_object(w);
 		free(copy);
-	} else if (strcmp(q->type, "number") == 0 && x->v.n) {
-		double *d = xcalloc(x->v.n, sizeof *d);
-		for (size_t i = 0; i < x->v.n; i++)
-			d[i] = strtod(x->v.v[i], NULL);
-		qsort(d, x->v.n, sizeof *d, survey_double_cmp);
-		size_t n = x->v.n;
-		double median = n % 2 ? d[n / 2] : (d[n / 2 - 1] + d[n / 2]) / 2;
-		if (w) {
-			jws_key(w, "median");
-			jws_num(w, median);
-			jws_key(w, "min");
-			jws_num(w, d[0]);
-			jws_key(w, "max");
-			jws_num(w, d[n - 1]);
-		} else {
-			buf_addf(out, "median %g%s%s, range %g-%g", median, q->unit ? " " : "",
-			         q->unit ? q->unit : "", d[0], d[n - 1]);
-		}
-		free(d);
-	} else if (w) {
-		/* A number without answers has no median: none is written. */
+	} else if (strcmp(q->type, "number") == 0 && survey_number_stats(x, &median, &lo, &hi)) {
+		buf_addf(out, "median %g%s%s, range %g-%g", median, q->unit ? " " : "",
+		         q->unit ? q->unit : "", lo, hi);
 	} else if (strcmp(q->type, "number") == 0) {
 		buf_adds(out, "no answers");
 	} else {
 		buf_addf(out, "%zu answer%s in words", x->v.n, x->v.n == 1 ? "" : "s");
 	}
-	if (w) {
-		jws_end_object(w);
-		return;
-	}
 	buf_addf(out, " (%zu answered", x->v.n);
 	if (x->unconfirmed)
 		buf_addf(out, ", %d machine-read, unconfirmed", x->unconfirmed);
 	buf_adds(out, ")\n");
+}
+
+/* The same as one JSON object; a number without answers has no median. */
+static void survey_tally_json(struct jws *w, const struct survey_question *q,
+                              const struct survey_values *x)
+{
+	double median, lo, hi;
+	jws_begin_object(w);
+	jws_kint(w, "position", q->position);
+	jws_kstr(w, "key", q->key);
+	jws_kstr(w, "type", q->type);
+	jws_kstr(w, "unit", q->unit);
+	jws_kint(w, "answered", (int64_t)x->v.n);
+	jws_kint(w, "unconfirmed", x->unconfirmed);
+	if (strcmp(q->type, "choice") == 0) {
+		char *copy = xstrdup(q->choices), *save = NULL;
+		jws_key(w, "choices");
+		jws_begin_object(w);
+		for (char *c = strtok_r(copy, "|", &save); c; c = strtok_r(NULL, "|", &save))
+			jws_kint(w, c, (int64_t)survey_choice_count(x, c));
+		jws_end_object(w);
+		free(copy);
+	} else if (strcmp(q->type, "number") == 0 && survey_number_stats(x, &median, &lo, &hi)) {
+		jws_key(w, "median");
+		jws_num(w, median);
+		jws_key(w, "min");
+		jws_num(w, lo);
+		jws_key(w, "max");
+		jws_num(w, hi);
+	}
+	jws_end_object(w);
+}
+
+static void survey_rate_text(struct buf *out, const struct survey_rate *r,
+                             const struct round_view *v, int64_t now)
+{
+	if (r->closes_end)
+		buf_addf(out, "response rate: %d of %d (%d%%) by the closing date %s%s",
+		         r->by_close, r->sent, survey_pct(r->by_close, r->sent), v->closes_on,
+		         now < r->closes_end ? " (still open)" : "");
+	else
+		buf_addf(out, "response rate: %d of %d (%d%%)", r->by_close, r->sent,
+		         survey_pct(r->by_close, r->sent));
+	if (r->after)
+		buf_addf(out, ", %d of %d (%d%%) with later replies", r->by_close + r->after,
+		         r->sent, survey_pct(r->by_close + r->after, r->sent));
+	buf_addf(out, "\nreplies: %d responded, %d partial, %d to review\n", r->responded,
+	         r->partial, r->review);
+}
+
+/* Opens the results object and its "questions" array. */
+static void survey_rate_json(struct jws *w, const struct survey_rate *r,
+                             const struct round_view *v, int64_t now)
+{
+	jws_begin_object(w);
+	jws_kstr(w, "closes_on", v->closes_on);
+	jws_key(w, "open");
+	jws_bool(w, r->closes_end && now < r->closes_end);
+	jws_kint(w, "sent", r->sent);
+	jws_kint(w, "replied_by_close", r->by_close);
+	jws_kint(w, "replied_later", r->after);
+	jws_kint(w, "responded", r->responded);
+	jws_kint(w, "partial", r->partial);
+	jws_kint(w, "review", r->review);
+	jws_key(w, "questions");
+	jws_begin_array(w);
 }
 
 int survey_results(struct store *st, const struct round_view *v, int64_t now,
@@ -414,32 +462,10 @@ int survey_results(struct store *st, const struct round_view *v, int64_t now,
 	free(states);
 	if (rc)
 		return rc;
-	if (w) {
-		jws_begin_object(w);
-		jws_kstr(w, "closes_on", v->closes_on);
-		jws_key(w, "open");
-		jws_bool(w, r.closes_end && now < r.closes_end);
-		jws_kint(w, "sent", r.sent);
-		jws_kint(w, "replied_by_close", r.by_close);
-		jws_kint(w, "replied_later", r.after);
-		jws_kint(w, "responded", r.responded);
-		jws_kint(w, "partial", r.partial);
-		jws_kint(w, "review", r.review);
-		jws_key(w, "questions");
-		jws_begin_array(w);
-	} else if (r.closes_end)
-		buf_addf(out, "response rate: %d of %d (%d%%) by the closing date %s%s",
-		         r.by_close, r.sent, survey_pct(r.by_close, r.sent), v->closes_on,
-		         now < r.closes_end ? " (still open)" : "");
+	if (w)
+		survey_rate_json(w, &r, v, now);
 	else
-		buf_addf(out, "response rate: %d of %d (%d%%)", r.by_close, r.sent,
-		         survey_pct(r.by_close, r.sent));
-	if (!w && r.after)
-		buf_addf(out, ", %d of %d (%d%%) with later replies", r.by_close + r.after,
-		         r.sent, survey_pct(r.by_close + r.after, r.sent));
-	if (!w)
-		buf_addf(out, "\nreplies: %d responded, %d partial, %d to review\n", r.responded,
-		         r.partial, r.review);
+		survey_rate_text(out, &r, v, now);
 	struct survey_questions qs;
 	rc = survey_questions_load(st, v->id, &qs, errp);
 	for (size_t i = 0; rc == FOID_OK && i < qs.n; i++) {
@@ -448,8 +474,10 @@ int survey_results(struct store *st, const struct round_view *v, int64_t now,
 		                 "SELECT a.value, a.machine FROM answers a JOIN requests q"
 		                 " ON q.id = a.request_id WHERE q.round_id = ? AND a.key = ?"
 		                 " AND q.withdrawn_at IS NULL", "Is", v->id, qs.v[i].key);
-		if (rc == FOID_OK)
-			survey_tally(out, w, &qs.v[i], &x);
+		if (rc == FOID_OK && w)
+			survey_tally_json(w, &qs.v[i], &x);
+		else if (rc == FOID_OK)
+			survey_tally_text(out, &qs.v[i], &x);
 		strv_free(&x.v);
 	}
 	survey_questions_free(&qs);
