@@ -76,11 +76,12 @@ int ctl_code(struct ctl *c, int argc, char **argv)
 			return ctl_usage_error("code", "answers are KEY=VALUE");
 	if (nargs == 2 && !confirm)
 		return ctl_usage_error("code", "give KEY=VALUE answers or --confirm");
+	/* The answer the comment is about: the KEY=VALUE with its KEY. */
 	const char *note = comment ? strchr(comment, '=') : NULL;
-	size_t note_key = note ? (size_t)(note - comment) : 0;
 	int noted = 0;
-	for (int i = 3; note && i <= nargs; i++)
-		noted |= strncmp(argv[i], comment, note_key + 1) == 0;
+	for (int i = 3; note && i <= nargs && !noted; i++)
+		if (strncmp(argv[i], comment, (size_t)(note - comment) + 1) == 0)
+			noted = i;
 	if (comment && !noted)
 		return ctl_usage_error("code",
 		                       "--comment is KEY=TEXT for a KEY answered in the same call");
@@ -98,10 +99,8 @@ int ctl_code(struct ctl *c, int argc, char **argv)
 	for (size_t i = 0; rc == FOID_OK && i < pairs.n; i++) {
 		char *eq = strchr(pairs.v[i], '=');
 		*eq = '\0';
-		int ours = note && strlen(pairs.v[i]) == note_key &&
-		           strncmp(pairs.v[i], comment, note_key) == 0;
-		struct code_answer a = { pairs.v[i], eq + 1, ours ? note + 1 : NULL, 0, 0, 0,
-		                         "foictl" };
+		struct code_answer a = { pairs.v[i], eq + 1,
+		                         (int)i + 3 == noted ? note + 1 : NULL, 0, 0, 0, "foictl" };
 		rc = code_set(st, req, &a, &err);
 	}
 	if (rc == FOID_OK && confirm)
