@@ -8,7 +8,7 @@ libcurl4-gnutls-dev libetpan-dev libsqlite3-dev libconfig-dev check
 libjansson-dev libcsv-dev libxml2-dev libytnef0-dev libsystemd-dev libgnutls28-dev libzip-dev
 libpcre2-dev poppler-utils antiword catdoc groff tesseract-ocr tesseract-ocr-eng
 dovecot-imapd dovecot-lmtpd dovecot-submissiond opensmtpd faketime openssl sqlite3 util-linux
-python3 chromium systemd valgrind clang"
+python3 chromium systemd systemd-container valgrind clang"
 
 # make bench also compares foid with these.
 [ "${1:-}" = --bench ] && PKGS="$PKGS msmtp isync curl time"

@@ -22,7 +22,7 @@ struct testenv *testenv_new(const struct testenv_opts *opts)
 	const char *team = opts->team ? opts->team : "research@uni.test";
 	char *auth = pw ? xasprintf("username = \"%s\"; password_file = \"%s\";",
 	                            team, pw) : xstrdup("");
-	char *src = realpath(fixture_srcdir(), NULL);
+	char *src = realpath(opts->srcdir ? opts->srcdir : fixture_srcdir(), NULL);
 	ck_assert_ptr_nonnull(src);
 	char *text = xasprintf(
 		"database = \"foid.db\";\n"

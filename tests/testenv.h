@@ -26,6 +26,7 @@ struct testenv_opts {
 	const char *imap_extra; /* added inside imap = { ... } */
 	const char *team_extra; /* added inside team = { ... } */
 	const char *team;     /* team address; NULL: research@uni.test */
+	const char *srcdir;   /* holds data/ and templates/; NULL: the source tree */
 };
 
 /* opts may be NULL.  Asserts on failure. */
