@@ -133,14 +133,7 @@ int archive_reply_text(struct store *st, int64_t request_id, int redact, char **
 	                     " ORDER BY coalesce(internaldate, created_at), id", "I", request_id);
 	for (size_t i = 0; rc == FOID_OK && i < archive_nrows(&msgs); i++) {
 		int64_t id = strtoll(archive_cell(&msgs, i, 0), NULL, 10);
-		rc = store_query(st, errp, archive_text_cb, &parts,
-		                 "SELECT NULL, body_text FROM messages WHERE id = ?", "I", id);
-		if (rc == FOID_OK)
-			rc = store_query(st, errp, archive_text_cb, &parts,
-			                 "SELECT a.filename, (SELECT group_concat(text, char(10))"
-			                 " FROM (SELECT text FROM attachment_pages WHERE"
-			                 " attachment_id = a.id ORDER BY page)) FROM attachments a"
-			                 " WHERE a.message_row = ? ORDER BY a.id", "I", id);
+		rc = store_message_parts(st, id, archive_text_cb, &parts, errp);
 	}
 	if (rc == FOID_OK) {
 		struct buf b = BUF_INIT;

@@ -31,25 +31,27 @@ struct reader {
 
 struct prefilter {
 	size_t n;                /* patterns */
-	/* Pattern i's branches bfirst[i] .. + bcount[i] (none: always
-	 * searched), a branch's clauses, a clause's strings. */
-	size_t *bfirst, *bcount;
-	size_t *cfirst, *ccount, nbranch;
-	size_t *sfirst, *scount, nclause;
+	/* What pattern i needs, from code[start[i]] on, as uint32s: its
+	 * number of branches (0: always searched), and for each branch its
+	 * number of clauses, and for each clause its number of strings and
+	 * each string's number (in strings until ready, then the number a
+	 * scan finds it by: strings that end at one state share it). */
+	struct buf code;
+	size_t *start;
 	struct strv strings;     /* lower case */
-	/* The automaton: states x classes of byte; the number of the string
-	 * that ends at a state (-1: none), the next state down its failure
-	 * links where one ends, and each string's number. */
+	/* The automaton: states x classes of byte.  step[state * nclass +
+	 * class] is the next state, its top bit set when a string ends there
+	 * or down its failure links; per state, the number of the string
+	 * that ends there (-1: none) and the next state down its failure
+	 * links where one ends.  odd[]: where the odd-case characters end. */
 	uint8_t cls[256];
 	size_t nclass, nends;
-	/* For the scan: per state and class, the next state's row (state x
-	 * nclass), its top bit set when a string ends there or down its
-	 * failure links. */
-	uint32_t *step;
-	int32_t *ends;
-	int32_t *also;
-	int32_t *at;
+	uint16_t *step;
+	struct state { int32_t end, also; } *state;
+	int32_t odd[2];
+	int every; /* too many states for step: every pattern is searched */
 };
+
 
 /* Characters PCRE2's caseless matching takes for an ASCII letter: the
  * Kelvin sign for k, the long s for s.  The scanner looks for them too,
@@ -291,23 +293,23 @@ void prefilter_free(struct prefilter *pf)
 {
 	if (!pf)
 		return;
-	free(pf->bfirst);
-	free(pf->bcount);
-	free(pf->cfirst);
-	free(pf->ccount);
-	free(pf->sfirst);
-	free(pf->scount);
+	buf_free(&pf->code);
+	free(pf->start);
 	strv_free(&pf->strings);
 	free(pf->step);
-	free(pf->ends);
-	free(pf->also);
-	free(pf->at);
+	free(pf->state);
 	free(pf);
 }
 
 size_t prefilter_count(const struct prefilter *pf)
 {
 	return pf->n;
+}
+
+static void prefilter_code(struct prefilter *pf, size_t v)
+{
+	uint32_t u = (uint32_t)v;
+	buf_add(&pf->code, &u, sizeof u);
 }
 
 int prefilter_add(struct prefilter *pf, const char *pattern)
@@ -331,22 +333,17 @@ int prefilter_add(struct prefilter *pf, const char *pattern)
 		b[i].n = k;
 		usable = usable && k > 0;
 	}
-	pf->bfirst = xrealloc(pf->bfirst, (pf->n + 1) * sizeof *pf->bfirst);
-	pf->bcount = xrealloc(pf->bcount, (pf->n + 1) * sizeof *pf->bcount);
-	pf->bfirst[pf->n] = pf->nbranch;
-	pf->bcount[pf->n] = usable ? nb : 0;
+	pf->start = xrealloc(pf->start, (pf->n + 1) * sizeof *pf->start);
+	pf->start[pf->n] = pf->code.len / sizeof(uint32_t);
+	prefilter_code(pf, usable ? nb : 0);
 	for (size_t i = 0; usable && i < nb; i++) {
-		pf->cfirst = xrealloc(pf->cfirst, (pf->nbranch + 1) * sizeof *pf->cfirst);
-		pf->ccount = xrealloc(pf->ccount, (pf->nbranch + 1) * sizeof *pf->ccount);
-		pf->cfirst[pf->nbranch] = pf->nclause;
-		pf->ccount[pf->nbranch++] = b[i].n;
+		prefilter_code(pf, b[i].n);
 		for (size_t j = 0; j < b[i].n; j++) {
-			pf->sfirst = xrealloc(pf->sfirst, (pf->nclause + 1) * sizeof *pf->sfirst);
-			pf->scount = xrealloc(pf->scount, (pf->nclause + 1) * sizeof *pf->scount);
-			pf->sfirst[pf->nclause] = pf->strings.n;
-			pf->scount[pf->nclause++] = b[i].v[j].n;
-			for (size_t k = 0; k < b[i].v[j].n; k++)
+			prefilter_code(pf, b[i].v[j].n);
+			for (size_t k = 0; k < b[i].v[j].n; k++) {
+				prefilter_code(pf, pf->strings.n);
 				strv_push(&pf->strings, b[i].v[j].v[k]);
+			}
 		}
 	}
 	pf->n++;
@@ -355,6 +352,10 @@ int prefilter_add(struct prefilter *pf, const char *pattern)
 	free(b);
 	return usable;
 }
+
+/* The step table's entries are 16 bits: the state, and the top bit. */
+#define PREFILTER_STATES 0x8000
+#define PREFILTER_ENDS 0x8000
 
 void prefilter_ready(struct prefilter *pf)
 {
@@ -369,32 +370,34 @@ void prefilter_ready(struct prefilter *pf)
 		for (const unsigned char *s = (const unsigned char *)pf->strings.v[i]; *s; s++, total++)
 			if (!pf->cls[*s])
 				pf->cls[*s] = (uint8_t)pf->nclass++;
+	if (total > PREFILTER_STATES) {
+		pf->every = 1;
+		return;
+	}
 	for (int c = 'A'; c <= 'Z'; c++)
 		pf->cls[c] = pf->cls[c - 'A' + 'a'];
 	size_t nc = pf->nclass;
-	int32_t *next = xcalloc(total * nc, sizeof *next);
-	pf->ends = xmalloc(total * sizeof *pf->ends);
-	pf->also = xmalloc(total * sizeof *pf->also);
-	pf->at = xmalloc(pf->strings.n * sizeof *pf->at);
-	int32_t *fail = xcalloc(total, sizeof *fail);
-	int32_t *queue = xmalloc(total * sizeof *queue);
+	/* The table is built in place: next states first, the top bits last. */
+	uint16_t *next = pf->step = xcalloc(total * nc, sizeof *pf->step);
+	struct state *sv = pf->state = xmalloc(total * sizeof *pf->state);
+	int32_t *at = xmalloc(pf->strings.n * sizeof *at);
+	uint16_t *fail = xcalloc(total, sizeof *fail), *queue = xmalloc(total * sizeof *queue);
 	for (size_t i = 0; i < total; i++)
-		pf->ends[i] = -1;
-	pf->also[0] = -1;
+		sv[i] = (struct state){ -1, -1 };
 	pf->nends = 0;
 	/* The trie; 0 is the root, and no trie edge goes back to it. */
 	size_t ns = 1;
 	for (size_t i = 0; i < pf->strings.n; i++) {
-		int32_t st = 0;
+		uint16_t st = 0;
 		for (const unsigned char *s = (const unsigned char *)pf->strings.v[i]; *s; s++) {
-			int32_t *to = &next[(size_t)st * nc + pf->cls[*s]];
+			uint16_t *to = &next[(size_t)st * nc + pf->cls[*s]];
 			if (!*to)
-				*to = (int32_t)ns++;
+				*to = (uint16_t)ns++;
 			st = *to;
 		}
-		if (pf->ends[st] < 0)
-			pf->ends[st] = (int32_t)pf->nends++;
-		pf->at[i] = pf->ends[st];
+		if (sv[st].end < 0)
+			sv[st].end = (int32_t)pf->nends++;
+		at[i] = sv[st].end;
 	}
 	/* Breadth first, so a state's failure state is done before it: its
 	 * failure link, and each edge the trie lacks taken from the failure
@@ -404,11 +407,10 @@ void prefilter_ready(struct prefilter *pf)
 		if (next[c])
 			queue[tail++] = next[c];
 	while (head < tail) {
-		int32_t st = queue[head++];
-		int32_t f = fail[st];
-		pf->also[st] = pf->ends[f] >= 0 ? f : pf->also[f];
+		uint16_t st = queue[head++], f = fail[st];
+		sv[st].also = sv[f].end >= 0 ? f : sv[f].also;
 		for (size_t c = 0; c < nc; c++) {
-			int32_t *to = &next[(size_t)st * nc + c];
+			uint16_t *to = &next[(size_t)st * nc + c];
 			if (*to) {
 				fail[*to] = next[(size_t)f * nc + c];
 				queue[tail++] = *to;
@@ -417,49 +419,70 @@ void prefilter_ready(struct prefilter *pf)
 			}
 		}
 	}
-	pf->step = xmalloc(total * nc * sizeof *pf->step);
-	for (size_t i = 0; i < total * nc; i++) {
-		int32_t to = next[i];
-		pf->step[i] = (uint32_t)to * (uint32_t)nc |
-		              (pf->ends[to] >= 0 || pf->also[to] >= 0 ? UINT32_C(1) << 31 : 0);
+	for (size_t i = 0; i < total * nc; i++)
+		if (sv[next[i]].end >= 0 || sv[next[i]].also >= 0)
+			next[i] |= PREFILTER_ENDS;
+	/* The patterns' strings by where they end, which is what a scan finds. */
+	uint32_t *code = (uint32_t *)pf->code.data;
+	for (size_t i = 0; i < pf->n; i++) {
+		uint32_t *c = code + pf->start[i];
+		for (uint32_t nb = *c++; nb > 0; nb--)
+			for (uint32_t ncl = *c++; ncl > 0; ncl--)
+				for (uint32_t nstr = *c++; nstr > 0; nstr--, c++)
+					*c = (uint32_t)at[*c];
 	}
-	free(next);
+	size_t odd = pf->strings.n - PREFILTER_ODD;
+	pf->odd[0] = at[odd];
+	pf->odd[1] = at[odd + 1];
+	free(at);
 	free(fail);
 	free(queue);
 }
 
+/* Whether the needs from code on are met: any branch all of whose clauses
+ * have a string that was hit. */
+static int prefilter_needs_met(const uint32_t *c, const uint8_t *hit)
+{
+	uint32_t nb = *c++;
+	int m = nb == 0;
+	for (; !m && nb > 0; nb--) {
+		int every = 1;
+		for (uint32_t ncl = *c++; ncl > 0; ncl--) {
+			int one = 0;
+			for (uint32_t nstr = *c++; nstr > 0; nstr--)
+				one |= hit[*c++];
+			every &= one;
+		}
+		m = every;
+	}
+	return m;
+}
+
 void prefilter_scan(const struct prefilter *pf, const char *s, unsigned char *may)
 {
+	if (pf->every) {
+		memset(may, 1, pf->n);
+		return;
+	}
 	uint8_t small[512];
 	uint8_t *hit = pf->nends <= sizeof small ? small : xmalloc(pf->nends);
 	memset(hit, 0, pf->nends);
-	uint32_t row = 0, nc = (uint32_t)pf->nclass, mask = (UINT32_C(1) << 31) - 1;
+	size_t nc = pf->nclass;
+	const struct state *sv = pf->state;
+	uint16_t st = 0;
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-		uint32_t v = pf->step[row + pf->cls[*p]];
-		row = v & mask;
-		if (v == row)
+		uint16_t v = pf->step[(size_t)st * nc + pf->cls[*p]];
+		st = v & (PREFILTER_ENDS - 1);
+		if (v == st)
 			continue;
-		int32_t st = (int32_t)(row / nc);
-		for (int32_t x = pf->ends[st] >= 0 ? st : pf->also[st]; x >= 0 && !hit[pf->ends[x]];
-		     x = pf->also[x])
-			hit[pf->ends[x]] = 1;
+		for (int32_t x = sv[st].end >= 0 ? st : sv[st].also; x >= 0 && !hit[sv[x].end];
+		     x = sv[x].also)
+			hit[sv[x].end] = 1;
 	}
-	size_t odd = pf->strings.n - PREFILTER_ODD;
-	int all = hit[pf->at[odd]] || hit[pf->at[odd + 1]];
-	for (size_t i = 0; i < pf->n; i++) {
-		int m = all || pf->bcount[i] == 0;
-		for (size_t b = pf->bfirst[i]; !m && b < pf->bfirst[i] + pf->bcount[i]; b++) {
-			int every = 1;
-			for (size_t c = pf->cfirst[b]; every && c < pf->cfirst[b] + pf->ccount[b]; c++) {
-				int one = 0;
-				for (size_t k = pf->sfirst[c]; !one && k < pf->sfirst[c] + pf->scount[c]; k++)
-					one = hit[pf->at[k]];
-				every = one;
-			}
-			m = every;
-		}
-		may[i] = (unsigned char)m;
-	}
+	int all = hit[pf->odd[0]] || hit[pf->odd[1]];
+	const uint32_t *code = (const uint32_t *)pf->code.data;
+	for (size_t i = 0; i < pf->n; i++)
+		may[i] = (unsigned char)(all || prefilter_needs_met(code + pf->start[i], hit));
 	if (hit != small)
 		free(hit);
 }

@@ -309,6 +309,24 @@ static int store_exec_plain(struct store *st, const char *sql, char **errp)
 	return FOID_OK;
 }
 
+int store_message_parts(struct store *st, int64_t message, store_row_fn cb, void *arg,
+                        char **errp)
+{
+	return store_query(st, errp, cb, arg, "SELECT NULL, body_text, 0 FROM messages WHERE"
+	                   " id = ?1 UNION ALL SELECT a.filename, (SELECT group_concat(text,"
+	                   " char(10)) FROM (SELECT text FROM attachment_pages WHERE"
+	                   " attachment_id = a.id ORDER BY page)), a.id FROM attachments a"
+	                   " WHERE a.message_row = ?1 ORDER BY 3", "I", message);
+}
+
+/* Whether anything waits in search_queue. */
+static int store_queue_waiting(struct store *st, int64_t *any, char **errp)
+{
+	*any = 0;
+	return st->queued ? store_query_int(st, errp, any, "SELECT EXISTS (SELECT 1 FROM"
+	                                    " search_queue)", NULL) : FOID_OK;
+}
+
 int store_begin(struct store *st, char **errp)
 {
 	if (st->in_tx)
@@ -325,8 +343,7 @@ int store_begin(struct store *st, char **errp)
 static int store_index_queue(struct store *st, char **errp)
 {
 	int64_t any = 0;
-	int rc = st->queued ? store_query_int(st, errp, &any, "SELECT EXISTS (SELECT 1 FROM"
-	                                      " search_queue)", NULL) : FOID_OK;
+	int rc = store_queue_waiting(st, &any, errp);
 	if (rc == FOID_OK && any)
 		rc = store_exec(st, errp, "INSERT INTO search_text (rowid, subject, text, message,"
 		                " attachment, page) SELECT r, subject, text, message, attachment, page"
@@ -361,8 +378,7 @@ int store_commit(struct store *st, char **errp)
 static int store_index_alone(struct store *st, char **errp)
 {
 	int64_t queued = 0;
-	int rc = st->queued ? store_query_int(st, errp, &queued, "SELECT EXISTS (SELECT 1 FROM"
-	                                      " search_queue)", NULL) : FOID_OK;
+	int rc = store_queue_waiting(st, &queued, errp);
 	if (rc == FOID_OK && queued)
 		rc = store_begin(st, errp);
 	if (rc == FOID_OK && queued)

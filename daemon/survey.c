@@ -124,6 +124,12 @@ static int survey_strv_cb(const struct store_row *row, void *arg)
 	return 0;
 }
 
+static int survey_part_cb(const struct store_row *row, void *arg)
+{
+	strv_push(arg, store_row_text_or(row, 1, ""));
+	return 0;
+}
+
 /* The request and survey round of a message; zeros when it is none. */
 struct survey_of {
 	int64_t request, round;
@@ -156,13 +162,7 @@ int survey_code_message(struct store *st, int64_t row, int *ncoded, char **errp)
 	rc = survey_questions_load(st, round, &qs, errp);
 	/* The body first: a form attachment fills only what it left. */
 	if (rc == FOID_OK)
-		rc = store_query(st, errp, survey_strv_cb, &texts,
-		                 "SELECT body_text FROM messages WHERE id = ?", "I", row);
-	if (rc == FOID_OK)
-		rc = store_query(st, errp, survey_strv_cb, &texts,
-		                 "SELECT group_concat(p.text, char(10)) FROM attachments a"
-		                 " JOIN attachment_pages p ON p.attachment_id = a.id"
-		                 " WHERE a.message_row = ? GROUP BY a.id ORDER BY a.id", "I", row);
+		rc = store_message_parts(st, row, survey_part_cb, &texts, errp);
 	struct survey_q *view = survey_parse_view(&qs);
 	struct survey_answer *ans = xcalloc(qs.n ? qs.n : 1, sizeof *ans);
 	for (size_t t = 0; rc == FOID_OK && t < texts.n; t++)

@@ -119,24 +119,55 @@ static void zipdoc_add(struct zipdoc_walk *w, const char *s)
 		buf_adds(&w->text, s);
 }
 
+/* An element that stands for white space in the text. */
+struct zipdoc_space {
+	enum markup_event ev;
+	const char *name;
+	const char *text;
+};
+
+static const struct zipdoc_space zipdoc_docx_spaces[] = { { MARKUP_START, "tab", "\t" },
+	{ MARKUP_START, "br", "\n" }, { MARKUP_START, "cr", "\n" }, { MARKUP_END, "p", "\n" },
+	{ MARKUP_END, NULL, NULL } };
+static const struct zipdoc_space zipdoc_odf_spaces[] = { { MARKUP_START, "s", " " },
+	{ MARKUP_START, "tab", "\t" }, { MARKUP_START, "line-break", "\n" },
+	{ MARKUP_END, "table-cell", "\t" }, { MARKUP_END, NULL, NULL } };
+
+/* Adds the white space that ev of element name stands for in spaces (a
+ * list ending with a NULL name), if any. */
+static void zipdoc_space(struct zipdoc_walk *w, const struct zipdoc_space *spaces,
+                         enum markup_event ev, const char *name)
+{
+	for (; spaces->name; spaces++)
+		if (spaces->ev == ev && !strcmp(spaces->name, name)) {
+			zipdoc_add(w, spaces->text);
+			return;
+		}
+}
+
+/* Takes the event if it is text, kept inside an element named a or b, or
+ * the start or end of such an element; returns whether it took it. */
+static int zipdoc_content(struct zipdoc_walk *w, enum markup_event ev, const char *name,
+                          const char *text, const char *a, const char *b)
+{
+	if (ev == MARKUP_TEXT) {
+		if (w->in_text)
+			zipdoc_add(w, text);
+		return 1;
+	}
+	if (strcmp(name, a) && (!b || strcmp(name, b)))
+		return 0;
+	w->in_text = ev == MARKUP_START;
+	return 1;
+}
+
 /* Word: w:t holds text, w:tab and w:br are white space, w:p ends a line. */
 static int zipdoc_docx_cb(enum markup_event ev, const char *name, const char *text,
                           const struct markup_xml *x, void *arg)
 {
-	struct zipdoc_walk *w = arg;
 	(void)x;
-	if (ev == MARKUP_TEXT) {
-		if (w->in_text)
-			zipdoc_add(w, text);
-	} else if (!strcmp(name, "t")) {
-		w->in_text = ev == MARKUP_START;
-	} else if (ev == MARKUP_START && !strcmp(name, "tab")) {
-		zipdoc_add(w, "\t");
-	} else if (ev == MARKUP_START && (!strcmp(name, "br") || !strcmp(name, "cr"))) {
-		zipdoc_add(w, "\n");
-	} else if (ev == MARKUP_END && !strcmp(name, "p")) {
-		zipdoc_add(w, "\n");
-	}
+	if (!zipdoc_content(arg, ev, name, text, "t", NULL))
+		zipdoc_space(arg, zipdoc_docx_spaces, ev, name);
 	return 0;
 }
 
@@ -148,28 +179,17 @@ static int zipdoc_odf_cb(enum markup_event ev, const char *name, const char *tex
 {
 	struct zipdoc_walk *w = arg;
 	(void)x;
-	if (ev == MARKUP_TEXT) {
-		if (w->in_text)
-			zipdoc_add(w, text);
-	} else if (!strcmp(name, "text") || !strcmp(name, "spreadsheet")) {
-		w->in_text = ev == MARKUP_START;
-	} else if (!w->in_text) {
+	if (zipdoc_content(w, ev, name, text, "text", "spreadsheet") || !w->in_text)
 		return 0;
-	} else if (ev == MARKUP_START && !strcmp(name, "s")) {
-		zipdoc_add(w, " ");
-	} else if (ev == MARKUP_START && !strcmp(name, "tab")) {
-		zipdoc_add(w, "\t");
-	} else if (ev == MARKUP_START && !strcmp(name, "line-break")) {
-		zipdoc_add(w, "\n");
-	} else if (ev == MARKUP_END && (!strcmp(name, "p") || !strcmp(name, "h"))) {
+	if (ev == MARKUP_END && (!strcmp(name, "p") || !strcmp(name, "h"))) {
 		zipdoc_add(w, w->cols ? "" : "\n");
 	} else if (ev == MARKUP_START && !strcmp(name, "table-cell")) {
 		w->cols++;
-	} else if (ev == MARKUP_END && !strcmp(name, "table-cell")) {
-		zipdoc_add(w, "\t");
 	} else if (ev == MARKUP_END && !strcmp(name, "table-row")) {
 		w->cols = 0;
 		zipdoc_add(w, "\n");
+	} else {
+		zipdoc_space(w, zipdoc_odf_spaces, ev, name);
 	}
 	return 0;
 }

@@ -1,4 +1,5 @@
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -126,6 +127,28 @@ START_TEST(test_never_rules_out_a_match)
 }
 END_TEST
 
+/* Past what the step table can number, the set gives up ruling out, and
+ * says so by letting every pattern be searched; with a few patterns fewer
+ * it rules out again. */
+START_TEST(test_too_many_strings_searches_every_pattern)
+{
+	for (int n = 300; n <= 400; n += 100) {
+		struct prefilter *pf = prefilter_new();
+		for (int i = 0; i < n; i++) {
+			char pattern[128];
+			snprintf(pattern, sizeof pattern, "%04d%0*d", i, 96, 0);
+			ck_assert_int_eq(prefilter_add(pf, pattern), 1);
+		}
+		prefilter_ready(pf);
+		unsigned char m[400];
+		prefilter_scan(pf, "nothing it needs", m);
+		for (int i = 0; i < n; i++)
+			ck_assert_int_eq(m[i], n > 300);
+		prefilter_free(pf);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("prefilter");
@@ -137,6 +160,7 @@ int main(void)
 	tcase_add_test(tc, test_unreadable_patterns_are_always_searched);
 	tcase_add_test(tc, test_unicode_case_partners_of_ascii_letters);
 	tcase_add_test(tc, test_never_rules_out_a_match);
+	tcase_add_test(tc, test_too_many_strings_searches_every_pattern);
 	suite_add_tcase(s, tc);
 	return fixture_run(s);
 }
