@@ -10,6 +10,7 @@
 
 /* Listed in precedence order where the order matters (see the rules file). */
 enum rule_kind {
+	/* K_QUOTE and K_ORIGINAL first and together: strip_quotes. */
 	K_QUOTE,
 	K_ORIGINAL,
 	K_CHALLENGE,
@@ -27,6 +28,8 @@ enum rule_kind {
 	K_NOTREF,
 	K_COUNT
 };
+/* A rule's kind is its prefilter group. */
+_Static_assert(K_COUNT <= 32, "a kind per prefilter group");
 
 static const struct {
 	const char *name;   /* as written in the rules file */
@@ -75,6 +78,10 @@ struct kind_filter {
 struct classify_rules {
 	struct rule *v;
 	size_t n;
+	/* Rule numbers by kind, in file order: kind k's are by_kind[kind_at[k]]
+	 * to by_kind[kind_at[k + 1] - 1]. */
+	size_t *by_kind;
+	size_t kind_at[K_COUNT + 1];
 	struct kind_filter filter[K_COUNT];
 	/* Rule i is its pattern i: which rules a text rules out before any
 	 * regex runs on it. */
@@ -107,6 +114,7 @@ void classify_rules_free(struct classify_rules *r)
 		for (int f = 0; f < F_COUNT; f++)
 			regex_free(r->filter[k].re[f]);
 	free(r->v);
+	free(r->by_kind);
 	prefilter_free(r->pf);
 	model_free(r->model);
 	free(r);
@@ -184,6 +192,19 @@ static char *parse_rule(char *line, struct rule *out)
 
 static const int filter_where[F_COUNT] = { W_SUBJECT, W_BODY };
 
+static void classify_index_kinds(struct classify_rules *r)
+{
+	r->by_kind = xmalloc((r->n ? r->n : 1) * sizeof *r->by_kind);
+	size_t at = 0;
+	for (int k = 0; k < K_COUNT; k++) {
+		r->kind_at[k] = at;
+		for (size_t i = 0; i < r->n; i++)
+			if (r->v[i].kind == (enum rule_kind)k)
+				r->by_kind[at++] = i;
+	}
+	r->kind_at[K_COUNT] = at;
+}
+
 static void classify_build_filters(struct classify_rules *r)
 {
 	for (int k = 0; k < K_COUNT; k++) {
@@ -236,22 +257,23 @@ static int kind_any_match(const struct classify_rules *r, enum rule_kind kind, i
 	unsigned char *own = NULL;
 	if (!may) {
 		own = xmalloc(r->n ? r->n : 1);
-		prefilter_scan(r->pf, s, own);
+		prefilter_scan(r->pf, s, 1u << kind, own);
 		may = own;
 	}
 	size_t rules = 0, left = 0;
-	for (size_t i = 0; i < r->n; i++)
-		if (r->v[i].kind == kind && (r->v[i].where & filter_where[f])) {
+	for (size_t j = r->kind_at[kind]; j < r->kind_at[kind + 1]; j++)
+		if (r->v[r->by_kind[j]].where & filter_where[f]) {
 			rules++;
-			left += may[i];
+			left += may[r->by_kind[j]];
 		}
 	int hit = 0;
 	if (left && left == rules && kf->state[g] == 1) {
 		hit = regex_search(kf->re[g], s, 0, NULL, 0) == 1;
 	} else {
-		for (size_t i = 0; left && !hit && i < r->n; i++) {
-			const struct regex *re = r->v[i].kind == kind && (r->v[i].where & filter_where[f])
-			                         && may[i] ? rule_re(&r->v[i]) : NULL;
+		for (size_t j = r->kind_at[kind]; left && !hit && j < r->kind_at[kind + 1]; j++) {
+			size_t i = r->by_kind[j];
+			const struct regex *re = (r->v[i].where & filter_where[f]) && may[i]
+			                         ? rule_re(&r->v[i]) : NULL;
 			hit = re && regex_search(re, s, 0, NULL, 0) == 1;
 		}
 	}
@@ -306,10 +328,11 @@ int classify_load(const char *rules_path, struct classify_rules **out, char **er
 			r->n++;
 		}
 	}
+	classify_index_kinds(r);
 	classify_build_filters(r);
 	r->pf = prefilter_new();
 	for (size_t i = 0; i < r->n; i++)
-		prefilter_add(r->pf, r->v[i].pattern);
+		prefilter_add(r->pf, r->v[i].pattern, r->v[i].kind);
 	prefilter_ready(r->pf);
 	ret = classify_load_model(r, rules_path, errp);
 out:
@@ -379,7 +402,7 @@ static struct text text_new(const struct classify_rules *r, char *subject, char 
 		if (!s[f])
 			continue;
 		t.may[f] = xmalloc(r->n ? r->n : 1);
-		prefilter_scan(r->pf, s[f], t.may[f]);
+		prefilter_scan(r->pf, s[f], PREFILTER_ALL, t.may[f]);
 	}
 	return t;
 }
@@ -427,10 +450,8 @@ static const struct rule *match_kind(const struct classify_rules *r, enum rule_k
 	if (!kind_any_match(r, kind, F_SUBJECT, t->subject, t->may[F_SUBJECT]) &&
 	    !kind_any_match(r, kind, F_BODY, t->body, t->may[F_BODY]))
 		return NULL;
-	for (size_t i = 0; i < r->n; i++) {
-		struct rule *ru = &r->v[i];
-		if (ru->kind != kind)
-			continue;
+	for (size_t j = r->kind_at[kind]; j < r->kind_at[kind + 1]; j++) {
+		struct rule *ru = &r->v[r->by_kind[j]];
 		struct regex_span m[1];
 		const char *s = NULL;
 		if ((ru->where & W_SUBJECT) && rule_match(r, ru, t->subject, t->may[F_SUBJECT], m, 1))
@@ -448,7 +469,7 @@ static const struct rule *match_kind(const struct classify_rules *r, enum rule_k
 static int line_is_quote(const struct classify_rules *r, const char *line, int bounce)
 {
 	unsigned char *may = xmalloc(r->n ? r->n : 1);
-	prefilter_scan(r->pf, line, may);
+	prefilter_scan(r->pf, line, 1u << K_ORIGINAL | 1u << K_QUOTE, may);
 	int quote = kind_any_match(r, K_ORIGINAL, F_BODY, line, may) ||
 	            (!bounce && kind_any_match(r, K_QUOTE, F_BODY, line, may));
 	free(may);
@@ -460,6 +481,14 @@ static int line_is_quote(const struct classify_rules *r, const char *line, int b
  * ">>>"), only cut at the copy of the original. */
 static char *strip_quotes(const struct classify_rules *r, const char *body, int bounce)
 {
+	/* A line holds no more than the whole body: where the body has none of
+	 * what the quote rules need, no line is looked at for them. */
+	unsigned char *may = xmalloc(r->n ? r->n : 1);
+	prefilter_scan(r->pf, body, 1u << K_ORIGINAL | 1u << K_QUOTE, may);
+	int quotes = 0;
+	for (size_t j = r->kind_at[K_QUOTE]; j < r->kind_at[K_ORIGINAL + 1]; j++)
+		quotes |= may[r->by_kind[j]];
+	free(may);
 	struct buf out = BUF_INIT;
 	for (const char *p = body; p && *p; ) {
 		const char *nl = strchr(p, '\n');
@@ -469,7 +498,7 @@ static char *strip_quotes(const struct classify_rules *r, const char *body, int 
 		if (ll && line[ll - 1] == '\r')
 			line[ll - 1] = '\0';
 		const char *q = line + strspn(line, " \t");
-		int stop = line_is_quote(r, line, bounce);
+		int stop = quotes && line_is_quote(r, line, bounce);
 		if (!stop && (bounce || *q != '>')) {
 			buf_adds(&out, line);
 			buf_addc(&out, '\n');
@@ -591,13 +620,12 @@ static void rule_hits(const struct classify_rules *r, const struct text *t,
 		if (!kind_any_match(r, k, F_SUBJECT, t->subject, t->may[F_SUBJECT]) &&
 		    !kind_any_match(r, k, F_BODY, t->body, t->may[F_BODY]))
 			continue;
-		for (size_t i = 0; i < r->n; i++) {
-			struct rule *ru = &r->v[i];
+		for (size_t j = r->kind_at[k]; j < r->kind_at[k + 1]; j++) {
+			struct rule *ru = &r->v[r->by_kind[j]];
 			struct regex_span m[1];
-			if (ru->kind == k &&
-			    (((ru->where & W_SUBJECT) &&
-			      rule_match(r, ru, t->subject, t->may[F_SUBJECT], m, 1)) ||
-			     ((ru->where & W_BODY) && rule_match(r, ru, t->body, t->may[F_BODY], m, 1))))
+			if (((ru->where & W_SUBJECT) &&
+			     rule_match(r, ru, t->subject, t->may[F_SUBJECT], m, 1)) ||
+			    ((ru->where & W_BODY) && rule_match(r, ru, t->body, t->may[F_BODY], m, 1)))
 				strv_push_owned(out, xasprintf("%s:%s", kinds[k].name, ru->name));
 		}
 	}
@@ -677,13 +705,22 @@ static void classify_fallback(struct classify_result *res, int has_attachments)
 
 /* Steps 6-14; auto_rule (may be NULL) is a header verdict of automatic mail
  * that an acknowledgement in the text overrides. */
+/* full, unless NULL, is the whole subject and body folded and scanned
+ * (the machine steps' text): a body with nothing to strip is not scanned
+ * again. */
 static void classify_body(const struct classify_rules *r, const char *subject,
-                          const char *body, int has_attachments, const char *ours,
-                          char *auto_rule, char *auto_evidence,
+                          const char *body, const struct text *full, int has_attachments,
+                          const char *ours, char *auto_rule, char *auto_evidence,
                           struct classify_result *res)
 {
-	char *stripped = strip_quotes(r, body ? body : "", 0);
-	struct text t = text_new(r, fold(subject), fold(stripped));
+	char *stripped = strip_quotes(r, body ? body : "", 0), *folded = fold(stripped);
+	struct text own = { NULL, NULL, { NULL, NULL } };
+	int again = !full || !full->body || strcmp(folded, full->body);
+	if (again)
+		own = text_new(r, fold(subject), folded);
+	else
+		free(folded);
+	const struct text t = again ? own : *full;
 	char *ev = NULL;
 	const struct rule *ru;
 	res->their_reference = reference_folded(r, &t, ours);
@@ -703,7 +740,7 @@ static void classify_body(const struct classify_rules *r, const char *subject,
 	}
 	free(auto_rule);
 	free(auto_evidence);
-	text_free(&t);
+	text_free(&own);
 	free(stripped);
 }
 
@@ -714,7 +751,7 @@ int classify_text(const struct classify_rules *r, const char *subject,
 	if (!r || !res)
 		return FOID_EINVAL;
 	classify_result_clear(res);
-	classify_body(r, subject, body, has_attachments, our_reference, NULL, NULL, res);
+	classify_body(r, subject, body, NULL, has_attachments, our_reference, NULL, NULL, res);
 	return 0;
 }
 
@@ -1082,9 +1119,9 @@ static int auto_headers(const struct mime_message *m, char **rule, char **eviden
 
 /* Steps 1-5 of the precedence; returns 1 when decided. */
 static int classify_machine(const struct classify_rules *r, const struct mime_message *m,
-                            struct classify_result *res)
+                            const struct text *full, struct classify_result *res)
 {
-	struct text t = text_new(r, fold(m->subject), fold(m->body_text));
+	const struct text t = *full;
 	struct text ds = text_new(r, NULL, fold(m->delivery_status));
 	struct dsn d = { 0, 0, 0, STRV_INIT, NULL, NULL };
 	const struct rule *ru;
@@ -1143,7 +1180,6 @@ out:
 	strv_free(&d.recipients);
 	free(d.diagnostic);
 	free(d.evidence);
-	text_free(&t);
 	text_free(&ds);
 	return done;
 }
@@ -1181,8 +1217,11 @@ int classify_message(const struct classify_rules *r, const struct mime_message *
 	if (!r || !m || !res)
 		return FOID_EINVAL;
 	classify_result_clear(res);
-	if (classify_machine(r, m, res))
+	struct text full = text_new(r, fold(m->subject), fold(m->body_text));
+	if (classify_machine(r, m, &full, res)) {
+		text_free(&full);
 		return 0;
+	}
 	char *auto_rule = NULL, *auto_evidence = NULL;
 	auto_headers(m, &auto_rule, &auto_evidence);
 	if (auto_evidence) {
@@ -1190,7 +1229,8 @@ int classify_message(const struct classify_rules *r, const struct mime_message *
 		free(auto_evidence);
 		auto_evidence = clipped;
 	}
-	classify_body(r, m->subject, m->body_text, has_documents(m), our_reference,
+	classify_body(r, m->subject, m->body_text, &full, has_documents(m), our_reference,
 	              auto_rule, auto_evidence, res);
+	text_free(&full);
 	return 0;
 }

@@ -38,6 +38,7 @@ struct prefilter {
 	 * scan finds it by: strings that end at one state share it). */
 	struct buf code;
 	size_t *start;
+	uint8_t *group;
 	struct strv strings;     /* lower case */
 	/* The automaton: states x classes of byte.  step[state * nclass +
 	 * class] is the next state, its top bit set when a string ends there
@@ -295,6 +296,7 @@ void prefilter_free(struct prefilter *pf)
 		return;
 	buf_free(&pf->code);
 	free(pf->start);
+	free(pf->group);
 	strv_free(&pf->strings);
 	free(pf->step);
 	free(pf->state);
@@ -312,7 +314,7 @@ static void prefilter_code(struct prefilter *pf, size_t v)
 	buf_add(&pf->code, &u, sizeof u);
 }
 
-int prefilter_add(struct prefilter *pf, const char *pattern)
+int prefilter_add(struct prefilter *pf, const char *pattern, unsigned group)
 {
 	struct reader r = { pattern, 0, 0 };
 	struct clauses *b = NULL;
@@ -334,6 +336,8 @@ int prefilter_add(struct prefilter *pf, const char *pattern)
 		usable = usable && k > 0;
 	}
 	pf->start = xrealloc(pf->start, (pf->n + 1) * sizeof *pf->start);
+	pf->group = xrealloc(pf->group, pf->n + 1);
+	pf->group[pf->n] = (uint8_t)(group & 31);
 	pf->start[pf->n] = pf->code.len / sizeof(uint32_t);
 	prefilter_code(pf, usable ? nb : 0);
 	for (size_t i = 0; usable && i < nb; i++) {
@@ -377,9 +381,8 @@ void prefilter_ready(struct prefilter *pf)
 	for (int c = 'A'; c <= 'Z'; c++)
 		pf->cls[c] = pf->cls[c - 'A' + 'a'];
 	size_t nc = pf->nclass;
-	/* The table is built in place: next states first, the top bits last. */
-	uint16_t *next = pf->step = xcalloc(total * nc, sizeof *pf->step);
-	struct state *sv = pf->state = xmalloc(total * sizeof *pf->state);
+	uint16_t *next = xcalloc(total * nc, sizeof *next);
+	struct state *sv = xmalloc(total * sizeof *sv);
 	int32_t *at = xmalloc(pf->strings.n * sizeof *at);
 	uint16_t *fail = xcalloc(total, sizeof *fail), *queue = xmalloc(total * sizeof *queue);
 	for (size_t i = 0; i < total; i++)
@@ -419,9 +422,28 @@ void prefilter_ready(struct prefilter *pf)
 			}
 		}
 	}
-	for (size_t i = 0; i < total * nc; i++)
-		if (sv[next[i]].end >= 0 || sv[next[i]].also >= 0)
-			next[i] |= PREFILTER_ENDS;
+	/* Renumbered breadth first (every state but the root was queued once),
+	 * so that the shallow states, where a scan spends most of its time,
+	 * share the cache lines at the table's head; each entry's top bit set
+	 * where a string ends. */
+	uint16_t *rank = fail;
+	rank[0] = 0;
+	for (size_t i = 0; i < tail; i++)
+		rank[queue[i]] = (uint16_t)(i + 1);
+	pf->step = xmalloc(ns * nc * sizeof *pf->step);
+	pf->state = xmalloc(ns * sizeof *pf->state);
+	for (size_t st = 0; st < ns; st++) {
+		size_t row = (size_t)rank[st] * nc;
+		pf->state[rank[st]] = (struct state){ sv[st].end,
+		                                      sv[st].also >= 0 ? rank[sv[st].also] : -1 };
+		for (size_t c = 0; c < nc; c++) {
+			uint16_t to = next[st * nc + c];
+			pf->step[row + c] = (uint16_t)(rank[to] | (sv[to].end >= 0 || sv[to].also >= 0
+			                                           ? PREFILTER_ENDS : 0));
+		}
+	}
+	free(next);
+	free(sv);
 	/* The patterns' strings by where they end, which is what a scan finds. */
 	uint32_t *code = (uint32_t *)pf->code.data;
 	for (size_t i = 0; i < pf->n; i++) {
@@ -458,7 +480,8 @@ static int prefilter_needs_met(const uint32_t *c, const uint8_t *hit)
 	return m;
 }
 
-void prefilter_scan(const struct prefilter *pf, const char *s, unsigned char *may)
+void prefilter_scan(const struct prefilter *pf, const char *s, uint32_t groups,
+                    unsigned char *may)
 {
 	if (pf->every) {
 		memset(may, 1, pf->n);
@@ -482,7 +505,8 @@ void prefilter_scan(const struct prefilter *pf, const char *s, unsigned char *ma
 	int all = hit[pf->odd[0]] || hit[pf->odd[1]];
 	const uint32_t *code = (const uint32_t *)pf->code.data;
 	for (size_t i = 0; i < pf->n; i++)
-		may[i] = (unsigned char)(all || prefilter_needs_met(code + pf->start[i], hit));
+		may[i] = (unsigned char)(all || !(groups >> pf->group[i] & 1) ||
+		                         prefilter_needs_met(code + pf->start[i], hit));
 	if (hit != small)
 		free(hit);
 }

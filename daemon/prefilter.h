@@ -12,6 +12,7 @@
 #define FOID_PREFILTER_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct prefilter;
 
@@ -19,9 +20,10 @@ struct prefilter;
 struct prefilter *prefilter_new(void);
 void prefilter_free(struct prefilter *pf); /* NULL is fine */
 
-/* Adds pattern as the next number (0, 1, ...).  Returns 1 when it has
- * strings to look for, 0 when it must always be searched. */
-int prefilter_add(struct prefilter *pf, const char *pattern);
+/* Adds pattern as the next number (0, 1, ...), in group (0 to 31: a scan
+ * can be asked about some groups only).  Returns 1 when it has strings to
+ * look for, 0 when it must always be searched. */
+int prefilter_add(struct prefilter *pf, const char *pattern, unsigned group);
 /* Builds the scanner over the patterns added: call after the last
  * prefilter_add and before the first prefilter_scan. */
 void prefilter_ready(struct prefilter *pf);
@@ -29,9 +31,15 @@ void prefilter_ready(struct prefilter *pf);
 /* How many patterns were added. */
 size_t prefilter_count(const struct prefilter *pf);
 
+/* PREFILTER_ALL: every group. */
+#define PREFILTER_ALL 0xffffffffu
+
 /* Sets may[i] (prefilter_count bytes) to 1 for each pattern i that can
- * match s, 0 for each that cannot.  s is NUL-terminated.  Reads pf only:
- * threads may share a set that is ready. */
-void prefilter_scan(const struct prefilter *pf, const char *s, unsigned char *may);
+ * match s, 0 for each that cannot, deciding only patterns of the groups
+ * whose bits are set in groups (1u << group): the others get 1, as
+ * patterns that may match, at no cost.  s is NUL-terminated.  Reads pf
+ * only: threads may share a set that is ready. */
+void prefilter_scan(const struct prefilter *pf, const char *s, uint32_t groups,
+                    unsigned char *may);
 
 #endif

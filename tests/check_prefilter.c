@@ -11,10 +11,10 @@
 static int may(const char *pattern, const char *s)
 {
 	struct prefilter *pf = prefilter_new();
-	prefilter_add(pf, pattern);
+	prefilter_add(pf, pattern, 0);
 	prefilter_ready(pf);
 	unsigned char m = 9;
-	prefilter_scan(pf, s, &m);
+	prefilter_scan(pf, s, PREFILTER_ALL, &m);
 	prefilter_free(pf);
 	ck_assert_int_le(m, 1);
 	return m;
@@ -109,13 +109,13 @@ START_TEST(test_never_rules_out_a_match)
 	size_t np = sizeof patterns / sizeof patterns[0], nt = sizeof texts / sizeof texts[0];
 	struct prefilter *pf = prefilter_new();
 	for (size_t i = 0; i < np; i++)
-		prefilter_add(pf, patterns[i]);
+		prefilter_add(pf, patterns[i], 0);
 	prefilter_ready(pf);
 	ck_assert_uint_eq(prefilter_count(pf), np);
 	unsigned char m[sizeof patterns / sizeof patterns[0]];
 	int ruled_out = 0;
 	for (size_t t = 0; t < nt; t++) {
-		prefilter_scan(pf, texts[t], m);
+		prefilter_scan(pf, texts[t], PREFILTER_ALL, m);
 		for (size_t i = 0; i < np; i++) {
 			if (matches(patterns[i], texts[t]) == 1)
 				ck_assert_msg(m[i], "/%s/ matches \"%s\"", patterns[i], texts[t]);
@@ -123,6 +123,28 @@ START_TEST(test_never_rules_out_a_match)
 		}
 	}
 	ck_assert_int_gt(ruled_out, 0);
+	prefilter_free(pf);
+}
+END_TEST
+
+/* A scan asked about one group decides that group's patterns and leaves
+ * the others "may match". */
+START_TEST(test_only_the_groups_asked_are_decided)
+{
+	struct prefilter *pf = prefilter_new();
+	prefilter_add(pf, "cost limit", 3);
+	prefilter_add(pf, "not held", 5);
+	prefilter_ready(pf);
+	unsigned char m[2] = { 9, 9 };
+	prefilter_scan(pf, "nothing here", 1u << 3, m);
+	ck_assert_int_eq(m[0], 0);
+	ck_assert_int_eq(m[1], 1);
+	prefilter_scan(pf, "nothing here", 1u << 5, m);
+	ck_assert_int_eq(m[0], 1);
+	ck_assert_int_eq(m[1], 0);
+	prefilter_scan(pf, "the cost limit", PREFILTER_ALL, m);
+	ck_assert_int_eq(m[0], 1);
+	ck_assert_int_eq(m[1], 0);
 	prefilter_free(pf);
 }
 END_TEST
@@ -137,11 +159,11 @@ START_TEST(test_too_many_strings_searches_every_pattern)
 		for (int i = 0; i < n; i++) {
 			char pattern[128];
 			snprintf(pattern, sizeof pattern, "%04d%0*d", i, 96, 0);
-			ck_assert_int_eq(prefilter_add(pf, pattern), 1);
+			ck_assert_int_eq(prefilter_add(pf, pattern, 0), 1);
 		}
 		prefilter_ready(pf);
 		unsigned char m[400];
-		prefilter_scan(pf, "nothing it needs", m);
+		prefilter_scan(pf, "nothing it needs", PREFILTER_ALL, m);
 		for (int i = 0; i < n; i++)
 			ck_assert_int_eq(m[i], n > 300);
 		prefilter_free(pf);
@@ -160,6 +182,7 @@ int main(void)
 	tcase_add_test(tc, test_unreadable_patterns_are_always_searched);
 	tcase_add_test(tc, test_unicode_case_partners_of_ascii_letters);
 	tcase_add_test(tc, test_never_rules_out_a_match);
+	tcase_add_test(tc, test_only_the_groups_asked_are_decided);
 	tcase_add_test(tc, test_too_many_strings_searches_every_pattern);
 	suite_add_tcase(s, tc);
 	return fixture_run(s);
