@@ -30,10 +30,22 @@ done
 command -v systemd-nspawn >/dev/null || { echo "systemd-container: no systemd-nspawn" >&2; exit 125; }
 
 top=$(mktemp -d "${TMPDIR:-/tmp}/foid-container.XXXXXX")
+pid=""
+# While mounted, lower is this machine's root: nothing under top is
+# removed unless both mount points are gone (rmdir refuses a mount point
+# and a directory with anything in it).
 cleanup() {
-	umount "$top/root" 2>/dev/null || true
-	umount "$top/lower" 2>/dev/null || true
-	rm -rf "$top"
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	umount "$top/root" 2>/dev/null || umount -l "$top/root" 2>/dev/null || true
+	umount "$top/lower" 2>/dev/null || umount -l "$top/lower" 2>/dev/null || true
+	if rmdir "$top/root" "$top/lower" 2>/dev/null; then
+		rm -rf "$top"
+	else
+		echo "systemd-container: $top is still mounted; not removed" >&2
+	fi
 }
 trap cleanup EXIT
 trap 'exit 125' INT TERM HUP
@@ -72,10 +84,16 @@ ln -s ../foid-container-run.service "$units/multi-user.target.wants/"
 # --keep-unit and --register=no: the host has no systemd to ask for a scope
 # or a machine registration.  --private-network: the machine's own enabled
 # daemons boot too, and must not take this machine's ports.
+# In the background, so that a signal to this script stops the container.
 # shellcheck disable=SC2086
-if ! timeout 600 systemd-nspawn --quiet --directory="$top/root" --boot --keep-unit \
+timeout 600 systemd-nspawn --quiet --directory="$top/root" --boot --keep-unit \
 	--register=no --link-journal=no --private-network --console=pipe \
-	--bind="$top/out" $binds </dev/null >"$top/boot.log" 2>&1 || [ ! -s "$top/out/rc" ]; then
+	--bind="$top/out" $binds </dev/null >"$top/boot.log" 2>&1 &
+pid=$!
+booted=0
+wait "$pid" && booted=1
+pid=""
+if [ "$booted" = 0 ] || [ ! -s "$top/out/rc" ]; then
 	echo "systemd-container: the container did not run the command; its console:" >&2
 	tail -n 20 "$top/boot.log" >&2
 	exit 125
