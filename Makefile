@@ -113,7 +113,7 @@ install: $(BUILD)/foid $(BUILD)/foictl
 	install -m 755 $(BUILD)/foictl $(DESTDIR)$(BINDIR)/foictl
 	install -m 644 templates/*.txt $(DESTDIR)$(DATADIR)/templates/
 	install -m 644 data/holidays/*.csv $(DESTDIR)$(DATADIR)/holidays/
-	install -m 644 data/classify.rules $(DESTDIR)$(DATADIR)/classify.rules
+	install -m 644 data/classify.rules data/classify.model $(DESTDIR)$(DATADIR)/
 	install -m 644 config/foid.conf.example $(DESTDIR)$(SYSCONFDIR)/foid/foid.conf.example
 	install -m 644 systemd/foid.service $(DESTDIR)$(UNITDIR)/foid.service
 	install -d $(DESTDIR)$(PREFIX)/lib/sysusers.d

@@ -246,6 +246,55 @@ static void unit_sandbox_props(struct strv *argv)
 	free(src);
 }
 
+/* make install puts in place everything an installed foid reads: the
+ * binaries, the unit, the data (the classifier's model beside its rules,
+ * so that an installed foid files replies as the tests do), the templates,
+ * the example config and the manual pages. */
+START_TEST(test_make_install_puts_everything_in_place)
+{
+	struct fixture *fx = fixture_new();
+	char *dest = fixture_path(fx, "root"), *build = realpath(getenv("FOID_BUILD") ?
+	                                                         getenv("FOID_BUILD") : "build", NULL);
+	ck_assert_ptr_nonnull(build);
+	char *destvar = xasprintf("DESTDIR=%s", dest), *buildvar = xasprintf("BUILD=%s", build);
+	char *argv[] = { "/usr/bin/make", "-s", "-C", (char *)fixture_srcdir(), "install", destvar,
+	                 buildvar, "PREFIX=/usr", NULL }, *out = NULL, *err = NULL;
+	ck_assert_msg(fixture_exec(fx, argv, NULL, &out, &err) == 0, "%s", err);
+	free(out);
+	free(err);
+	const char *files[] = { "usr/sbin/foid", "usr/bin/foictl", "usr/lib/systemd/system/foid.service",
+		"usr/lib/sysusers.d/foid.conf", "usr/share/foid/classify.rules",
+		"usr/share/foid/classify.model", "usr/share/foid/templates/foi-request.txt",
+		"usr/share/foid/holidays/uk-bank-holidays.csv", "etc/foid/foid.conf.example",
+		"usr/share/man/man1/foictl.1", "usr/share/man/man5/foid.conf.5",
+		"usr/share/man/man8/foid.8", NULL };
+	for (int i = 0; files[i]; i++) {
+		char *path = xasprintf("%s/%s", dest, files[i]);
+		ck_assert_msg(access(path, R_OK) == 0, "make install left out %s", files[i]);
+		free(path);
+	}
+	/* The installed foictl reads the installed model: a reply no rule
+	 * speaks to is decided by it. */
+	char *rules = xasprintf("%s/usr/share/foid/classify.rules", dest),
+	     *bin = xasprintf("%s/usr/bin/foictl", dest),
+	     *eml = fixture_write(fx, "reply.eml", "From: foi@council.test\r\nSubject: Your"
+	                          " request\r\n\r\nPlease find the figures below.\r\n");
+	char *classify[] = { bin, "classify", "--rules", rules, eml, NULL };
+	ck_assert_int_eq(fixture_exec(fx, classify, NULL, &out, &err), 0);
+	ck_assert_msg(strstr(out, "\tmodel:"), "%s%s", out, err);
+	free(out);
+	free(err);
+	free(eml);
+	free(bin);
+	free(rules);
+	free(destvar);
+	free(buildvar);
+	free(build);
+	free(dest);
+	fixture_free(fx);
+}
+END_TEST
+
 /* Copies path into dir with cp; asserts it copies. */
 static void copy_into(struct fixture *fx, const char *path, const char *dir)
 {
@@ -387,6 +436,7 @@ int main(void)
 	TCase *unit = tcase_create("unit");
 	tcase_set_timeout(unit, 60);
 	tcase_add_test(unit, test_unit_verifies);
+	tcase_add_test(unit, test_make_install_puts_everything_in_place);
 	tcase_add_test(unit, test_unit_security_at_most_2);
 	tcase_add_test(unit, test_sql_metacharacters_are_data);
 	tcase_add_test(unit, test_converters_work_in_the_units_sandbox);
