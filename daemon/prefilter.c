@@ -38,7 +38,7 @@ struct prefilter {
 	 * scan finds it by: strings that end at one state share it). */
 	struct buf code;
 	size_t *start;
-	uint8_t *group;
+	uint8_t *group;          /* pattern i's group, for scans of some groups */
 	struct strv strings;     /* lower case */
 	/* The automaton: states x classes of byte.  step[state * nclass +
 	 * class] is the next state, its top bit set when a string ends there
@@ -52,7 +52,6 @@ struct prefilter {
 	int32_t odd[2];
 	int every; /* too many states for step: every pattern is searched */
 };
-
 
 /* Characters PCRE2's caseless matching takes for an ASCII letter: the
  * Kelvin sign for k, the long s for s.  The scanner looks for them too,

@@ -62,14 +62,14 @@ typedef int (*store_row_fn)(const struct store_row *row, void *arg);
 int store_query(struct store *st, char **errp, store_row_fn cb, void *arg,
                 const char *sql, const char *types, ...);
 
-/* First column of the first row as an integer or a new string.
- * FOID_ENOTFOUND when there is no row; a NULL text gives *out = NULL. */
 /* The texts of message row `message` as foid read them, one cb (as
  * store_query's) per part, in order: its body (columns: NULL, body text),
  * then each attachment (its filename, its pages' text in page order
  * joined by newlines; NULL where none was read). */
 int store_message_parts(struct store *st, int64_t message, store_row_fn cb, void *arg,
                         char **errp);
+/* First column of the first row as an integer or a new string.
+ * FOID_ENOTFOUND when there is no row; a NULL text gives *out = NULL. */
 int store_query_int(struct store *st, char **errp, int64_t *out,
                     const char *sql, const char *types, ...);
 int store_query_text(struct store *st, char **errp, char **out,
